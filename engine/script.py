@@ -1,0 +1,274 @@
+"""``.mbx`` script files: JSON, sorted keys, two-space indent (ARCHITECTURE.md).
+
+Loading validates everything and raises :class:`ScriptError` with one line naming the node
+and key. Unknown node types load as placeholders that keep their data. Saving is atomic.
+A script is data: loading one runs nothing from it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any, Iterable
+
+from mattebox.engine.graph import Graph, GraphError, Settings
+from mattebox.nodes import spec as specs
+from mattebox.nodes.spec import Format, ParamError
+
+FORMAT_VERSION = 1
+APP_VERSION = "0.1.0"
+
+
+class ScriptError(ValueError):
+    """A script that cannot be loaded; the message names the file, node and key."""
+
+
+class ScriptWarning(UserWarning):
+    """Something in a script was kept but cannot run (e.g. an unknown node type)."""
+
+
+# --------------------------------------------------------------------------- saving
+
+
+def to_dict(graph: Graph, names: Iterable[str] | None = None) -> dict:
+    """The script form of ``graph`` (only the nodes in ``names`` for a fragment)."""
+    selected = list(graph.nodes) if names is None else [n for n in names if n in graph.nodes]
+    nodes = {}
+    for name in selected:
+        node = graph.nodes[name]
+        if node.is_placeholder:
+            nodes[name] = dict(node.raw)
+            continue
+        params = {
+            key: node.spec.param(key).to_json(value)
+            for key, value in node.values.items()
+        }
+        inputs = {k: v for k, v in node.inputs.items() if v in selected}
+        nodes[name] = {"type": node.type, "version": node.version, "params": params, "inputs": inputs}
+    data = {
+        "mattebox": {"format": FORMAT_VERSION, "app_version": APP_VERSION},
+        "settings": _settings_to_dict(graph.settings),
+        "nodes": nodes,
+        "ui": _ui_for(graph.ui, selected),
+    }
+    return data
+
+
+def _ui_for(ui: dict, selected: list[str]) -> dict:
+    out = {k: v for k, v in ui.items() if k != "nodes"}
+    if "nodes" in ui:
+        out["nodes"] = {k: v for k, v in ui["nodes"].items() if k in selected}
+    return json.loads(json.dumps(out))
+
+
+def _settings_to_dict(settings: Settings) -> dict:
+    from mattebox.engine import color
+
+    config = color.resolve_config_uri(settings.ocio_config)
+    ocio = {"config": config}
+    if settings.working_space:
+        ocio["working_space"] = settings.working_space
+    return {
+        "frame_range": list(settings.frame_range),
+        "fps": settings.fps,
+        "format": {
+            "width": settings.format.width,
+            "height": settings.format.height,
+            "pixel_aspect": settings.format.pixel_aspect,
+        },
+        "ocio": ocio,
+    }
+
+
+def dumps(data: dict) -> str:
+    """Serialize script data the one way scripts are written (diff-friendly)."""
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def save(graph: Graph, path: str | os.PathLike) -> None:
+    """Write ``graph`` to ``path`` atomically: a temporary file, then a rename."""
+    write_atomic(Path(path), dumps(to_dict(graph)))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write text to ``path`` through a temporary file in the same folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load(path: str | os.PathLike) -> Graph:
+    """Read a ``.mbx`` script; raise :class:`ScriptError` on any problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScriptError(f"{path}: no such script") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ScriptError(f"{path}: cannot read ({error})") from None
+    graph = loads(text, source=str(path))
+    graph.path = str(path)
+    return graph
+
+
+def loads(text: str, source: str = "<script>") -> Graph:
+    """Build a graph from script text (``source`` names it in errors)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ScriptError(
+            f"{source}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
+        ) from None
+    return from_dict(data, source)
+
+
+def from_dict(data: Any, source: str = "<script>", graph: Graph | None = None) -> Graph:
+    """Build (or, with ``graph``, add to) a graph from parsed script data."""
+    if not isinstance(data, dict):
+        raise ScriptError(f"{source}: a script is a JSON object, got {type(data).__name__}")
+    header = data.get("mattebox")
+    if not isinstance(header, dict) or not isinstance(header.get("format"), int):
+        raise ScriptError(f"{source}: mattebox.format: missing (not a Mattebox script?)")
+    if header["format"] > FORMAT_VERSION:
+        raise ScriptError(
+            f"{source}: mattebox.format: version {header['format']} is newer than this Mattebox "
+            f"understands ({FORMAT_VERSION}); upgrade Mattebox"
+        )
+    data = upgrade_format(data, header["format"])
+    target = graph or Graph(_settings_from(data.get("settings", {}), source))
+    nodes = data.get("nodes", {})
+    if not isinstance(nodes, dict):
+        raise ScriptError(f"{source}: nodes: expected an object of named nodes")
+    created = {}
+    for name, entry in nodes.items():
+        created[name] = _load_node(target, name, entry, source)
+    for name, entry in nodes.items():
+        _link_inputs(target, created[name], entry, source)
+    ui = data.get("ui", {})
+    if isinstance(ui, dict):
+        _merge_ui(target, ui, created)
+    return target
+
+
+def upgrade_format(data: dict, version: int) -> dict:
+    """Bring script data of an older format version up to :data:`FORMAT_VERSION`."""
+    return data  # format 1 is the first; later formats add their steps here
+
+
+def _settings_from(raw: Any, source: str) -> Settings:
+    if not isinstance(raw, dict):
+        raise ScriptError(f"{source}: settings: expected an object")
+    settings = Settings()
+    try:
+        if "frame_range" in raw:
+            first, last = raw["frame_range"]
+            settings.frame_range = (int(first), int(last))
+            if settings.frame_range[1] < settings.frame_range[0]:
+                raise ValueError("last frame before first")
+    except (TypeError, ValueError) as error:
+        raise ScriptError(f"{source}: settings.frame_range: expected [first, last] ({error})") from None
+    if "fps" in raw:
+        if not isinstance(raw["fps"], (int, float)) or raw["fps"] <= 0:
+            raise ScriptError(f"{source}: settings.fps: expected a positive number")
+        settings.fps = float(raw["fps"])
+    if "format" in raw:
+        fmt = raw["format"]
+        try:
+            settings.format = Format(int(fmt["width"]), int(fmt["height"]),
+                                     float(fmt.get("pixel_aspect", 1.0)))
+            if settings.format.width <= 0 or settings.format.height <= 0:
+                raise ValueError("size must be positive")
+        except (TypeError, KeyError, ValueError) as error:
+            raise ScriptError(f"{source}: settings.format: expected width and height ({error})") from None
+    ocio = raw.get("ocio", {})
+    if not isinstance(ocio, dict):
+        raise ScriptError(f"{source}: settings.ocio: expected an object")
+    settings.ocio_config = ocio.get("config")
+    settings.working_space = ocio.get("working_space")
+    return settings
+
+
+def _load_node(graph: Graph, name: str, entry: Any, source: str):
+    where = f"{source}: {name}"
+    if not isinstance(entry, dict) or not isinstance(entry.get("type"), str):
+        raise ScriptError(f"{where}.type: missing or not text")
+    type_name = entry["type"]
+    version = entry.get("version", 1)
+    if not isinstance(version, int):
+        raise ScriptError(f"{where}.version: expected a whole number, got {version!r}")
+    try:
+        spec = specs.get(type_name)
+    except KeyError:
+        spec = None
+    if spec is None or version > spec.version:
+        why = "unknown node type" if spec is None else f"saved by a newer {type_name} (v{version})"
+        warnings.warn(f"{where}: {why} {type_name!r}; kept as a placeholder", ScriptWarning, 2)
+        try:
+            return graph.add_placeholder(type_name, name, entry)
+        except GraphError as error:
+            raise ScriptError(f"{source}: {error}") from None
+    params = entry.get("params", {})
+    if not isinstance(params, dict):
+        raise ScriptError(f"{where}.params: expected an object")
+    if version < spec.version:
+        params = spec.upgrade(dict(params), version)
+    try:
+        node = graph._insert(type_name, spec, name)
+    except GraphError as error:
+        raise ScriptError(f"{source}: {error}") from None
+    for key, value in params.items():
+        try:
+            declared = spec.param(key)
+        except KeyError:
+            raise ScriptError(f"{where}.{key}: {type_name} has no such parameter") from None
+        try:
+            coerced = declared.coerce(value)
+        except ParamError as error:
+            raise ScriptError(f"{where}.{error}") from None
+        if coerced != declared.default:
+            node.values[key] = coerced
+    return node
+
+
+def _link_inputs(graph: Graph, node, entry: dict, source: str) -> None:
+    inputs = entry.get("inputs", {})
+    where = f"{source}: {node.name}.inputs"
+    if not isinstance(inputs, dict):
+        raise ScriptError(f"{where}: expected an object")
+    for input_name, upstream in inputs.items():
+        if not isinstance(upstream, str) or upstream not in graph.nodes:
+            raise ScriptError(f"{where}.{input_name}: no node named {upstream!r}")
+        if node.is_placeholder:
+            node.inputs[input_name] = upstream
+            continue
+        try:
+            node.set_input(input_name, upstream)
+        except GraphError as error:
+            message = str(error)
+            if "cycle" in message:
+                raise ScriptError(f"{source}: cycle through {node.name}.{input_name} <- {upstream}") from None
+            raise ScriptError(f"{where}.{input_name}: {message.split(': ', 1)[-1]}") from None
+
+
+def _merge_ui(graph: Graph, ui: dict, created: dict) -> None:
+    ui = json.loads(json.dumps(ui))
+    nodes = ui.pop("nodes", {})
+    for key, value in ui.items():
+        graph.ui.setdefault(key, value)
+    if isinstance(nodes, dict):
+        graph.ui.setdefault("nodes", {}).update({k: v for k, v in nodes.items() if k in created})

@@ -1,0 +1,503 @@
+"""Node declarations: typed parameters, named inputs, kinds, and the registry.
+
+A node type is declared once, as a subclass of :class:`NodeSpec` in
+``nodes/<family>/<name>.py``. Everything else (the editor's node and properties panel, the
+script entry, the hash, the docs and the kernels on each backend) is derived from it.
+
+Parameters are declared with the constructors :func:`Float`, :func:`Int`, :func:`Bool`,
+:func:`Enum`, :func:`RGBA`, :func:`Vec2`, :func:`String` and :func:`FilePath`. A value may be
+animated: ``{"keys": [[frame, value], ...], "interpolation": "linear"}``;
+:meth:`Param.at` evaluates it at a frame.
+
+This module imports nothing from ``engine`` or ``app``.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Sequence
+
+
+class Kind(enum.Enum):
+    """How the engine evaluates a node type (ARCHITECTURE.md, "One declaration per node")."""
+
+    POINT = "point"
+    AREA = "area"
+    RESAMPLE = "resample"
+    COLOR_PROCESSOR = "colour-processor"
+    SOURCE = "source"
+    SINK = "sink"
+
+
+class ParamError(ValueError):
+    """A parameter value that does not fit its declaration; the message is for people."""
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+@dataclass(frozen=True)
+class Param:
+    """One typed parameter of a node type.
+
+    Attributes
+    ----------
+    name : str
+        Key in scripts and in ``node["name"]``.
+    type : str
+        One of ``float int bool enum rgba vec2 string file``.
+    default : Any
+        The value a new node has; never written to scripts.
+    doc : str
+        One line, shown as the editor's tooltip and in the docs.
+    min, max : float or None
+        Hard limits; a value outside them is refused.
+    soft_min, soft_max : float or None
+        The slider's range in the editor.
+    choices : tuple of str
+        The items of an ``enum``.
+    animatable : bool
+        Whether keyframes are allowed.
+    affects_pixels : bool
+        Whether the value enters the node's hash (False for UI-only values).
+    """
+
+    name: str
+    type: str
+    default: Any
+    doc: str
+    min: float | None = None
+    max: float | None = None
+    soft_min: float | None = None
+    soft_max: float | None = None
+    choices: tuple[str, ...] = ()
+    animatable: bool = True
+    affects_pixels: bool = True
+
+    # -- validation -------------------------------------------------------------------
+
+    def coerce(self, value: Any) -> Any:
+        """Return ``value`` in this parameter's canonical form, or raise :class:`ParamError`.
+
+        Animated values (a dict with ``keys``) are checked key by key.
+        """
+        if isinstance(value, dict) and "keys" in value:
+            return self._coerce_animated(value)
+        return self._coerce_static(value)
+
+    def _coerce_animated(self, value: dict) -> dict:
+        if not self.animatable or self.type in ("string", "file", "enum", "bool"):
+            raise ParamError(f"{self.name}: cannot be animated")
+        keys = value.get("keys")
+        if not isinstance(keys, list) or not keys:
+            raise ParamError(f"{self.name}: 'keys' must be a non-empty list of [frame, value]")
+        interp = value.get("interpolation", "linear")
+        if interp not in ("linear", "constant"):
+            raise ParamError(f"{self.name}: interpolation must be 'linear' or 'constant'")
+        out = []
+        for key in keys:
+            if not (isinstance(key, (list, tuple)) and len(key) == 2):
+                raise ParamError(f"{self.name}: each key must be [frame, value], got {key!r}")
+            frame = _number(self.name, key[0])
+            out.append([frame, self._coerce_static(key[1])])
+        out.sort(key=lambda k: k[0])
+        return {"keys": out, "interpolation": interp}
+
+    def _coerce_static(self, value: Any) -> Any:
+        coerce = _COERCERS[self.type]
+        result = coerce(self, value)
+        self._check_range(result)
+        return result
+
+    def _check_range(self, value: Any) -> None:
+        numbers = value if isinstance(value, tuple) else (value,)
+        for number in numbers:
+            if not isinstance(number, (int, float)) or isinstance(number, bool):
+                continue
+            if self.min is not None and number < self.min:
+                raise ParamError(f"{self.name}: {number:g} is below the minimum {self.min:g}")
+            if self.max is not None and number > self.max:
+                raise ParamError(f"{self.name}: {number:g} is above the maximum {self.max:g}")
+
+    # -- evaluation -------------------------------------------------------------------
+
+    def at(self, value: Any, frame: float) -> Any:
+        """Evaluate a (possibly animated) value at ``frame``."""
+        if not is_animated(value):
+            return value
+        keys = value["keys"]
+        if frame <= keys[0][0]:
+            return keys[0][1]
+        if frame >= keys[-1][0]:
+            return keys[-1][1]
+        for (f0, v0), (f1, v1) in zip(keys, keys[1:]):
+            if f0 <= frame <= f1:
+                if value["interpolation"] == "constant" or f1 == f0:
+                    return v0
+                t = (frame - f0) / (f1 - f0)
+                return _lerp(v0, v1, t, self.type)
+        return keys[-1][1]
+
+    def to_json(self, value: Any) -> Any:
+        """The value as it is written to a script (tuples become lists)."""
+        if is_animated(value):
+            keys = [[f, self.to_json(v)] for f, v in value["keys"]]
+            return {"keys": keys, "interpolation": value["interpolation"]}
+        return list(value) if isinstance(value, tuple) else value
+
+
+def is_animated(value: Any) -> bool:
+    """True for a keyframed value (``{"keys": [...], ...}``)."""
+    return isinstance(value, dict) and "keys" in value
+
+
+def _lerp(v0: Any, v1: Any, t: float, type_: str) -> Any:
+    if isinstance(v0, tuple):
+        return tuple(a + (b - a) * t for a, b in zip(v0, v1))
+    if type_ == "int":
+        return int(round(v0 + (v1 - v0) * t))
+    return v0 + (v1 - v0) * t
+
+
+def _number(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ParamError(f"{name}: expected a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ParamError(f"{name}: expected a finite number, got {value!r}")
+    return float(value)
+
+
+def _coerce_float(p: Param, value: Any) -> float:
+    return _number(p.name, value)
+
+
+def _coerce_int(p: Param, value: Any) -> int:
+    number = _number(p.name, value)
+    if number != int(number):
+        raise ParamError(f"{p.name}: expected a whole number, got {value!r}")
+    return int(number)
+
+
+def _coerce_bool(p: Param, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ParamError(f"{p.name}: expected true or false, got {value!r}")
+    return value
+
+
+def _coerce_enum(p: Param, value: Any) -> str:
+    if value not in p.choices:
+        raise ParamError(f"{p.name}: expected one of {', '.join(p.choices)}; got {value!r}")
+    return value
+
+
+def _coerce_vector(p: Param, value: Any, size: int, broadcast: bool) -> tuple[float, ...]:
+    if broadcast and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (_number(p.name, value),) * size
+    if not isinstance(value, (list, tuple)) or len(value) != size:
+        raise ParamError(f"{p.name}: expected {size} numbers, got {value!r}")
+    return tuple(_number(p.name, v) for v in value)
+
+
+def _coerce_rgba(p: Param, value: Any) -> tuple[float, ...]:
+    if isinstance(value, (list, tuple)) and len(value) == 3:
+        value = (*value, 1.0 if p.default[3] == 1.0 else p.default[3])
+    return _coerce_vector(p, value, 4, broadcast=True)
+
+
+def _coerce_vec2(p: Param, value: Any) -> tuple[float, ...]:
+    return _coerce_vector(p, value, 2, broadcast=False)
+
+
+def _coerce_string(p: Param, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ParamError(f"{p.name}: expected text, got {value!r}")
+    return value
+
+
+_COERCERS = {
+    "float": _coerce_float,
+    "int": _coerce_int,
+    "bool": _coerce_bool,
+    "enum": _coerce_enum,
+    "rgba": _coerce_rgba,
+    "vec2": _coerce_vec2,
+    "string": _coerce_string,
+    "file": _coerce_string,
+}
+
+
+def Float(name: str, default: float, doc: str, **kw: Any) -> Param:
+    """A floating-point parameter."""
+    return Param(name, "float", float(default), doc, **kw)
+
+
+def Int(name: str, default: int, doc: str, **kw: Any) -> Param:
+    """An integer parameter."""
+    return Param(name, "int", int(default), doc, **kw)
+
+
+def Bool(name: str, default: bool, doc: str, **kw: Any) -> Param:
+    """A checkbox."""
+    return Param(name, "bool", bool(default), doc, animatable=False, **kw)
+
+
+def Enum(name: str, choices: Sequence[str], default: str, doc: str, **kw: Any) -> Param:
+    """A choice among fixed items (a combo box in the editor)."""
+    if default not in choices:
+        raise ValueError(f"{name}: default {default!r} is not one of {choices}")
+    return Param(name, "enum", default, doc, choices=tuple(choices), animatable=False, **kw)
+
+
+def RGBA(name: str, default: float | Sequence[float], doc: str, **kw: Any) -> Param:
+    """A colour with alpha; a single number broadcasts to all four channels."""
+    if isinstance(default, (int, float)):
+        default = (float(default),) * 4
+    return Param(name, "rgba", tuple(float(v) for v in default), doc, **kw)
+
+
+def Vec2(name: str, default: Sequence[float], doc: str, **kw: Any) -> Param:
+    """A 2D vector (position, scale, size)."""
+    return Param(name, "vec2", tuple(float(v) for v in default), doc, **kw)
+
+
+def String(name: str, default: str, doc: str, **kw: Any) -> Param:
+    """Free text."""
+    return Param(name, "string", default, doc, animatable=False, **kw)
+
+
+def FilePath(name: str, default: str, doc: str, **kw: Any) -> Param:
+    """A path to a file or a frame sequence (``plate.####.exr``)."""
+    return Param(name, "file", default, doc, animatable=False, **kw)
+
+
+# --------------------------------------------------------------------------- node types
+
+
+@dataclass(frozen=True)
+class Window:
+    """A pixel box ``(x0, y0, x1, y1)``, x1 and y1 exclusive, origin top-left, y down."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+
+    @property
+    def width(self) -> int:
+        return max(0, self.x1 - self.x0)
+
+    @property
+    def height(self) -> int:
+        return max(0, self.y1 - self.y0)
+
+    @property
+    def empty(self) -> bool:
+        return self.width == 0 or self.height == 0
+
+    @property
+    def pixels(self) -> int:
+        return self.width * self.height
+
+    def intersect(self, other: Window) -> Window:
+        x0, y0 = max(self.x0, other.x0), max(self.y0, other.y0)
+        x1, y1 = min(self.x1, other.x1), min(self.y1, other.y1)
+        return Window(x0, y0, max(x0, x1), max(y0, y1))
+
+    def union(self, other: Window) -> Window:
+        if self.empty:
+            return other
+        if other.empty:
+            return self
+        return Window(
+            min(self.x0, other.x0),
+            min(self.y0, other.y0),
+            max(self.x1, other.x1),
+            max(self.y1, other.y1),
+        )
+
+    def grow(self, dx: int, dy: int | None = None) -> Window:
+        dy = dx if dy is None else dy
+        if self.empty:
+            return self
+        return Window(self.x0 - dx, self.y0 - dy, self.x1 + dx, self.y1 + dy)
+
+    def contains(self, other: Window) -> bool:
+        return (
+            other.empty
+            or self.x0 <= other.x0
+            and self.y0 <= other.y0
+            and self.x1 >= other.x1
+            and self.y1 >= other.y1
+        )
+
+    def as_tuple(self) -> tuple[int, int, int, int]:
+        return (self.x0, self.y0, self.x1, self.y1)
+
+    def __str__(self) -> str:
+        return f"[{self.x0},{self.y0} {self.x1},{self.y1}]"
+
+
+EMPTY = Window(0, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class Format:
+    """The display window: the frame the artist composes in."""
+
+    width: int
+    height: int
+    pixel_aspect: float = 1.0
+
+    @property
+    def window(self) -> Window:
+        return Window(0, 0, self.width, self.height)
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What the planner knows of a node's output before computing it."""
+
+    format: Format
+    data_window: Window
+
+
+@dataclass
+class Context:
+    """What a node may consult when it describes itself at one frame.
+
+    Filled by the engine; nodes read it and never import engine code.
+    """
+
+    frame: float
+    script_format: Format
+    working_space: str = "ACEScg"
+    ocio_config: str | None = None
+    script_dir: str = "."
+    extras: dict = field(default_factory=dict)
+
+
+class NodeSpec:
+    """Base class of node declarations.
+
+    Subclasses set the class attributes and, by kind, implement:
+
+    * POINT: ``point`` (plain Python, compiled by the CPU backend) taking the RGBA floats of
+      each input in order, then ``p`` (the float32 parameter block from :meth:`pack`), and
+      returning ``(r, g, b, a)``; plus a ``.wgsl`` file beside the module.
+    * AREA: :meth:`halo`, :meth:`data_window`, and a ``cpu_kernel`` (plain Python, using
+      ``prange`` from :mod:`mattebox.nodes.kernel`).
+    * RESAMPLE: :meth:`resample_matrix` (output pixel centre -> input position) and a filter
+      parameter, or a custom ``data_window``.
+    * COLOR_PROCESSOR: :meth:`ocio_processor`.
+    * SOURCE: :meth:`source_info` and :meth:`generate`.
+    * SINK: the engine's render module writes it; the node only declares parameters.
+    """
+
+    type_name: ClassVar[str] = ""
+    version: ClassVar[int] = 1
+    family: ClassVar[str] = "other"
+    kind: ClassVar[Kind] = Kind.POINT
+    inputs: ClassVar[tuple[str, ...]] = ("Source",)
+    optional_inputs: ClassVar[tuple[str, ...]] = ()
+    params: ClassVar[tuple[Param, ...]] = ()
+    doc: ClassVar[str] = ""
+
+    # -- declaration helpers ------------------------------------------------------------
+
+    @classmethod
+    def param(cls, name: str) -> Param:
+        """The declared parameter called ``name``; KeyError if there is none."""
+        for p in cls.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    @classmethod
+    def param_names(cls) -> tuple[str, ...]:
+        return tuple(p.name for p in cls.params)
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        return {p.name: p.default for p in cls.params}
+
+    @classmethod
+    def values_at(cls, values: dict[str, Any], frame: float) -> dict[str, Any]:
+        """Every parameter's value at ``frame`` (defaults filled in)."""
+        out = {}
+        for p in cls.params:
+            out[p.name] = p.at(values.get(p.name, p.default), frame)
+        return out
+
+    @classmethod
+    def upgrade(cls, values: dict[str, Any], from_version: int) -> dict[str, Any]:
+        """Return parameter values saved by ``from_version`` in this version's terms."""
+        return values
+
+    @classmethod
+    def is_required(cls, input_name: str) -> bool:
+        return input_name not in cls.optional_inputs
+
+    # -- evaluation hooks (overridden by kind) -------------------------------------------
+
+    @classmethod
+    def pass_through(cls, values: dict[str, Any]) -> str | None:
+        """Name of the input returned unchanged for these values (e.g. mix 0), else None."""
+        return None
+
+    @classmethod
+    def data_window(cls, values: dict[str, Any], inputs: list[ImageInfo], ctx: Context) -> ImageInfo:
+        """The output's format and data window from the inputs' (point ops: their union)."""
+        present = [i for i in inputs if i is not None]
+        if not present:
+            return ImageInfo(ctx.script_format, EMPTY)
+        window = EMPTY
+        for info in present:
+            window = window.union(info.data_window)
+        return ImageInfo(present[0].format, window)
+
+    @classmethod
+    def input_region(cls, values: dict[str, Any], region: Window, index: int, ctx: Context) -> Window:
+        """The region of input ``index`` needed to compute ``region`` of the output."""
+        return region
+
+    @classmethod
+    def pack(cls, values: dict[str, Any], ctx: Context) -> list[float]:
+        """Point ops: the parameter block as floats, in the order ``point`` reads them."""
+        return []
+
+
+_REGISTRY: dict[str, type[NodeSpec]] = {}
+
+
+def register(spec: type[NodeSpec]) -> type[NodeSpec]:
+    """Class decorator adding a node type to the registry; duplicate names are refused."""
+    name = spec.type_name
+    if not name:
+        raise ValueError(f"{spec.__name__} has no type_name")
+    if name in _REGISTRY and _REGISTRY[name] is not spec:
+        raise ValueError(f"node type {name!r} is already registered by {_REGISTRY[name].__module__}")
+    names = [p.name for p in spec.params]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{name}: duplicate parameter names")
+    _REGISTRY[name] = spec
+    return spec
+
+
+def unregister(name: str) -> None:
+    """Remove a node type (tests and plug-in reloads)."""
+    _REGISTRY.pop(name, None)
+
+
+def registry() -> dict[str, type[NodeSpec]]:
+    """All registered node types by type name (the built-in nodes loaded)."""
+    from mattebox.nodes import load_builtin_nodes
+
+    load_builtin_nodes()
+    return dict(_REGISTRY)
+
+
+def get(type_name: str) -> type[NodeSpec]:
+    """The node type called ``type_name``; KeyError if unknown."""
+    return registry()[type_name]
