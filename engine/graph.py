@@ -185,6 +185,8 @@ class Graph:
         except GraphError:
             self.remove(node)
             raise
+        if node.name in self.hot_nodes:  # values given at creation are not edits
+            self.hot_nodes.remove(node.name)
         return node
 
     def add_placeholder(self, type_name: str, name: str, raw: dict) -> Node:

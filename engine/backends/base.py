@@ -1,0 +1,36 @@
+"""The interface every backend implements; the executor in ``engine/render.py`` drives it.
+
+Buffers are backend handles: numpy arrays on the CPU, device buffers on the GPU. The
+executor allocates pool slots, views windows of them, uploads sources, runs passes and
+downloads the result; intermediates never leave the backend between passes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+
+from mattebox.engine.plan import Pass
+from mattebox.nodes.spec import Context, Window
+
+
+class Backend(Protocol):
+    """A place to run passes: the CPU through numba, a GPU through wgpu."""
+
+    name: str
+
+    def alloc(self, nbytes: int) -> Any:
+        """A pool slot of at least ``nbytes``."""
+
+    def view(self, slot: Any, window: Window) -> Any:
+        """A handle to ``window``-sized pixels at the start of ``slot``."""
+
+    def upload(self, pixels: np.ndarray) -> Any:
+        """A handle holding host pixels (H×W×4 float32)."""
+
+    def download(self, handle: Any, window: Window) -> np.ndarray:
+        """Host pixels of a handle (H×W×4 float32)."""
+
+    def run(self, step: Pass, inputs: list[tuple[Any, Window]], output: Any, ctx: Context) -> None:
+        """Compute ``step.region`` of ``step`` into ``output`` from its input buffers."""

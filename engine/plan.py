@@ -1,0 +1,503 @@
+"""Planning: from a requested node, frame and region to an immutable list of passes.
+
+1. Walk the graph backwards from the requested node, resolving pass-through nodes (Dot,
+   Switch, mix 0...) to their input, evaluating parameters at the frame and computing
+   each node's hash.
+2. Forward: every node's format and data window from its inputs'.
+3. Backward: regions of interest from the request, through each node's ``input_region``,
+   clipped to the data windows. Nodes whose region is empty, or whose result is in the
+   cache, need nothing upstream: the walk stops there.
+4. Fuse chains and trees of point ops (multi-input Merge too) into one pass.
+5. Split the request into tiles (bands of rows) so that each tile's buffers fit the
+   memory budget; area ops get their halos from step 3 run per tile.
+6. Give each pass's output a buffer slot from a pool by liveness: a chain ping-pongs
+   between two slots whatever its length.
+
+``print(plan)`` shows tiles, passes and buffers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from mattebox.engine.graph import Graph, Node
+from mattebox.nodes.spec import EMPTY, Context, ImageInfo, Kind, NodeSpec, Window
+
+BYTES_PER_PIXEL = 16  # RGBA float32
+
+
+class RenderError(RuntimeError):
+    """A node that cannot be computed; ``str()`` is one line starting with the node name."""
+
+    def __init__(self, node: str, message: str):
+        super().__init__(f"{node}: {message}")
+        self.node = node
+        self.message = message
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+@dataclass(eq=False)
+class NodeEval:
+    """A node at one frame: values, inputs (pass-throughs resolved), info and hash."""
+
+    node: Node
+    spec: type[NodeSpec]
+    values: dict[str, Any]
+    inputs: list[NodeEval | None]
+    info: ImageInfo
+    hash: str
+    params: tuple[float, ...] = ()
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+    @property
+    def kind(self) -> Kind:
+        return self.spec.kind
+
+
+def _hash(parts: Any) -> str:
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha1(text.encode()).hexdigest()[:20]
+
+
+class Evaluator:
+    """Resolves nodes at one frame into :class:`NodeEval` records (memoised per name).
+
+    ``source_info`` is the engine's hook for file sources: it returns
+    ``(ImageInfo, identity)`` for a Read node, identity being anything that changes when
+    the file does (path, size, mtime).
+    """
+
+    def __init__(self, graph: Graph, ctx: Context, source_info):
+        self.graph = graph
+        self.ctx = ctx
+        self.source_info = source_info
+        self.memo: dict[str, NodeEval] = {}
+        self.visiting: set[str] = set()
+
+    def eval(self, node: Node) -> NodeEval:
+        if node.name in self.memo:
+            return self.memo[node.name]
+        if node.is_placeholder:
+            raise RenderError(node.name, f"node type {node.type!r} is not installed")
+        if node.name in self.visiting:
+            raise RenderError(node.name, "is part of a cycle")
+        self.visiting.add(node.name)
+        try:
+            result = self._eval(node)
+        finally:
+            self.visiting.discard(node.name)
+        self.memo[node.name] = result
+        return result
+
+    def _eval(self, node: Node) -> NodeEval:
+        spec = node.spec
+        values = spec.values_at(node.values, self.ctx.frame)
+        through = spec.pass_through(values)
+        if through is not None:
+            upstream = node.input(through)
+            if upstream is None:
+                if spec.kind is Kind.SINK or not node.input_names:
+                    raise RenderError(node.name, f"nothing connected to input {through}")
+                return self._black(node, spec, values)
+            return self.eval(upstream)
+        names = spec.inputs + spec.optional_inputs
+        inputs = [self.eval(n) if (n := node.input(name)) else None for name in names]
+        if names and all(i is None for i in inputs):
+            raise RenderError(node.name, f"nothing connected to input {names[0]}")
+        for name, upstream in zip(names, inputs):
+            if upstream is None and spec.kind is not Kind.POINT and spec.is_required(name):
+                raise RenderError(node.name, f"nothing connected to input {name}")
+        extras: dict = {}
+        if spec.kind is Kind.SOURCE and getattr(spec, "file_source", False):
+            info, identity = self.source_info(node, values, self.ctx)
+            extras["identity"] = identity
+        elif spec.kind is Kind.SOURCE:
+            info = self._call(node, spec.source_info, values, self.ctx)
+        else:
+            infos = [i.info if i else None for i in inputs]
+            info = self._call(node, spec.data_window, values, infos, self.ctx)
+        params: tuple[float, ...] = ()
+        if spec.kind in (Kind.POINT, Kind.SOURCE) and hasattr(spec, "pack"):
+            params = tuple(float(v) for v in self._call(node, spec.pack, values, self.ctx))
+        hashed = {k: spec.param(k).to_json(v) for k, v in values.items()
+                  if spec.param(k).affects_pixels}
+        digest = _hash([
+            spec.type_name, spec.version, hashed, [i.hash if i else None for i in inputs],
+            extras.get("identity"), self.ctx.ocio_config, self.ctx.working_space,
+        ])
+        return NodeEval(node, spec, values, inputs, info, digest, params, extras)
+
+    def _black(self, node: Node, spec, values) -> NodeEval:
+        info = ImageInfo(self.ctx.script_format, EMPTY)
+        return NodeEval(node, spec, values, [], info, _hash(["black"]), ())
+
+    @staticmethod
+    def _call(node: Node, func, *args):
+        try:
+            return func(*args)
+        except RenderError:
+            raise
+        except (ValueError, ZeroDivisionError, KeyError, TypeError, OSError) as error:
+            raise RenderError(node.name, str(error) or type(error).__name__) from None
+
+
+# --------------------------------------------------------------------------- plan data
+
+
+@dataclass(frozen=True)
+class Pass:
+    """One unit of work for a backend.
+
+    ``kind`` is ``read``, ``source``, ``fused`` (point ops), ``area``, ``resample``,
+    ``color`` or ``cached``. ``nodes`` lists the nodes it computes (a fused pass: leaves
+    first, its output node last); ``inputs`` are buffer ids, ``output`` its buffer.
+    """
+
+    kind: str
+    nodes: tuple[NodeEval, ...]
+    inputs: tuple[int, ...]
+    output: int
+    region: Window
+    # fused passes: for each node, where each of its inputs comes from:
+    # ("buf", index into inputs) / ("node", index into nodes) / ("none", -1)
+    wiring: tuple[tuple[tuple[str, int], ...], ...] = ()
+    store: bool = False  # keep the result in the cache
+
+    @property
+    def node(self) -> NodeEval:
+        return self.nodes[-1]
+
+    def describe(self) -> str:
+        names = "+".join(n.name for n in self.nodes)
+        ins = ",".join(f"b{i}" for i in self.inputs) or "-"
+        cache = " (cached)" if self.kind == "cached" else (" -> cache" if self.store else "")
+        return f"{self.kind:<9} {names:<36} {ins:>8} -> b{self.output}  {self.region}{cache}"
+
+
+@dataclass(frozen=True)
+class Buffer:
+    """A buffer id's slot and the window it holds for one tile."""
+
+    id: int
+    slot: int  # -1: owned elsewhere (cache or source), not a pool slot
+    window: Window
+
+
+@dataclass(frozen=True)
+class TilePlan:
+    """The passes that compute one tile of the requested region."""
+
+    region: Window
+    passes: tuple[Pass, ...]
+    buffers: dict[int, Buffer]
+    slot_bytes: tuple[int, ...]  # capacity of each pool slot
+
+    @property
+    def output(self) -> int:
+        return self.passes[-1].output
+
+    def peak_bytes(self) -> int:
+        return sum(self.slot_bytes)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to compute for one request: tiles, passes and buffers. Immutable, printable."""
+
+    root: NodeEval
+    frame: float
+    region: Window
+    tiles: tuple[TilePlan, ...]
+    budget: int
+
+    @property
+    def passes(self) -> tuple[Pass, ...]:
+        return self.tiles[0].passes if self.tiles else ()
+
+    def __str__(self) -> str:
+        lines = [
+            f"Plan {self.root.name} @ frame {self.frame:g}: region {self.region}, "
+            f"{len(self.tiles)} tile(s), budget {self.budget / 2**20:.0f} MiB"
+        ]
+        for index, tile in enumerate(self.tiles):
+            slots = ", ".join(f"s{i}={b / 2**20:.1f}MiB" for i, b in enumerate(tile.slot_bytes))
+            lines.append(f" tile {index} {tile.region}: pool [{slots or 'none'}]")
+            for step in tile.passes:
+                lines.append(f"   {step.describe()}")
+            if index >= 3 and len(self.tiles) > 5:
+                lines.append(f" ... {len(self.tiles) - index - 1} more tiles")
+                break
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- planning
+
+
+@dataclass
+class PlanOptions:
+    """Knobs of the planner."""
+
+    budget: int = 0  # bytes for pool buffers per tile; 0: default_budget()
+    fuse: bool = True
+    boundaries: frozenset[str] = frozenset()  # nodes whose inputs are materialised
+    cached: Any = None  # callable(hash, region) -> bool: is this result cached?
+    store_all: bool = False  # store every pass's output in the cache
+    min_tile_rows: int = 16
+
+
+def default_budget() -> int:
+    """Bytes of intermediate buffers per tile: ``MATTEBOX_CPU_MEMORY`` (MiB) or 2 GiB."""
+    mib = os.environ.get("MATTEBOX_CPU_MEMORY")
+    return int(float(mib) * 2**20) if mib else 2 * 2**30
+
+
+def build(root: NodeEval, frame: float, region: Window, ctx: Context,
+          options: PlanOptions | None = None) -> Plan:
+    """Plan the computation of ``region`` of ``root`` (already evaluated)."""
+    options = options or PlanOptions()
+    budget = options.budget or default_budget()
+    region = region.intersect(root.info.data_window)
+    tiles = []
+    bands = 1
+    while True:
+        tiles = [_plan_tile(root, band, ctx, options) for band in _bands(region, bands)]
+        peak = max((t.peak_bytes() for t in tiles), default=0)
+        rows = math.ceil(region.height / bands) if bands else 0
+        if peak <= budget or rows <= options.min_tile_rows:
+            break
+        bands = min(region.height, bands * 2 if peak > 2 * budget else bands + 1)
+        bands = max(bands, math.ceil(bands * peak / budget))
+    return Plan(root, frame, region, tuple(tiles), budget)
+
+
+def _bands(region: Window, count: int) -> list[Window]:
+    if region.empty or count <= 1:
+        return [region]
+    rows = math.ceil(region.height / count)
+    return [
+        Window(region.x0, y, region.x1, min(region.y1, y + rows))
+        for y in range(region.y0, region.y1, rows)
+    ]
+
+
+def _plan_tile(root: NodeEval, region: Window, ctx: Context, options: PlanOptions) -> TilePlan:
+    rois = _regions(root, region, ctx, options)
+    groups = _group(root, rois, options)
+    passes, buffers, slots = _schedule(root, rois, groups, options)
+    return TilePlan(region, tuple(passes), buffers, tuple(slots))
+
+
+def _regions(root: NodeEval, region: Window, ctx: Context, options: PlanOptions) -> dict:
+    """Region of interest of every needed node (by id), propagated backwards."""
+    rois: dict[int, Window] = {id(root): region}
+    order = _topological(root, rois, options, ctx)
+    for ev in reversed(order):  # consumers before producers
+        roi = rois.get(id(ev), EMPTY).intersect(ev.info.data_window)
+        rois[id(ev)] = roi
+        if roi.empty or _is_cached(ev, roi, options):
+            continue
+        for index, upstream in enumerate(ev.inputs):
+            if upstream is None:
+                continue
+            need = ev.spec.input_region(ev.values, roi, index, ctx)
+            need = need.intersect(upstream.info.data_window)
+            rois[id(upstream)] = rois.get(id(upstream), EMPTY).union(need)
+    return rois
+
+
+def _is_cached(ev: NodeEval, roi: Window, options: PlanOptions) -> bool:
+    return bool(options.cached and options.cached(ev.hash, roi))
+
+
+def _topological(root: NodeEval, rois, options, ctx) -> list[NodeEval]:
+    """Nodes reachable from ``root``, producers before consumers."""
+    order: list[NodeEval] = []
+    seen: set[int] = set()
+
+    def visit(ev: NodeEval) -> None:
+        if id(ev) in seen:
+            return
+        seen.add(id(ev))
+        for upstream in ev.inputs:
+            if upstream is not None:
+                visit(upstream)
+        order.append(ev)
+
+    visit(root)
+    return order
+
+
+def _group(root: NodeEval, rois: dict, options: PlanOptions) -> dict[int, list[NodeEval]]:
+    """Fusion groups keyed by the id of their output node; members leaves-first."""
+    consumers: dict[int, int] = {}
+    live = [ev for ev in _live(root, rois, options)]
+    for ev in live:
+        if _is_cached(ev, rois[id(ev)], options):
+            continue
+        for upstream in ev.inputs:
+            if upstream is not None and not rois.get(id(upstream), EMPTY).empty:
+                consumers[id(upstream)] = consumers.get(id(upstream), 0) + 1
+
+    def fusable(up: NodeEval, down: NodeEval) -> bool:
+        return (
+            options.fuse
+            and up.kind is Kind.POINT
+            and down.kind is Kind.POINT
+            and consumers.get(id(up)) == 1
+            and up is not root
+            and down.name not in options.boundaries
+            and not _is_cached(up, rois[id(up)], options)
+        )
+
+    groups: dict[int, list[NodeEval]] = {}
+    absorbed: set[int] = set()
+    for ev in reversed(live):  # outputs first, so each group starts at its output node
+        if id(ev) in absorbed:
+            continue
+        members: list[NodeEval] = []
+
+        def collect(node: NodeEval) -> None:
+            for upstream in node.inputs:
+                if upstream is not None and fusable(upstream, node) and id(upstream) not in absorbed:
+                    absorbed.add(id(upstream))
+                    collect(upstream)
+            members.append(node)
+
+        collect(ev)
+        groups[id(ev)] = members
+    return groups
+
+
+def _live(root: NodeEval, rois: dict, options: PlanOptions) -> list[NodeEval]:
+    """Nodes that must run (non-empty region, not below a cached result), producers first."""
+    order: list[NodeEval] = []
+    seen: set[int] = set()
+
+    def visit(ev: NodeEval) -> None:
+        if id(ev) in seen:
+            return
+        seen.add(id(ev))
+        roi = rois.get(id(ev), EMPTY)
+        if not roi.empty and not _is_cached(ev, roi, options):
+            for upstream in ev.inputs:
+                if upstream is not None and not rois.get(id(upstream), EMPTY).empty:
+                    visit(upstream)
+        order.append(ev)
+
+    visit(root)
+    return order
+
+
+_PASS_KIND = {
+    Kind.POINT: "fused",
+    Kind.AREA: "area",
+    Kind.RESAMPLE: "resample",
+    Kind.COLOR_PROCESSOR: "color",
+    Kind.SINK: "fused",
+}
+
+
+def _schedule(root: NodeEval, rois: dict, groups: dict, options: PlanOptions):
+    """Passes in execution order with buffers assigned from a pool by liveness."""
+    passes: list[Pass] = []
+    buffer_of: dict[int, int] = {}  # node id -> buffer id
+    windows: dict[int, Window] = {}
+    owned: set[int] = set()  # buffers not from the pool (cached, read)
+    feeds_boundary = {id(i) for b in _boundary_nodes(root, options) for i in b.inputs if i}
+    order = [ev for ev in _live(root, rois, options) if id(ev) in groups]
+
+    for ev in order:
+        members = groups[id(ev)]
+        roi = rois[id(ev)]
+        buffer = len(windows)
+        windows[buffer] = roi
+        if roi.empty:
+            kind = "empty"
+        elif _is_cached(ev, roi, options):
+            kind = "cached"
+        elif ev.kind is Kind.SOURCE:
+            kind = "read" if getattr(ev.spec, "file_source", False) else "source"
+        else:
+            kind = _PASS_KIND[ev.kind]
+        if kind in ("cached", "read", "empty"):
+            owned.add(buffer)
+        inputs: list[int] = []
+        wiring = []
+        member_index = {id(m): i for i, m in enumerate(members)}
+        for member in members:
+            wires = []
+            for upstream in member.inputs if kind not in ("cached", "read", "source", "empty") else []:
+                if upstream is None or rois.get(id(upstream), EMPTY).empty:
+                    wires.append(("none", -1))
+                elif id(upstream) in member_index:
+                    wires.append(("node", member_index[id(upstream)]))
+                else:
+                    source_buffer = buffer_of[id(upstream)]
+                    if source_buffer not in inputs:
+                        inputs.append(source_buffer)
+                    wires.append(("buf", inputs.index(source_buffer)))
+            wiring.append(tuple(wires))
+        store = kind not in ("cached", "empty") and (
+            options.store_all or id(ev) in feeds_boundary
+        )
+        passes.append(Pass(kind, tuple(members), tuple(inputs), buffer, roi,
+                           tuple(wiring) if kind == "fused" else (), store))
+        buffer_of[id(ev)] = buffer
+
+    buffers, slots = _assign_slots(passes, windows, owned)
+    return passes, buffers, slots
+
+
+def _boundary_nodes(root: NodeEval, options: PlanOptions) -> list[NodeEval]:
+    found = []
+    seen = set()
+    stack = [root]
+    while stack:
+        ev = stack.pop()
+        if id(ev) in seen:
+            continue
+        seen.add(id(ev))
+        if ev.name in options.boundaries:
+            found.append(ev)
+        stack.extend(i for i in ev.inputs if i is not None)
+    return found
+
+
+def _assign_slots(passes: list[Pass], windows: dict[int, Window], owned: set[int]):
+    """Greedy interval colouring: reuse a freed slot, grow it if needed."""
+    last_use: dict[int, int] = {}
+    for index, step in enumerate(passes):
+        for buffer in step.inputs:
+            last_use[buffer] = index
+    final = passes[-1].output if passes else -1
+    slot_bytes: list[int] = []
+    free: list[int] = []
+    slot_of: dict[int, int] = {}
+    for index, step in enumerate(passes):
+        buffer = step.output
+        if buffer not in owned:
+            need = windows[buffer].pixels * BYTES_PER_PIXEL
+            if free:
+                slot = max(free, key=lambda s: (slot_bytes[s] >= need, -abs(slot_bytes[s] - need)))
+                free.remove(slot)
+                slot_bytes[slot] = max(slot_bytes[slot], need)
+            else:
+                slot = len(slot_bytes)
+                slot_bytes.append(need)
+            slot_of[buffer] = slot
+        for used in set(step.inputs):
+            if last_use.get(used) == index and used in slot_of and used != final:
+                free.append(slot_of[used])
+    buffers = {b: Buffer(b, slot_of.get(b, -1), w) for b, w in windows.items()}
+    return buffers, slot_bytes

@@ -1,0 +1,341 @@
+"""Rendering: a node to pixels, or Write nodes over a frame range.
+
+The command line, the Python API, the distributed path and the editor's viewer all call
+this module. It evaluates the graph at a frame, plans (:mod:`mattebox.engine.plan`), reads
+file sources, and drives a backend through the plan's passes with pooled buffers.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from mattebox.engine import color, io
+from mattebox.engine.backends import detect
+from mattebox.engine.cache import Cache
+from mattebox.engine.graph import Graph, Node
+from mattebox.engine.image import Image
+from mattebox.engine.plan import Evaluator, NodeEval, Plan, PlanOptions, RenderError, build
+from mattebox.nodes.spec import EMPTY, Context, Format, ImageInfo, Window
+
+__all__ = ["RenderError", "Session", "session", "render", "plan", "execute", "frames_from"]
+
+
+class Cancelled(Exception):
+    """A render stopped because its cancel check said so."""
+
+
+@dataclass
+class Session:
+    """The one place holding process-wide engine state: the cache and the backends."""
+
+    cache: Cache = field(default_factory=Cache)
+    executed: Counter = field(default_factory=Counter)  # node name -> passes run
+    warned: set = field(default_factory=set)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def warn_once(self, message: str) -> None:
+        if message not in self.warned:
+            self.warned.add(message)
+            warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+
+_session = Session()
+
+
+def session() -> Session:
+    """The process's engine session (cache, backends, counters)."""
+    return _session
+
+
+# --------------------------------------------------------------------------- context
+
+
+def context_for(graph: Graph, frame: float) -> Context:
+    """What nodes may consult at ``frame``: format, colour settings, script folder."""
+    settings = graph.settings
+    config_uri = color.resolve_config_uri(settings.ocio_config)
+    try:
+        working = color.working_space(color.get_config(config_uri), settings.working_space)
+    except color.ColorError as error:
+        raise RenderError("settings.ocio", str(error)) from None
+    script_dir = os.path.dirname(os.path.abspath(graph.path)) if graph.path else os.getcwd()
+    return Context(frame=frame, script_format=settings.format, working_space=working,
+                   ocio_config=config_uri, script_dir=script_dir)
+
+
+def default_frame(graph: Graph) -> int:
+    return graph.settings.frame_range[0]
+
+
+# --------------------------------------------------------------------------- file sources
+
+
+def file_path(node: Node, values: dict, ctx: Context) -> str:
+    """The file a Read or Write node uses at the context's frame (absolute)."""
+    pattern = values["file"]
+    if not pattern:
+        raise RenderError(node.name, "file: no file given")
+    frame = int(round(ctx.frame)) + int(values.get("frame_offset", 0))
+    path = os.path.expanduser(os.path.expandvars(io.expand_frame(pattern, frame)))
+    return path if os.path.isabs(path) else os.path.join(ctx.script_dir, path)
+
+
+def _read_source_info(node: Node, values: dict, ctx: Context):
+    path = file_path(node, values, ctx)
+    try:
+        stat = os.stat(path)
+    except OSError:
+        if values.get("missing_frames") == "black":
+            return ImageInfo(ctx.script_format, EMPTY), ("missing", path)
+        raise RenderError(node.name, f"cannot read {path}: no such file") from None
+    try:
+        info = io.probe(path)
+    except io.ImageIOError as error:
+        raise RenderError(node.name, str(error)) from None
+    fmt = Format(info.width, info.height, info.pixel_aspect)
+    identity = (path, stat.st_size, stat.st_mtime_ns, values["colorspace"])
+    return ImageInfo(fmt, Window(*info.data_window)), identity
+
+
+def _read_pixels(ev: NodeEval, ctx: Context, cache: Cache) -> tuple[np.ndarray, Window]:
+    """The whole decoded, colour-converted image of a Read (cached by its hash)."""
+    window = ev.info.data_window
+    found = cache.find(ev.hash, window)
+    if found is not None:
+        return found
+    path = ev.extras["identity"][0]
+    try:
+        pixels, read_window, info = io.read_image(path)
+        pixels = _to_working(ev, pixels, path, info.datatype, ctx)
+    except io.ImageIOError as error:
+        raise RenderError(ev.name, str(error)) from None
+    read_window = Window(*read_window)
+    cache.put(ev.hash, read_window, pixels)
+    return pixels, read_window
+
+
+def _to_working(ev: NodeEval, pixels: np.ndarray, path: str, datatype: str, ctx: Context):
+    try:
+        config = color.get_config(ctx.ocio_config)
+        space = ev.values["colorspace"]
+        if space == "default":
+            space = color.default_file_colorspace(config, path, datatype)
+        processor = color.cpu_processor(ctx.ocio_config, space, ctx.working_space)
+    except color.ColorError as error:
+        raise RenderError(ev.name, f"colorspace: {error}") from None
+    return color.apply_cpu(processor, pixels)
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def evaluate(graph: Graph, node: Node, frame: float, ctx: Context | None = None) -> NodeEval:
+    """``node`` at ``frame``, with parameters evaluated, pass-throughs resolved and hashes."""
+    ctx = ctx or context_for(graph, frame)
+    return Evaluator(graph, ctx, _read_source_info).eval(node)
+
+
+def plan(graph: Graph, node: Node | str, frame: float | None = None,
+         region: tuple[int, int, int, int] | None = None, budget: int = 0,
+         use_cache: bool = True) -> Plan:
+    """The plan that :func:`render` would run (print it to see passes, tiles, buffers)."""
+    node = graph[node] if isinstance(node, str) else node
+    frame = default_frame(graph) if frame is None else frame
+    ctx = context_for(graph, frame)
+    root = evaluate(graph, node, frame, ctx)
+    return _build(graph, root, frame, region, ctx, budget, use_cache)
+
+
+def _build(graph, root, frame, region, ctx, budget, use_cache) -> Plan:
+    cache = _session.cache
+    options = PlanOptions(
+        budget=budget,
+        boundaries=frozenset(graph.hot_nodes) if use_cache else frozenset(),
+        cached=cache.contains if use_cache else None,
+    )
+    want = Window(*region) if region else root.info.data_window
+    return build(root, frame, want, ctx, options)
+
+
+# --------------------------------------------------------------------------- executing
+
+
+def run_plan(plan_: Plan, backend, ctx: Context, cancel: Callable[[], bool] | None = None) -> np.ndarray:
+    """Execute a plan on a backend; returns the pixels of ``plan.region``."""
+    region = plan_.region
+    if len(plan_.tiles) == 1:
+        return _run_tile(plan_.tiles[0], backend, ctx, cancel, own=True)
+    out = np.empty((region.height, region.width, 4), np.float32)
+    for tile in plan_.tiles:
+        pixels = _run_tile(tile, backend, ctx, cancel, own=False)
+        t = tile.region
+        out[t.y0 - region.y0 : t.y1 - region.y0, t.x0 - region.x0 : t.x1 - region.x0] = pixels
+    return out
+
+
+def _run_tile(tile, backend, ctx: Context, cancel, own: bool) -> np.ndarray:
+    cache = _session.cache
+    slots = [backend.alloc(nbytes) for nbytes in tile.slot_bytes]
+    handles: dict[int, tuple[Any, Window]] = {}
+    last = tile.passes[-1]
+    for step in tile.passes:
+        if cancel is not None and cancel():
+            raise Cancelled()
+        if step.kind == "cached":
+            pixels, window = cache.find(step.node.hash, step.region)
+            handles[step.output] = (backend.upload(pixels), window)
+            continue
+        if step.kind == "read":
+            pixels, window = _read_pixels(step.node, ctx, cache)
+            handles[step.output] = (backend.upload(pixels), window)
+            continue
+        buffer = tile.buffers[step.output]
+        output = backend.view(slots[buffer.slot], step.region)
+        inputs = [handles[b] for b in step.inputs]
+        try:
+            backend.run(step, inputs, output, ctx)
+        except RenderError:
+            raise
+        except (ValueError, ZeroDivisionError, ArithmeticError) as error:
+            raise RenderError(step.node.name, str(error)) from None
+        for ev in step.nodes:
+            _session.executed[ev.name] += 1
+        handles[step.output] = (output, step.region)
+        if step.store:
+            cache.put(step.node.hash, step.region, backend.download(output, step.region).copy())
+    handle, window = handles[last.output]
+    pixels = backend.download(handle, window)
+    if last.kind in ("cached", "read") or not own:
+        pixels = np.array(pixels[: window.height, : window.width])
+    if window != tile.region:  # a cached or read result larger than asked
+        pixels = _crop(pixels, window, tile.region)
+    return pixels
+
+
+def _crop(pixels: np.ndarray, window: Window, want: Window) -> np.ndarray:
+    out = np.zeros((want.height, want.width, 4), np.float32)
+    have = window.intersect(want)
+    if not have.empty:
+        out[have.y0 - want.y0 : have.y1 - want.y0, have.x0 - want.x0 : have.x1 - want.x0] = (
+            pixels[have.y0 - window.y0 : have.y1 - window.y0, have.x0 - window.x0 : have.x1 - window.x0]
+        )
+    return out
+
+
+def render(graph: Graph, node: Node, frame: float | None = None, backend: str = "auto",
+           region: tuple[int, int, int, int] | None = None, cancel=None,
+           use_cache: bool = True) -> Image:
+    """Render ``node`` at ``frame`` to an :class:`Image` of its data window (or ``region``).
+
+    Raises :class:`RenderError` naming the failing node.
+    """
+    frame = default_frame(graph) if frame is None else frame
+    ctx = context_for(graph, frame)
+    root = evaluate(graph, node, frame, ctx)
+    plan_ = _build(graph, root, frame, region, ctx, 0, use_cache)
+    if plan_.region.empty:
+        return Image(np.zeros((0, 0, 4), np.float32), plan_.region.as_tuple(), root.info.format)
+    pixels = _run_with_fallback(plan_, backend, ctx, cancel)
+    if use_cache and plan_.passes and plan_.passes[-1].kind not in ("cached", "read"):
+        _session.cache.put(root.hash, plan_.region, pixels.copy())
+    return Image(pixels, plan_.region.as_tuple(), root.info.format)
+
+
+def _run_with_fallback(plan_: Plan, backend_name: str, ctx: Context, cancel) -> np.ndarray:
+    backend = detect.get(backend_name)
+    try:
+        return run_plan(plan_, backend, ctx, cancel)
+    except (RenderError, Cancelled):
+        raise
+    except Exception as error:  # a device lost or out of memory: finish on the CPU
+        if backend.name == "cpu":
+            raise
+        _session.warn_once(f"GPU failed ({type(error).__name__}: {error}); rendering on the CPU")
+        detect.mark_failed(backend.name, error)
+        return run_plan(plan_, detect.get("cpu"), ctx, cancel)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def frames_from(text: str | None, graph: Graph) -> list[int]:
+    """Parse ``1-10``, ``5``, ``1-10x2``, ``1,3,7-9`` (None: the script's frame range)."""
+    if not text:
+        first, last = graph.settings.frame_range
+        return list(range(first, last + 1))
+    frames: list[int] = []
+    for part in str(text).split(","):
+        part = part.strip()
+        step = 1
+        if "x" in part:
+            part, step_text = part.split("x", 1)
+            step = int(step_text)
+        if "-" in part[1:]:
+            split = part.index("-", 1)
+            first, last = int(part[:split]), int(part[split + 1 :])
+        else:
+            first = last = int(part)
+        if last < first or step < 1:
+            raise ValueError(f"frame range {part!r}: last frame before first")
+        frames.extend(range(first, last + 1, step))
+    return frames
+
+
+def write_frame(graph: Graph, write: Node, frame: int, backend: str = "auto") -> str:
+    """Render one Write node at one frame and write its file; returns the path."""
+    ctx = context_for(graph, frame)
+    values = write.values_at(frame)
+    path = file_path(write, values, ctx)
+    image = render(graph, write, frame=frame, backend=backend)
+    try:
+        config = color.get_config(ctx.ocio_config)
+        space = values["colorspace"]
+        if space == "default":
+            space = color.default_file_colorspace(config, path, values["datatype"])
+        processor = color.cpu_processor(ctx.ocio_config, ctx.working_space, space)
+        pixels = color.apply_cpu(processor, image.pixels)
+    except color.ColorError as error:
+        raise RenderError(write.name, f"colorspace: {error}") from None
+    fmt = image.format
+    try:
+        io.write_image(path, pixels, image.data_window, (fmt.width, fmt.height),
+                       pixel_aspect=fmt.pixel_aspect, datatype=values["datatype"],
+                       compression=values["compression"], tiled=values["tiled"])
+    except io.ImageIOError as error:
+        raise RenderError(write.name, str(error)) from None
+    return path
+
+
+def execute(graph: Graph, writes: Iterable[Node], frames=None, backend: str = "auto",
+            progress: Callable[[int, int, str], None] | None = None,
+            cancel: Callable[[], bool] | None = None) -> list[str]:
+    """Render Write nodes over ``frames`` (a list, a range text, or None for the script's
+    range). ``progress(done, total, path)`` is called after each file. Returns the paths."""
+    writes = list(writes)
+    if not writes:
+        raise RenderError("script", "no Write node to render")
+    for write in writes:
+        if write.type != "Write":
+            raise RenderError(write.name, "is not a Write node")
+        if not write["file"]:
+            raise RenderError(write.name, "file: no file given")
+    if frames is None or isinstance(frames, str):
+        frames = frames_from(frames, graph)
+    frames = list(frames)
+    total = len(frames) * len(writes)
+    written: list[str] = []
+    for frame in frames:
+        for write in writes:
+            if cancel is not None and cancel():
+                raise Cancelled()
+            written.append(write_frame(graph, write, frame, backend))
+            if progress is not None:
+                progress(len(written), total, written[-1])
+    return written
