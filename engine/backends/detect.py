@@ -50,6 +50,16 @@ def get(requested: str = "auto"):
         return _instances[name]
 
 
+def report() -> str:
+    """What ``mattebox backends`` prints: every backend, why it can or cannot run, the choice."""
+    lines = []
+    for name in BACKEND_NAMES:
+        state = "available" if available(name) else why_unavailable(name)
+        lines.append(f"{name:<5} {state}")
+    lines.append(f"choice: {choose('auto')}")
+    return "\n".join(lines)
+
+
 def mark_failed(name: str, error: BaseException) -> None:
     """Remember that a backend failed at run time (auto then avoids it)."""
     _failed[name] = f"{type(error).__name__}: {error}"

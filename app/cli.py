@@ -1,0 +1,126 @@
+"""The ``mattebox`` command.
+
+::
+
+    mattebox [SCRIPT] [--screenshot OUT.png] [--size 1600x1000]   open the editor
+    mattebox render SCRIPT [-w WRITE ...] [-f 1-10] [--backend auto|gpu|cpu]
+    mattebox nodes                                                 list node types
+    mattebox backends                                              list backends and the choice
+
+Errors print one line and exit non-zero; ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+
+COMMANDS = ("render", "nodes", "backends")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``mattebox`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    if debug:
+        argv.remove("--debug")
+    warnings.simplefilter("default")
+    warnings.formatwarning = lambda message, category, *_: f"warning: {message}\n"
+    try:
+        if argv and argv[0] in COMMANDS:
+            return _COMMANDS[argv[0]](argv[1:])
+        return _editor(argv)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # one line for people; --debug for developers
+        if debug:
+            raise
+        print(f"error: {_one_line(error)}", file=sys.stderr)
+        return 1
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
+def _render(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="mattebox render",
+                                     description="Render Write nodes of a script headless.")
+    parser.add_argument("script", help="the .mbx script")
+    parser.add_argument("-w", "--write", action="append", default=[],
+                        help="Write node to render (repeatable; default: all)")
+    parser.add_argument("-f", "--frames", help="frames: 1-10, 5, 1-100x2, 1,3,7-9 (default: the script's range)")
+    parser.add_argument("--backend", default="auto", choices=("auto", "gpu", "cpu"),
+                        help="where to compute (default: auto, or $MATTEBOX_BACKEND)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+
+    import mattebox as mb
+    from mattebox.engine import render
+    from mattebox.engine.backends import detect
+
+    graph = mb.load(args.script)
+    writes = [graph[name] for name in args.write] if args.write else graph.writes()
+    frames = render.frames_from(args.frames, graph)
+    backend = detect.choose(args.backend)
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(frames) * max(1, len(writes)), unit="frame", file=sys.stderr,
+                   desc=f"rendering ({backend})", dynamic_ncols=True)
+
+    def progress(done: int, total: int, path: str) -> None:
+        if bar is not None:
+            bar.set_postfix_str(path[-40:], refresh=False)
+            bar.update(1)
+
+    start = time.perf_counter()
+    try:
+        written = graph.execute(writes, frames=frames, backend=args.backend, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    if not args.quiet:
+        elapsed = time.perf_counter() - start
+        print(f"wrote {len(written)} file(s) in {elapsed:.2f} s: {written[0]}"
+              + (f" ... {written[-1]}" if len(written) > 1 else ""), file=sys.stderr)
+    return 0
+
+
+def _nodes(argv: list[str]) -> int:
+    from mattebox.nodes.spec import registry
+
+    for name, spec in sorted(registry().items()):
+        doc = (spec.doc or spec.__doc__ or "").strip().splitlines()[0]
+        print(f"{name:<20} {spec.family:<10} {spec.kind.value:<17} {doc}")
+    return 0
+
+
+def _backends(argv: list[str]) -> int:
+    from mattebox.engine.backends import detect
+
+    print(detect.report())
+    return 0
+
+
+def _editor(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="mattebox", description="The Mattebox editor.")
+    parser.add_argument("script", nargs="?", help="a .mbx script to open")
+    parser.add_argument("--screenshot", metavar="PNG",
+                        help="open, wait for the viewer, save a PNG of the window and exit")
+    parser.add_argument("--size", default="1600x1000", help="window size for --screenshot")
+    args = parser.parse_args(argv)
+    from mattebox.app.main import run_editor
+
+    return run_editor(args.script, screenshot=args.screenshot, size=args.size)
+
+
+_COMMANDS = {"render": _render, "nodes": _nodes, "backends": _backends}
+
+if __name__ == "__main__":
+    sys.exit(main())
