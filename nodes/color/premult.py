@@ -1,0 +1,31 @@
+"""Premult: multiply colour by alpha (Nuke's Premult)."""
+
+from __future__ import annotations
+
+from mattebox.nodes.kernel import kernel
+from mattebox.nodes.spec import Kind, NodeSpec, register
+
+
+@kernel
+def premult_point(r, g, b, a, p):
+    """p: empty (no parameters)."""
+    return r * a, g * a, b * a, a
+
+
+@register
+class Premult(NodeSpec):
+    """Multiplies R, G and B by alpha; alpha passes through.
+
+    Use it after work done on unpremultiplied colour (see Unpremult) to return to the
+    premultiplied images every other node expects.
+    """
+
+    type_name = "Premult"
+    family = "color"
+    kind = Kind.POINT
+    params = ()
+    cpu_point = premult_point
+
+    @classmethod
+    def pack(cls, values, ctx):
+        return []

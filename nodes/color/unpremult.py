@@ -1,0 +1,33 @@
+"""Unpremult: divide colour by alpha (Nuke's Unpremult)."""
+
+from __future__ import annotations
+
+from mattebox.nodes.kernel import kernel
+from mattebox.nodes.spec import Kind, NodeSpec, register
+
+
+@kernel
+def unpremult_point(r, g, b, a, p):
+    """p: empty (no parameters)."""
+    if a == 0.0:
+        return r, g, b, a
+    return r / a, g / a, b / a, a
+
+
+@register
+class Unpremult(NodeSpec):
+    """Divides R, G and B by alpha where alpha is not 0; elsewhere they pass through.
+
+    Colour corrections that are not linear (gamma, pow, keys) should see unpremultiplied
+    colour: Unpremult, then the correction, then Premult.
+    """
+
+    type_name = "Unpremult"
+    family = "color"
+    kind = Kind.POINT
+    params = ()
+    cpu_point = unpremult_point
+
+    @classmethod
+    def pack(cls, values, ctx):
+        return []
