@@ -349,6 +349,14 @@ def _group(root: NodeEval, rois: dict, options: PlanOptions) -> dict[int, list[N
             if upstream is not None and not rois.get(id(upstream), EMPTY).empty:
                 consumers[id(upstream)] = consumers.get(id(upstream), 0) + 1
 
+    # Nodes being edited, and what is downstream of them, are "dirty": fusing only within
+    # the dirty side or only within the clean side keeps clean results cacheable, so a
+    # slider drag recomputes the edited node and what follows, nothing else.
+    dirty: set[int] = set()
+    for ev in live:
+        if ev.name in options.boundaries or any(i is not None and id(i) in dirty for i in ev.inputs):
+            dirty.add(id(ev))
+
     def fusable(up: NodeEval, down: NodeEval) -> bool:
         return (
             options.fuse
@@ -357,6 +365,7 @@ def _group(root: NodeEval, rois: dict, options: PlanOptions) -> dict[int, list[N
             and consumers.get(id(up)) == 1
             and up is not root
             and down.name not in options.boundaries
+            and (id(up) in dirty) == (id(down) in dirty)
             and not _is_cached(up, rois[id(up)], options)
         )
 

@@ -159,6 +159,7 @@ def _build(graph, root, frame, region, ctx, budget, use_cache) -> Plan:
         budget=budget,
         boundaries=frozenset(graph.hot_nodes) if use_cache else frozenset(),
         cached=cache.contains if use_cache else None,
+        store_all=use_cache,  # interactive: keep every materialised result (LRU-bounded)
     )
     want = Window(*region) if region else root.info.data_window
     return build(root, frame, want, ctx, options)
@@ -293,7 +294,7 @@ def write_frame(graph: Graph, write: Node, frame: int, backend: str = "auto") ->
     ctx = context_for(graph, frame)
     values = write.values_at(frame)
     path = file_path(write, values, ctx)
-    image = render(graph, write, frame=frame, backend=backend)
+    image = render(graph, write, frame=frame, backend=backend, use_cache=False)
     try:
         config = color.get_config(ctx.ocio_config)
         space = values["colorspace"]
