@@ -8,7 +8,8 @@ import numpy as np
 
 from mattebox.engine import color
 from mattebox.engine.backends.cpu import compiler
-from mattebox.engine.plan import Pass, RenderError
+from mattebox.engine.backends.base import ocio_processor
+from mattebox.engine.plan import Pass
 from mattebox.nodes.spec import Context, Window
 
 
@@ -72,17 +73,16 @@ class CpuBackend:
 
     def _run_color(self, step: Pass, inputs: list, output: np.ndarray, ctx: Context) -> None:
         ev = step.node
-        src, window = inputs[0]
         output[...] = 0.0
+        if not inputs:
+            return
+        src, window = inputs[0]
         have = window.intersect(step.region)
         if have.empty:
             return
         region = step.region
         block = src[have.y0 - window.y0 : have.y1 - window.y0, have.x0 - window.x0 : have.x1 - window.x0]
-        try:
-            processor = color.node_cpu_processor(ev.spec.ocio_request(ev.values, ctx), ctx)
-        except color.ColorError as error:
-            raise RenderError(ev.name, str(error)) from None
+        processor = color.cpu(ocio_processor(ev, ctx))
         output[have.y0 - region.y0 : have.y1 - region.y0, have.x0 - region.x0 : have.x1 - region.x0] = (
             color.apply_cpu(processor, np.ascontiguousarray(block))
         )
