@@ -22,7 +22,7 @@ import hashlib
 import json
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mattebox.engine.graph import Graph, Node
@@ -63,6 +63,14 @@ class NodeEval:
     @property
     def kind(self) -> Kind:
         return self.spec.kind
+
+
+def node_context(ev: NodeEval, ctx: Context) -> Context:
+    """``ctx`` as one node sees it: ``extras["inputs"]`` holds its inputs' ImageInfo (a
+    resample needs its input's format to map regions and build its kernel arguments)."""
+    extras = dict(ctx.extras)
+    extras["inputs"] = [i.info if i is not None else None for i in ev.inputs]
+    return replace(ctx, extras=extras)
 
 
 def _hash(parts: Any) -> str:
@@ -310,7 +318,7 @@ def _regions(root: NodeEval, region: Window, ctx: Context, options: PlanOptions)
         for index, upstream in enumerate(ev.inputs):
             if upstream is None:
                 continue
-            need = ev.spec.input_region(ev.values, roi, index, ctx)
+            need = ev.spec.input_region(ev.values, roi, index, node_context(ev, ctx))
             need = need.intersect(upstream.info.data_window)
             rois[id(upstream)] = rois.get(id(upstream), EMPTY).union(need)
     return rois
@@ -439,8 +447,8 @@ def _schedule(root: NodeEval, rois: dict, groups: dict, options: PlanOptions):
             kind = "read" if getattr(ev.spec, "file_source", False) else "source"
         else:
             kind = _PASS_KIND[ev.kind]
-        if kind in ("cached", "read", "empty"):
-            owned.add(buffer)
+        if kind in ("cached", "read", "source", "empty"):
+            owned.add(buffer)  # produced outside the pool (cache, file, generator)
         inputs: list[int] = []
         wiring = []
         member_index = {id(m): i for i, m in enumerate(members)}

@@ -183,41 +183,57 @@ def run_plan(plan_: Plan, backend, ctx: Context, cancel: Callable[[], bool] | No
 
 def _run_tile(tile, backend, ctx: Context, cancel, own: bool) -> np.ndarray:
     cache = _session.cache
-    slots = [backend.alloc(nbytes) for nbytes in tile.slot_bytes]
+    slots: dict[int, Any] = {}  # allocated on first use
     handles: dict[int, tuple[Any, Window]] = {}
+    last_use = {b: i for i, step in enumerate(tile.passes) for b in step.inputs}
     last = tile.passes[-1]
-    for step in tile.passes:
+    for index, step in enumerate(tile.passes):
         if cancel is not None and cancel():
             raise Cancelled()
-        if step.kind == "cached":
-            pixels, window = cache.find(step.node.hash, step.region)
-            handles[step.output] = (backend.upload(pixels), window)
-            continue
-        if step.kind == "read":
-            pixels, window = _read_pixels(step.node, ctx, cache)
-            handles[step.output] = (backend.upload(pixels), window)
-            continue
-        buffer = tile.buffers[step.output]
-        output = backend.view(slots[buffer.slot], step.region)
-        inputs = [handles[b] for b in step.inputs]
-        try:
-            backend.run(step, inputs, output, ctx)
-        except RenderError:
-            raise
-        except (ValueError, ZeroDivisionError, ArithmeticError) as error:
-            raise RenderError(step.node.name, str(error)) from None
-        for ev in step.nodes:
-            _session.executed[ev.name] += 1
-        handles[step.output] = (output, step.region)
-        if step.store:
-            cache.put(step.node.hash, step.region, backend.download(output, step.region).copy())
+        handles[step.output] = _run_pass(step, tile, backend, ctx, cache, slots, handles)
+        for buffer in step.inputs:  # let go of inputs nothing later reads
+            if last_use[buffer] == index and buffer != last.output:
+                handles.pop(buffer, None)
     handle, window = handles[last.output]
     pixels = backend.download(handle, window)
-    if last.kind in ("cached", "read") or not own:
+    if last.kind in ("cached", "read", "source") or not own:
         pixels = np.array(pixels[: window.height, : window.width])
     if window != tile.region:  # a cached or read result larger than asked
         pixels = _crop(pixels, window, tile.region)
     return pixels
+
+
+def _run_pass(step, tile, backend, ctx: Context, cache: Cache, slots: dict, handles: dict):
+    """Run one pass; returns its output as (handle, window)."""
+    ev = step.node
+    if step.kind == "cached":
+        pixels, window = cache.find(ev.hash, step.region)
+        return backend.upload(pixels), window
+    if step.kind == "read":
+        pixels, window = _read_pixels(ev, ctx, cache)
+        return backend.upload(pixels), window
+    if step.kind == "source":
+        try:
+            pixels = ev.spec.generate(ev.values, step.region, ctx)
+        except (ValueError, ArithmeticError) as error:
+            raise RenderError(ev.name, str(error)) from None
+        _session.executed[ev.name] += 1
+        return backend.upload(pixels), step.region
+    slot = tile.buffers[step.output].slot
+    if slot not in slots:
+        slots[slot] = backend.alloc(tile.slot_bytes[slot])
+    output = backend.view(slots[slot], step.region)
+    try:
+        backend.run(step, [handles[b] for b in step.inputs], output, ctx)
+    except RenderError:
+        raise
+    except (ValueError, ZeroDivisionError, ArithmeticError) as error:
+        raise RenderError(ev.name, str(error)) from None
+    for node in step.nodes:
+        _session.executed[node.name] += 1
+    if step.store:
+        cache.put(ev.hash, step.region, backend.download(output, step.region).copy())
+    return output, step.region
 
 
 def _crop(pixels: np.ndarray, window: Window, want: Window) -> np.ndarray:

@@ -24,10 +24,10 @@ SCRIPT = textwrap.dedent(
         else:
             node = g.add("Grade", inputs={"Source": node}, gain=1.01, offset=0.001 * i)
     # compile first (numba's compiler allocates), then measure a render without caching
-    g.render(node, backend="cpu", region=(0, 0, 64, 64), use_cache=False)
+    render.render(g, node, backend="cpu", region=(0, 0, 64, 64), use_cache=False)
     image_bytes = 2048 * 1080 * 16
     tracemalloc.start()
-    image = g.render(node, backend="cpu", use_cache=False)
+    image = render.render(g, node, backend="cpu", use_cache=False)
     current, peak = tracemalloc.get_traced_memory()
     out_bytes = image.pixels.nbytes
     print(peak, image_bytes, out_bytes, image.data_window)

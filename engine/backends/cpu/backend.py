@@ -9,7 +9,7 @@ import numpy as np
 from mattebox.engine import color
 from mattebox.engine.backends.cpu import compiler
 from mattebox.engine.backends.base import ocio_processor
-from mattebox.engine.plan import Pass
+from mattebox.engine.plan import Pass, node_context
 from mattebox.nodes.spec import Context, Window
 
 
@@ -61,7 +61,7 @@ class CpuBackend:
             src, window = inputs[0]
         else:
             src, window = np.zeros((1, 1, 4), np.float32), Window(0, 0, 1, 1)
-        args = ev.spec.kernel_args(ev.values, ctx, window, step.region)
+        args = ev.spec.kernel_args(ev.values, node_context(ev, ctx), window, step.region)
         kernel(np.ascontiguousarray(src), window.x0, window.y0, output,
                step.region.x0, step.region.y0, *args)
 
