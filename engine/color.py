@@ -128,13 +128,22 @@ def _file_stamp(path: str) -> int:
         return 0
 
 
-@functools.lru_cache(maxsize=32)
+_configs: dict[tuple[str, int], OCIO.Config] = {}
+_configs_lock = threading.Lock()
+
+
 def _load_config(resolved: str, stamp: int) -> OCIO.Config:
+    """The config at ``resolved`` as of modification time ``stamp``, cached."""
+    with _configs_lock:
+        config = _configs.get((resolved, stamp))
+    if config is not None:
+        return config
     try:
         config = OCIO.Config.CreateFromFile(resolved)
     except OCIO.Exception as exc:
         raise ColorError(f"{resolved}: {_one_line(exc)}") from None
-    return config
+    with _configs_lock:
+        return _configs.setdefault((resolved, stamp), config)
 
 
 def get_config(uri: str | None = None) -> OCIO.Config:
@@ -331,12 +340,15 @@ _stamps_lock = threading.Lock()
 
 
 def _lut_stamp(path: str) -> int:
-    """The LUT file's modification time; clears OCIO's file cache when a LUT changed."""
+    """The LUT file's modification time; when it changed, drop OCIO's cached copies."""
     stamp = _file_stamp(path)
     with _stamps_lock:
         if _stamps_seen.setdefault(path, stamp) != stamp:
-            OCIO.ClearAllCaches()
             _stamps_seen[path] = stamp
+            OCIO.ClearAllCaches()  # file contents
+            with _configs_lock:
+                for config in _configs.values():
+                    config.clearProcessorCache()  # processors built from the old file
     return stamp
 
 
@@ -460,11 +472,10 @@ def _apply_block(cpu_proc, block: np.ndarray, unpremultiply: bool, keeps_black: 
     if unpremultiply:
         covered = alpha > 0
         scale = np.where(covered, alpha, np.float32(1.0))
-        inverse = np.reciprocal(scale)
         if not keeps_black:
             kept = block[~covered, :3].copy()
         for channel in range(3):  # one channel at a time: far faster than broadcasting
-            block[..., channel] *= inverse
+            block[..., channel] /= scale
     cpu_proc.apply(OCIO.PackedImageDesc(block, width, rows, 4))
     if unpremultiply:
         for channel in range(3):

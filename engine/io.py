@@ -214,7 +214,10 @@ def _channel_map(channels: tuple[str, ...]) -> tuple[tuple[int | None, ...], int
     prefixes = [""] + list(dict.fromkeys(c.rsplit(".", 1)[0] + "." for c in channels if "." in c))
     for prefix in prefixes:
         names = [c.lower()[len(prefix) :] if c.startswith(prefix) else "" for c in channels]
-        rgb = tuple(_find_channel(names, n, long) for n, long in (("r", "red"), ("g", "green"), ("b", "blue")))
+        rgb = tuple(
+            _find_channel(names, n, long)
+            for n, long in (("r", "red"), ("g", "green"), ("b", "blue"))
+        )
         alpha = _find_channel(names, "a", "alpha")
         if any(i is not None for i in rgb):
             return rgb, alpha
@@ -453,7 +456,14 @@ class _Worker:
             if self._process is not None and not self._process.is_alive():
                 self._discard(kill=False)
             if self._process is None:
-                self._start()
+                try:
+                    self._start()
+                except Exception as exc:  # noqa: BLE001 - e.g. inside a daemonic process
+                    raise _error(
+                        path,
+                        f"cannot start the decoder process ({type(exc).__name__}: {exc}); "
+                        "set MATTEBOX_IO_INPROCESS=1 to decode in this process",
+                    ) from None
             try:
                 self._conn.send(message)
                 reply = self._conn.recv()
@@ -482,6 +492,11 @@ class _Worker:
                 process.join(2)
             self._discard(kill=True)
 
+    def forget_after_fork(self) -> None:
+        """In a forked child: drop the parent's worker (it is not ours to talk to)."""
+        self._lock = threading.Lock()
+        self._process = self._conn = None
+
     @property
     def pid(self) -> int | None:
         """Process id of the running worker, if any (for tests)."""
@@ -489,6 +504,7 @@ class _Worker:
 
 
 _worker = _Worker()
+os.register_at_fork(after_in_child=_worker.forget_after_fork)
 
 
 def shutdown_worker() -> None:
@@ -730,11 +746,8 @@ def _metadata_value(path: str, key: str, value: object) -> object:
     return value
 
 
-def _build_spec(
-    path, file_format, fmt, window, size, datatype, compression, tiled, tile_size, pixel_aspect,
-    metadata,
-) -> oiio.ImageSpec:
-    """The ImageSpec for a write: data/display windows, type, compression, tiles, metadata."""
+def _base_spec(fmt: _Format, window: Window, size: tuple[int, int], datatype: str):
+    """An ImageSpec with the channels, type and data/display windows of a write."""
     x0, y0, x1, y1 = window
     stored = "uint16" if datatype in ("uint10", "uint12") else datatype
     spec = oiio.ImageSpec(x1 - x0, y1 - y0, fmt.channels, stored)
@@ -745,10 +758,16 @@ def _build_spec(
     spec.full_x, spec.full_y, spec.full_width, spec.full_height = 0, 0, size[0], size[1]
     if datatype in ("uint10", "uint12"):
         spec.attribute("oiio:BitsPerSample", int(datatype[4:]))
-    if file_format == "tiff" and datatype == "half":
-        spec.attribute("tiff:half", 1)
     if fmt.unassociated:
         spec.attribute("oiio:UnassociatedAlpha", 1)  # we unpremultiplied already
+    return spec
+
+
+def _set_storage(spec, file_format: str, fmt: _Format, datatype: str, compression, tiled,
+                 tile_size: int) -> None:  # fmt: skip
+    """Compression, tiling and half-TIFF attributes of a write."""
+    if file_format == "tiff" and datatype == "half":
+        spec.attribute("tiff:half", 1)  # else OIIO stores float
     compression = compression or fmt.default_compression
     if compression and file_format == "png":
         level = compression.partition(":")[2]
@@ -759,10 +778,6 @@ def _build_spec(
     if tiled:
         spec.tile_width = spec.tile_height = tile_size
         spec.tile_depth = 1
-    spec.attribute("PixelAspectRatio", float(pixel_aspect))
-    for key, value in (metadata or {}).items():
-        spec.attribute(key, _metadata_value(path, key, value))
-    return spec
 
 
 def _temporary_path(path: str) -> str:
@@ -841,10 +856,11 @@ def write_image(
     if fmt.unassociated:
         pixels = _unpremultiply(pixels)
     pixels = np.ascontiguousarray(pixels[..., : fmt.channels])
-    spec = _build_spec(
-        path, file_format, fmt, data_window, size, datatype, compression, tiled,
-        int(tile_size), pixel_aspect, metadata,
-    )
+    spec = _base_spec(fmt, data_window, size, datatype)
+    _set_storage(spec, file_format, fmt, datatype, compression, tiled, int(tile_size))
+    spec.attribute("PixelAspectRatio", float(pixel_aspect))
+    for key, value in (metadata or {}).items():
+        spec.attribute(key, _metadata_value(path, key, value))
     folder = os.path.dirname(os.path.abspath(path))
     try:
         os.makedirs(folder, exist_ok=True)
