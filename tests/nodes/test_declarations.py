@@ -42,3 +42,12 @@ def test_the_core_set_is_registered():
             "Crop", "OCIOColorSpace", "OCIODisplay", "OCIOFileTransform", "Shuffle", "Switch",
             "Dissolve", "Dot"}
     assert core <= set(TYPES), core - set(TYPES)
+
+
+def test_the_generated_node_reference_is_current():
+    from pathlib import Path
+
+    from mattebox.engine.nodedocs import page
+
+    committed = Path(__file__).resolve().parents[2] / "docs" / "nodes.md"
+    assert committed.read_text() == page(), "run: python -m mattebox.engine.nodedocs > docs/nodes.md"

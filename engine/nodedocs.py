@@ -1,0 +1,59 @@
+"""The node reference page, generated from the declarations.
+
+``python -m mattebox.engine.nodedocs > docs/nodes.md`` rewrites it; a test checks the
+committed page is current.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from mattebox.nodes.spec import NodeSpec, Param, registry
+
+
+def _value(param: Param) -> str:
+    value = param.default
+    if isinstance(value, tuple):
+        return "(" + ", ".join(f"{v:g}" for v in value) + ")"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return repr(value) if isinstance(value, str) else str(value).lower()
+
+
+def _range(param: Param) -> str:
+    if param.choices:
+        return " / ".join(param.choices)
+    lo = param.min if param.min is not None else param.soft_min
+    hi = param.max if param.max is not None else param.soft_max
+    if lo is None and hi is None:
+        return ""
+    return f"{'' if lo is None else f'{lo:g}'} .. {'' if hi is None else f'{hi:g}'}"
+
+
+def node_section(spec: type[NodeSpec]) -> str:
+    """Markdown for one node type."""
+    doc = inspect.cleandoc(spec.__doc__ or "")
+    inputs = ", ".join(spec.inputs + tuple(f"{i} (optional)" for i in spec.optional_inputs))
+    lines = [f"## {spec.type_name}", "",
+             f"*{spec.family}* · {spec.kind.value} · version {spec.version} · inputs: {inputs or 'none'}",
+             "", doc, ""]
+    if spec.params:
+        lines += ["| parameter | type | default | range | |", "|---|---|---|---|---|"]
+        for p in spec.params:
+            doc_text = p.doc + ("" if p.animatable else " (not animatable)")
+            lines.append(f"| `{p.name}` | {p.type} | {_value(p)} | {_range(p)} | {doc_text} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def page() -> str:
+    """The whole reference page."""
+    specs = sorted(registry().values(), key=lambda s: (s.family, s.type_name))
+    head = ["# Node reference", "",
+            "Generated from the node declarations by `python -m mattebox.engine.nodedocs`;",
+            "do not edit by hand.", ""]
+    return "\n".join(head + [node_section(s) for s in specs])
+
+
+if __name__ == "__main__":
+    print(page(), end="")
