@@ -1,0 +1,108 @@
+// Resampling shared by Transform and Reformat: see resample.py (same filters, widening,
+// normalisation, black outside the input). Globals the GPU backend declares:
+// P (array<f32>: the inverse map m at P[o..o+6], the filter index at P[o+6]) and
+// SRC (array<vec4<f32>>, read: the input tile, row-major).
+
+struct ResampleTile {
+    src_x0: i32, src_y0: i32, src_w: i32, src_h: i32,  // input tile: image origin, size
+    dst_x0: i32, dst_y0: i32, dst_w: i32, dst_h: i32,  // output tile: image origin, size
+}
+
+const RESAMPLE_PI: f32 = 3.14159265358979;
+
+// 0 nearest (box), 1 linear (tent), 2 cubic (Keys, a = -0.5), 3 lanczos3.
+fn resample_weight(filter_id: i32, x: f32) -> f32 {
+    let ax = abs(x);
+    if (filter_id == 1) {
+        return max(0.0, 1.0 - ax);
+    }
+    if (filter_id == 2) {
+        let a = -0.5;
+        if (ax <= 1.0) {
+            return ((a + 2.0) * ax - (a + 3.0)) * ax * ax + 1.0;
+        }
+        if (ax < 2.0) {
+            return ((a * ax - 5.0 * a) * ax + 8.0 * a) * ax - 4.0 * a;
+        }
+        return 0.0;
+    }
+    if (filter_id == 3) {
+        if (ax < 1e-6) {
+            return 1.0;
+        }
+        if (ax >= 3.0) {
+            return 0.0;
+        }
+        let px = RESAMPLE_PI * ax;
+        return 3.0 * sin(px) * sin(px / 3.0) / (px * px);
+    }
+    return select(0.0, 1.0, ax <= 0.5);
+}
+
+fn resample_radius(filter_id: i32) -> f32 {
+    if (filter_id == 1) { return 1.0; }
+    if (filter_id == 2) { return 2.0; }
+    if (filter_id == 3) { return 3.0; }
+    return 0.5;
+}
+
+// Widening along an input axis whose inverse-map row is (a, b); nearest never widens.
+fn resample_widening(filter_id: i32, a: f32, b: f32) -> f32 {
+    if (filter_id == 0) { return 1.0; }
+    return max(1.0, sqrt(a * a + b * b));
+}
+
+fn resample_src(t: ResampleTile, i: i32, j: i32) -> vec4<f32> {
+    if (i < 0 || j < 0 || i >= t.src_w || j >= t.src_h) {
+        return vec4<f32>(0.0);
+    }
+    return SRC[u32(j * t.src_w + i)];
+}
+
+// Sum of the weights of the taps around f (pixel-index space) along one axis.
+fn resample_total(filter_id: i32, f: f32, widen: f32) -> f32 {
+    let reach = resample_radius(filter_id) * widen;
+    var total = 0.0;
+    for (var i = i32(floor(f - reach)) + 1; i <= i32(ceil(f + reach)) - 1; i = i + 1) {
+        total = total + resample_weight(filter_id, (f32(i) - f) / widen);
+    }
+    return total;
+}
+
+// The output pixel at image (x, y).
+fn resample_pixel(t: ResampleTile, x: i32, y: i32, o: u32) -> vec4<f32> {
+    let filter_id = i32(P[o + 6u]);
+    let ox = f32(x) + 0.5;
+    let oy = f32(y) + 0.5;
+    let fx = P[o + 0u] * ox + P[o + 1u] * oy + P[o + 2u] - 0.5 - f32(t.src_x0);
+    let fy = P[o + 3u] * ox + P[o + 4u] * oy + P[o + 5u] - 0.5 - f32(t.src_y0);
+    if (filter_id == 0) {
+        return resample_src(t, i32(floor(fx + 0.5)), i32(floor(fy + 0.5)));
+    }
+    let widen_x = resample_widening(filter_id, P[o + 0u], P[o + 1u]);
+    let widen_y = resample_widening(filter_id, P[o + 3u], P[o + 4u]);
+    let reach_x = resample_radius(filter_id) * widen_x;
+    let reach_y = resample_radius(filter_id) * widen_y;
+    if (fx <= -reach_x - 1.0 || fx >= f32(t.src_w) + reach_x
+        || fy <= -reach_y - 1.0 || fy >= f32(t.src_h) + reach_y) {
+        return vec4<f32>(0.0);
+    }
+    let norm = resample_total(filter_id, fx, widen_x) * resample_total(filter_id, fy, widen_y);
+    if (norm == 0.0) {
+        return vec4<f32>(0.0);
+    }
+    let i0 = max(i32(floor(fx - reach_x)) + 1, 0);
+    let i1 = min(i32(ceil(fx + reach_x)) - 1, t.src_w - 1);
+    let j0 = max(i32(floor(fy - reach_y)) + 1, 0);
+    let j1 = min(i32(ceil(fy + reach_y)) - 1, t.src_h - 1);
+    var acc = vec4<f32>(0.0);
+    for (var j = j0; j <= j1; j = j + 1) {
+        let wy = resample_weight(filter_id, (f32(j) - fy) / widen_y);
+        var row = vec4<f32>(0.0);
+        for (var i = i0; i <= i1; i = i + 1) {
+            row = row + resample_weight(filter_id, (f32(i) - fx) / widen_x) * resample_src(t, i, j);
+        }
+        acc = acc + wy * row;
+    }
+    return acc / norm;
+}
