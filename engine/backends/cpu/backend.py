@@ -46,7 +46,11 @@ class CpuBackend:
             )
             for ev, wiring in zip(step.nodes, step.wiring)
         )
-        kernel = compiler.fused_kernel((len(inputs), members))
+        region = step.region
+        covers = tuple(w.contains(region) for _, w in inputs) + tuple(
+            ev.info.data_window.contains(region) for ev in step.nodes
+        )
+        kernel = compiler.fused_kernel((len(inputs), members, covers))
         arrays = [np.ascontiguousarray(a) for a, _ in inputs]
         origins = np.array([[w.x0, w.y0] for _, w in inputs] or [[0, 0]], np.int64)
         params = np.array([v for ev in step.nodes for v in ev.params] or [0.0], np.float32)
