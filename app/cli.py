@@ -3,7 +3,7 @@
 ::
 
     mattebox [SCRIPT] [--screenshot OUT.png] [--size 1600x1000]   open the editor
-    mattebox render SCRIPT [-w WRITE ...] [-f 1-10] [--backend auto|gpu|cpu]
+    mattebox render SCRIPT [-w WRITE ...] [-f 1-10] [--backend auto|gpu|cpu] [--dask ADDR]
     mattebox nodes                                                 list node types
     mattebox backends                                              list backends and the choice
 
@@ -56,6 +56,10 @@ def _render(argv: list[str]) -> int:
     parser.add_argument("-f", "--frames", help="frames: 1-10, 5, 1-100x2, 1,3,7-9 (default: the script's range)")
     parser.add_argument("--backend", default="auto", choices=("auto", "gpu", "cpu"),
                         help="where to compute (default: auto, or $MATTEBOX_BACKEND)")
+    parser.add_argument("--dask", metavar="SCHEDULER",
+                        help="spread frames with Dask: a scheduler address (tcp://host:8786) "
+                             "or 'processes' for local worker processes")
+    parser.add_argument("--chunk", type=int, default=4, help="frames per Dask task (default 4)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
 
@@ -81,7 +85,14 @@ def _render(argv: list[str]) -> int:
 
     start = time.perf_counter()
     try:
-        written = graph.execute(writes, frames=frames, backend=args.backend, progress=progress)
+        if args.dask:
+            from mattebox.engine import distributed
+
+            written = distributed.execute(args.script, frames, [w.name for w in writes],
+                                          scheduler=args.dask, chunk=args.chunk,
+                                          backend=args.backend, progress=progress)
+        else:
+            written = graph.execute(writes, frames=frames, backend=args.backend, progress=progress)
     finally:
         if bar is not None:
             bar.close()
