@@ -97,11 +97,17 @@ fn ${prefix}_tex3d(base: i32, edge: i32, linear: bool, uvw: vec3<f32>) -> vec4<f
 //! end
 
 //! section premult
-// The point op on premultiplied pixels: colour is applied to unpremultiplied colour where
-// alpha > 0 and premultiplied again; where alpha <= 0 the stored colour is converted as it
-// is. Alpha passes through unchanged.
+// The point op on premultiplied pixels, as engine/color.py's apply_cpu does it: colour is
+// applied to unpremultiplied colour where alpha > 0 and premultiplied again; where
+// alpha <= 0 the stored colour is converted as it is if the processor keeps black black
+// (additive light stays, converted), else left unchanged. Alpha passes through.
+const ${prefix}_KEEPS_BLACK: bool = ${keeps_black};
+
 fn ${prefix}_apply_premult(c: vec4<f32>) -> vec4<f32> {
     let a = c.w;
+    if (a <= 0.0 && !${prefix}_KEEPS_BLACK) {
+        return c;
+    }
     let straight = select(c.xyz, c.xyz / a, a > 0.0);
     let o = ${prefix}_apply(vec4<f32>(straight, a));
     return vec4<f32>(select(o.xyz, o.xyz * a, a > 0.0), a);

@@ -22,6 +22,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from dataclasses import dataclass, field
@@ -31,12 +32,15 @@ from typing import Any
 import numpy as np
 import PyOpenColorIO as OCIO
 
+from mattebox.engine import color
+
 __all__ = [
+    "TRANSLATOR_VERSION",
     "OcioGpuProgram",
     "OcioLut",
     "OcioPipeline",
-    "OcioUniform",
     "OcioTranslationError",
+    "OcioUniform",
     "build_ocio_program",
     "create_ocio_pipeline",
     "gpu_supported",
@@ -123,12 +127,15 @@ class OcioGpuProgram:
     premult_function_name : str
         ``fn <prefix>_apply_premult(c: vec4<f32>) -> vec4<f32>``: the point op to fuse into an
         image kernel: unpremultiplies where ``a > 0``, applies the colour function,
-        premultiplies again, and keeps the input alpha. Where ``a <= 0`` the colour is
-        applied to the stored values as they are and not multiplied by alpha (so emissive,
-        zero-alpha pixels are converted rather than deleted).
+        premultiplies again, and keeps the input alpha. Where ``a <= 0`` it does what
+        ``engine.color.apply_cpu`` does: the stored colour is converted as it is when the
+        processor keeps black black (``keeps_black``: additive light stays, converted),
+        and left unchanged otherwise (a log encoding would turn transparent black grey).
     source : str
         All WGSL declarations (functions, constants) without the data buffer's binding and
         without an entry point. Use :meth:`binding_declarations` for the binding.
+    keeps_black : bool
+        Whether the processor maps black to black (``engine.color._keeps_black``).
     data_buffer : str or None
         Name of the ``var<storage, read> <name>: array<f32>`` that ``source`` reads, or
         None when the program needs no data (a matrix, a log curve...).
@@ -140,8 +147,10 @@ class OcioGpuProgram:
         order.
     uniforms : tuple of OcioUniform
         Dynamic properties, at the start of ``data``. Empty unless the processor has dynamic
-        properties; after changing one on the processor's GPU processor, write
+        properties; after changing one through :meth:`dynamic_property`, write
         :meth:`uniform_values` at offset 0 of the buffer.
+    glsl : str
+        The GLSL 4.0 that OCIO wrote and that ``source`` was translated from (debugging).
     """
 
     key: str
@@ -150,6 +159,7 @@ class OcioGpuProgram:
     function_name: str
     premult_function_name: str
     source: str
+    keeps_black: bool
     data_buffer: str | None
     data: np.ndarray = field(repr=False, compare=False)
     luts: tuple[OcioLut, ...] = field(repr=False, compare=False)
@@ -168,6 +178,13 @@ class OcioGpuProgram:
             f"@group({group}) @binding({binding}) "
             f"var<storage, read> {self.data_buffer}: array<f32>;\n"
         )
+
+    def dynamic_property(self, kind: Any) -> Any:
+        """The OCIO ``DynamicProperty`` of this program (e.g. ``DYNAMIC_PROPERTY_EXPOSURE``).
+
+        Set its value, then upload :meth:`uniform_values` (``OcioPipeline.update_uniforms``).
+        """
+        return self._shader_desc.getDynamicProperty(kind)
 
     def uniform_values(self) -> np.ndarray:
         """Current values of the dynamic properties, to write at offset 0 of the buffer."""
@@ -192,18 +209,25 @@ _TOKEN = re.compile(
 )
 
 _ASSIGN_OPS = {"=", "+=", "-=", "*=", "/=", "%="}
-_BINARY_PRECEDENCE = [
-    ("||",),
-    ("&&",),
-    ("|",),
-    ("^",),
-    ("&",),
-    ("==", "!="),
-    ("<", ">", "<=", ">="),
-    ("<<", ">>"),
-    ("+", "-"),
-    ("*", "/", "%"),
-]
+#: Binding strength of GLSL's binary operators (all left-associative).
+_BINARY_PRECEDENCE = {
+    op: level
+    for level, ops in enumerate(
+        (
+            ("||",),
+            ("&&",),
+            ("|",),
+            ("^",),
+            ("&",),
+            ("==", "!="),
+            ("<", ">", "<=", ">="),
+            ("<<", ">>"),
+            ("+", "-"),
+            ("*", "/", "%"),
+        )
+    )
+    for op in ops
+}
 _SCALARS = {"float", "int", "uint", "bool"}
 _TYPE_NAMES = (
     _SCALARS
@@ -216,16 +240,18 @@ _QUALIFIERS = {"in", "const", "highp", "mediump", "lowp", "uniform", "flat"}
 
 
 def _tokenize(text: str) -> list[tuple[str, str, int]]:
-    tokens, pos = [], 0
+    """(kind, text, line) tokens, comments and white space dropped, an "end" token last."""
+    tokens, pos, line = [], 0, 1
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if match is None:
-            line = text.count("\n", 0, pos) + 1
             raise OcioTranslationError(f"GLSL line {line}: unexpected {text[pos : pos + 20]!r}")
-        if match.lastgroup != "ws":
-            tokens.append((match.lastgroup, match.group(), text.count("\n", 0, pos) + 1))
+        if match.lastgroup == "ws":
+            line += match.group().count("\n")
+        else:
+            tokens.append((match.lastgroup, match.group(), line))
         pos = match.end()
-    tokens.append(("end", "", text.count("\n") + 1))
+    tokens.append(("end", "", line))
     return tokens
 
 
@@ -234,14 +260,15 @@ class _Parser:
 
     def __init__(self, text: str):
         self.tokens = _tokenize(text)
+        self.tokens += self.tokens[-1:] * 4  # room to look ahead past the end
         self.pos = 0
 
     # -- token helpers
     def peek(self, ahead: int = 0) -> str:
-        return self.tokens[min(self.pos + ahead, len(self.tokens) - 1)][1]
+        return self.tokens[self.pos + ahead][1]
 
     def kind(self, ahead: int = 0) -> str:
-        return self.tokens[min(self.pos + ahead, len(self.tokens) - 1)][0]
+        return self.tokens[self.pos + ahead][0]
 
     def take(self, expected: str | None = None) -> str:
         kind, text, line = self.tokens[self.pos]
@@ -441,13 +468,12 @@ class _Parser:
         self.take(":")
         return ("cond", cond, then, self.parse_ternary())
 
-    def parse_binary(self, level: int) -> tuple:
-        if level == len(_BINARY_PRECEDENCE):
-            return self.parse_unary()
-        left = self.parse_binary(level + 1)
-        while self.peek() in _BINARY_PRECEDENCE[level] and self.kind() == "op":
+    def parse_binary(self, min_level: int) -> tuple:
+        """Operators binding at least as tightly as ``min_level`` (precedence climbing)."""
+        left = self.parse_unary()
+        while self.kind() == "op" and _BINARY_PRECEDENCE.get(self.peek(), -1) >= min_level:
             op = self.take()
-            left = ("bin", op, left, self.parse_binary(level + 1))
+            left = ("bin", op, left, self.parse_binary(_BINARY_PRECEDENCE[op] + 1))
         return left
 
     def parse_unary(self) -> tuple:
@@ -571,40 +597,14 @@ def _float_literal(value: float) -> str:
 # GLSL -> WGSL translation
 # --------------------------------------------------------------------------------------
 
-_SAME_TYPE_BUILTINS = {
-    "abs": "abs",
-    "sign": "sign",
-    "floor": "floor",
-    "ceil": "ceil",
-    "fract": "fract",
-    "trunc": "trunc",
-    "round": "round",
-    "exp": "exp",
-    "exp2": "exp2",
-    "log": "log",
-    "log2": "log2",
-    "sqrt": "sqrt",
-    "inversesqrt": "inverseSqrt",
-    "sin": "sin",
-    "cos": "cos",
-    "tan": "tan",
-    "asin": "asin",
-    "acos": "acos",
-    "sinh": "sinh",
-    "cosh": "cosh",
-    "tanh": "tanh",
-    "radians": "radians",
-    "degrees": "degrees",
-    "normalize": "normalize",
-    "pow": "pow",
-    "min": "min",
-    "max": "max",
-    "clamp": "clamp",
-    "mix": "mix",
-    "step": "step",
-    "smoothstep": "smoothstep",
-    "fma": "fma",
-}
+#: GLSL functions with a WGSL namesake that works component-wise (arguments of one type).
+# fmt: off
+_COMPONENTWISE = {name: name for name in (
+    "abs", "sign", "floor", "ceil", "fract", "trunc", "round", "exp", "exp2", "log", "log2",
+    "sqrt", "sin", "cos", "tan", "asin", "acos", "sinh", "cosh", "tanh", "radians", "degrees",
+    "normalize", "pow", "min", "max", "clamp", "mix", "step", "smoothstep", "fma",
+)} | {"inversesqrt": "inverseSqrt"}
+# fmt: on
 _SCALAR_RESULT_BUILTINS = {"dot": "dot", "length": "length", "distance": "distance"}
 _COMPARISONS = {
     "lessThan": "<",
@@ -656,7 +656,11 @@ class _Translator:
         self.lines.append("    " * self.indent + line)
 
     def global_name(self, name: str) -> str:
-        if name.startswith(self.prefix + "_") and not name.endswith("_"):
+        """WGSL name of a GLSL global: prefixed, never ending in '_' (locals do), and never
+        one of the helper names of ocio.wgsl."""
+        helpers = ("texel", "texel3d", "tex1d", "tex2d", "tex3d", "apply_premult", "data")
+        reserved = {f"{self.prefix}_{h}" for h in helpers}
+        if name.startswith(self.prefix + "_") and not name.endswith("_") and name not in reserved:
             return name
         return f"{self.prefix}_g_{name}"
 
@@ -731,7 +735,7 @@ class _Translator:
         mutated = _assigned_names(body)
         signature, copies = [], []
         for ptype, pname in params:
-            symbol = self.declare(pname, ptype, "param")
+            symbol = self.declare(pname, ptype, "var" if pname in mutated else "param")
             if pname in mutated:
                 signature.append(f"{pname}_p: {_wgsl_type(ptype)}")
                 copies.append(f"var {symbol.wgsl}: {_wgsl_type(ptype)} = {pname}_p;")
@@ -841,10 +845,8 @@ class _Translator:
     def lvalue(self, e: tuple) -> tuple[str, str]:
         if e[0] == "id":
             symbol = self.lookup(e[1])
-            if symbol.kind not in ("var", "param"):
+            if symbol.kind != "var":
                 raise OcioTranslationError(f"cannot assign to {e[1]!r}")
-            if symbol.kind == "param":
-                raise OcioTranslationError(f"internal: parameter {e[1]!r} not copied")
             return symbol.wgsl, symbol.type
         if e[0] == "idx":
             code, type_name = self.lvalue(e[1])
@@ -871,8 +873,8 @@ class _Translator:
         init_code = self.simple(init)[:-1] if init else ""
         cond_code = self.coerce(self.expr(cond), "bool") if cond else ""
         step_code = self.simple(step)[:-1] if step else ""
-        if step_code.startswith("{"):
-            raise OcioTranslationError("for-loop step must be a simple statement")
+        if step_code.startswith("{") or ";" in init_code:
+            raise OcioTranslationError("for-loop init and step must be single statements")
         self.emit(f"for ({init_code}; {cond_code}; {step_code}) {{")
         self.body(body)
         self.emit("}")
@@ -998,8 +1000,8 @@ class _Translator:
         lt, rt = left[1], right[1]
         if op not in ("*", "+", "-", "/"):
             raise OcioTranslationError(f"operator {op} on matrices")
-        a = self.coerce(left, lt if not _base(lt) != "float" else _make("float", _size(lt)))
-        b = self.coerce(right, rt if not _base(rt) != "float" else _make("float", _size(rt)))
+        a = self.coerce(left, lt if _is_matrix(lt) else _make("float", _size(lt)))
+        b = self.coerce(right, rt if _is_matrix(rt) else _make("float", _size(rt)))
         if op == "*" and _is_matrix(lt) and _size(rt) > 1:
             result = f"vec{_matrix_shape(lt)[1]}"
         elif op == "*" and _size(lt) > 1 and _is_matrix(rt):
@@ -1015,9 +1017,11 @@ class _Translator:
     def expr_cond(self, e: tuple) -> tuple[str, str]:
         cond = self.coerce(self.expr(e[1]), "bool")
         then, other = self.expr(e[2]), self.expr(e[3])
-        result = _make(_common_base(then[1], other[1]), max(_size(then[1]), _size(other[1])))
         if _is_matrix(then[1]):
             result = then[1]
+        else:
+            n = max(_size(then[1]), _size(other[1]))
+            result = _make(_common_base(then[1], other[1]), n)
         a, b = self.coerce(then, result), self.coerce(other, result)
         return f"select({b}, {a}, {cond})", result
 
@@ -1112,8 +1116,8 @@ class _Translator:
         if name in _SCALAR_RESULT_BUILTINS:
             codes = self.generic_arguments(args)
             return f"{_SCALAR_RESULT_BUILTINS[name]}({', '.join(codes)})", "float"
-        if name in _SAME_TYPE_BUILTINS:
-            return self.generic_builtin(_SAME_TYPE_BUILTINS[name], args)
+        if name in _COMPONENTWISE:
+            return self.generic_builtin(_COMPONENTWISE[name], args)
         raise OcioTranslationError(f"unsupported GLSL function {name}()")
 
     def generic_type(self, args: list[tuple[str, str]]) -> str:
@@ -1235,9 +1239,7 @@ def _assigned_names(node: Any) -> set[str]:
 
     def walk(n: Any) -> None:
         if isinstance(n, tuple) and n:
-            if n[0] == "assign":
-                found.add(root(n[2]))
-            elif n[0] in ("un", "post") and n[1] in ("++", "--"):
+            if n[0] == "assign" or n[0] in ("un", "post") and n[1] in ("++", "--"):
                 found.add(root(n[2]))
             for child in n[1:]:
                 walk(child)
@@ -1249,34 +1251,19 @@ def _assigned_names(node: Any) -> set[str]:
     return found - {None}
 
 
-def translate_glsl(
-    glsl: str, prefix: str, textures: dict[str, _Texture] | None = None
-) -> tuple[str, _Translator]:
-    """Translate OCIO's GLSL 4.0 shader text into WGSL declarations.
+def translate_glsl(glsl: str, prefix: str) -> str:
+    """Translate GLSL 4.0 in OCIO's dialect into WGSL declarations (for tests and debugging).
 
-    Parameters
-    ----------
-    glsl : str
-        ``GpuShaderDesc.getShaderText()`` for ``GPU_LANGUAGE_GLSL_4_0``.
-    prefix : str
-        Name prefix for the WGSL declarations that OCIO did not already prefix.
-    textures : dict, optional
-        The shader's samplers, by sampler name.
-
-    Returns
-    -------
-    (str, translator)
-        The WGSL text (before offsets are substituted) and the translator, whose ``tables``
-        and ``uniforms`` list the data the WGSL reads from ``<prefix>_data``.
+    Tables and uniforms stay as ``NAME_OFFSET`` placeholders, and samplers are unknown:
+    :func:`build_ocio_program` is the full path from a processor.
 
     Raises
     ------
     OcioTranslationError
-        On a GLSL construct the translator does not handle.
+        On a GLSL construct the translator does not handle, naming the GLSL line where the
+        parser found it.
     """
-    items = _Parser(glsl).parse_module()
-    translator = _Translator(prefix, f"{prefix}_data", textures or {})
-    return translator.translate(items), translator
+    return _Translator(prefix, f"{prefix}_data", {}).translate(_Parser(glsl).parse_module())
 
 
 # --------------------------------------------------------------------------------------
@@ -1370,7 +1357,9 @@ def _layout_data(
     return data.astype(np.float32), tuple(uniforms), tuple(luts), offsets
 
 
+@functools.cache
 def _template(name: str) -> string.Template:
+    """One ``//! section NAME`` of ocio.wgsl, as a template over ``${prefix}``."""
     text = resources.files(__package__).joinpath("ocio.wgsl").read_text(encoding="utf-8")
     sections = dict(re.findall(r"//! section (\w+)\n(.*?)//! end", text, re.DOTALL))
     return string.Template(sections[name])
@@ -1409,13 +1398,15 @@ def build_ocio_program(processor: OCIO.Processor, prefix: str = "ocio0") -> Ocio
     # The WGSL refers to each table as NAME_OFFSET until the data buffer is laid out.
     body = translator.translate(items)
     data, uniforms, luts, offsets = _layout_data(translator, textures, desc)
-    for name, offset in offsets.items():
-        body = re.sub(rf"\b{re.escape(name)}_OFFSET\b", str(offset), body)
-    parts = [f"// OCIO processor {processor.getCacheID()} (translated from GLSL)\n", body]
-    if textures:
-        parts.append(_template("sampling").substitute(prefix=prefix))
-    parts.append(_template("premult").substitute(prefix=prefix))
+    body = re.sub(r"\b(\w+)_OFFSET\b", lambda m: str(offsets.get(m[1], m[0])), body)
     uses_data = translator.uses_data and data.size > 0
+    parts = [f"// OCIO processor {processor.getCacheID()} (translated from GLSL)\n", body]
+    if textures and uses_data:
+        parts.append(_template("sampling").substitute(prefix=prefix))
+    keeps_black = color._keeps_black(color.cpu(processor))
+    parts.append(
+        _template("premult").substitute(prefix=prefix, keeps_black=str(keeps_black).lower())
+    )
     return OcioGpuProgram(
         key=processor.getCacheID(),
         prefix=prefix,
@@ -1423,6 +1414,7 @@ def build_ocio_program(processor: OCIO.Processor, prefix: str = "ocio0") -> Ocio
         function_name=f"{prefix}_apply",
         premult_function_name=f"{prefix}_apply_premult",
         source="".join(parts),
+        keeps_black=keeps_black,
         data_buffer=f"{prefix}_data" if uses_data else None,
         data=data,
         luts=luts,
@@ -1430,6 +1422,60 @@ def build_ocio_program(processor: OCIO.Processor, prefix: str = "ocio0") -> Ocio
         glsl=glsl,
         _shader_desc=desc,
     )
+
+
+# --------------------------------------------------------------------------------------
+# Which processors match the CPU within 1e-4
+# --------------------------------------------------------------------------------------
+
+#: Inverses that amplify f32 rounding: the GPU program and OCIO's CPU processor both
+#: round-trip within ~4e-5, yet differ by 1e-4..1e-2 (relative) from each other on
+#: in-range data, because inverting a highlight roll-off or a gamut compression stretches
+#: the last bits of its input (docs/gpu-ocio.md, "Measured errors").
+_ILL_CONDITIONED_INVERSES = {
+    "FIXED_FUNCTION_ACES_OUTPUT_TRANSFORM_20",
+    "FIXED_FUNCTION_ACES_TONESCALE_COMPRESS_20",
+    "FIXED_FUNCTION_ACES_GAMUT_COMPRESS_20",
+    "FIXED_FUNCTION_ACES_GAMUT_COMP_13",
+    "FIXED_FUNCTION_ACES_RED_MOD_03",
+    "FIXED_FUNCTION_ACES_RED_MOD_10",
+    "FIXED_FUNCTION_ACES_GLOW_03",
+    "FIXED_FUNCTION_ACES_GLOW_10",
+    "FIXED_FUNCTION_LIN_TO_PQ",
+}
+
+
+def _inexact_op(transform: Any) -> str:
+    """Why one transform of a processor's group is not within 1e-4 on the GPU, or ''."""
+    inverse = transform.getDirection() == OCIO.TRANSFORM_DIR_INVERSE
+    if isinstance(transform, OCIO.FixedFunctionTransform) and inverse:
+        style = transform.getStyle().name
+        if style in _ILL_CONDITIONED_INVERSES:
+            return f"inverse {style} is ill-conditioned in float32 (GPU and CPU differ > 1e-4)"
+    if isinstance(transform, OCIO.GradingRGBCurveTransform) and inverse:
+        return "inverse ACES 1.x tone curve (inverse GradingRGBCurve) is ill-conditioned"
+    return ""
+
+
+def gpu_supported(processor: OCIO.Processor) -> tuple[bool, str]:
+    """Whether ``processor`` runs on the GPU within 1e-4 of OCIO's CPU processor, and why not.
+
+    Returns ``(True, "")`` when the shader translates and none of its operations is on the
+    list of inverses whose float32 results drift apart (inverse ACES output transforms,
+    inverse gamut compression, PQ decoding...). Otherwise ``(False, reason)``: the planner
+    should then run this node on the CPU inside a GPU graph. A WGSL compile failure on a
+    particular device (a translator bug) is only seen by :class:`OcioPipeline`; the backend
+    treats that as a fallback too.
+    """
+    for transform in processor.createGroupTransform():
+        reason = _inexact_op(transform)
+        if reason:
+            return False, reason
+    try:
+        build_ocio_program(processor)
+    except OcioTranslationError as error:
+        return False, f"OCIO's shader cannot be translated to WGSL: {error}"
+    return True, ""
 
 
 # --------------------------------------------------------------------------------------
