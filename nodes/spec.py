@@ -463,6 +463,12 @@ class NodeSpec:
         return region
 
     @classmethod
+    def cpu_point_for(cls, values: dict[str, Any]):
+        """Point ops: the CPU function for these values (a variant specialised on an enum,
+        say); by default ``cpu_point``. It must read the same ``pack()`` block."""
+        return cls.cpu_point
+
+    @classmethod
     def pack(cls, values: dict[str, Any], ctx: Context) -> list[float]:
         """Point ops: the parameter block as floats, in the order ``point`` reads them."""
         return []

@@ -38,13 +38,10 @@ class CpuBackend:
     # -- pass kinds ---------------------------------------------------------------------
 
     def _run_fused(self, step: Pass, inputs: list, output: np.ndarray, ctx: Context) -> None:
+        functions = [ev.spec.cpu_point_for(ev.values) for ev in step.nodes]
         members = tuple(
-            (
-                sys.modules[ev.spec.cpu_point.__module__].__name__,
-                ev.spec.cpu_point.__name__,
-                wiring,
-            )
-            for ev, wiring in zip(step.nodes, step.wiring)
+            (sys.modules[f.__module__].__name__, f.__name__, wiring)
+            for f, wiring in zip(functions, step.wiring)
         )
         region = step.region
         covers = tuple(w.contains(region) for _, w in inputs) + tuple(
