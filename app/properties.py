@@ -1,0 +1,675 @@
+"""The properties panel, generated from the node declarations.
+
+Floats and ints get a slider over the declared soft range and a typed field (which
+accepts anything within the hard limits); colours get a slider, four fields and a picker;
+enums a combo box; booleans a checkbox; files a field and a browse button; 2D vectors two
+fields. Each parameter's doc is its tooltip; each row has a reset button and, for
+animatable parameters, a keyframe toggle at the current frame. Every edit is a command on
+the document's undo stack; a slider drag is one undo step.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from mattebox.app import undo
+from mattebox.engine import color
+from mattebox.nodes.spec import Param, is_animated
+
+SLIDER_STEPS = 1000
+_drag_ids = itertools.count(1)
+
+
+# --------------------------------------------------------------------------- keyframes
+
+
+def has_key(stored: Any, frame: float) -> bool:
+    """Whether an animated value has a key at ``frame``."""
+    return is_animated(stored) and any(float(k[0]) == float(frame) for k in stored["keys"])
+
+
+def with_value_at(param: Param, stored: Any, frame: float, value: Any) -> Any:
+    """The stored value after the artist sets ``value`` at ``frame``: a static value is
+    replaced; an animated one gets (or updates) a key at ``frame``."""
+    if not is_animated(stored):
+        return value
+    keys = [list(k) for k in stored["keys"] if float(k[0]) != float(frame)]
+    keys.append([float(frame), value])
+    keys.sort(key=lambda k: k[0])
+    return {"keys": keys, "interpolation": stored.get("interpolation", "linear")}
+
+
+def toggled_key(param: Param, stored: Any, frame: float) -> Any:
+    """The stored value after the keyframe button is pressed at ``frame``: adds a key
+    (animating a static value) or removes the key there (the last key leaves its value)."""
+    if not is_animated(stored):
+        return {"keys": [[float(frame), stored]], "interpolation": "linear"}
+    if has_key(stored, frame):
+        rest = [list(k) for k in stored["keys"] if float(k[0]) != float(frame)]
+        if not rest:
+            return stored["keys"][0][1]
+        return {"keys": rest, "interpolation": stored.get("interpolation", "linear")}
+    return with_value_at(param, stored, frame, param.at(stored, frame))
+
+
+# --------------------------------------------------------------------------- editors
+
+
+def _soft_range(param: Param) -> tuple[float, float] | None:
+    lo = param.soft_min if param.soft_min is not None else param.min
+    hi = param.soft_max if param.soft_max is not None else param.max
+    if lo is None:
+        lo = 0.0
+    if hi is None:
+        default = param.default if isinstance(param.default, (int, float)) else 1.0
+        hi = max(1.0, abs(float(default)) * 2)
+    return (float(lo), float(hi)) if hi > lo else None
+
+
+class _Field(QtWidgets.QDoubleSpinBox):
+    """A typed number field: no arrows, Enter or focus-out commits, wheel ignored."""
+
+    def __init__(self, param: Param, integer: bool = False, parent=None):
+        super().__init__(parent)
+        self.setButtonSymbols(QtWidgets.QAbstractSpinBox.ButtonSymbols.NoButtons)
+        self.setKeyboardTracking(False)
+        self.setDecimals(0 if integer else 4)
+        self.setRange(
+            param.min if param.min is not None else -1e9,
+            param.max if param.max is not None else 1e9,
+        )
+        self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
+        self.setMinimumWidth(56)
+        self.setMaximumWidth(90)
+        self.setAlignment(QtCore.Qt.AlignmentFlag.AlignRight)
+
+    def wheelEvent(self, event):
+        event.ignore()
+
+    def set_quietly(self, value: float) -> None:
+        self.blockSignals(True)
+        self.setValue(float(value))
+        self.blockSignals(False)
+
+
+class _Slider(QtWidgets.QSlider):
+    """A slider over a parameter's soft range, in float units."""
+
+    def __init__(self, lo: float, hi: float, integer: bool, parent=None):
+        super().__init__(QtCore.Qt.Orientation.Horizontal, parent)
+        self.lo, self.hi, self.integer = lo, hi, integer
+        self.setRange(0, SLIDER_STEPS)
+        self.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+
+    def to_value(self, position: int) -> float:
+        value = self.lo + (self.hi - self.lo) * position / SLIDER_STEPS
+        return float(round(value)) if self.integer else round(value, 6)
+
+    def set_quietly(self, value: float) -> None:
+        position = round((float(value) - self.lo) / (self.hi - self.lo) * SLIDER_STEPS)
+        self.blockSignals(True)
+        self.setValue(max(0, min(SLIDER_STEPS, position)))
+        self.blockSignals(False)
+
+
+class Editor(QtWidgets.QWidget):
+    """Base of the parameter editors: ``edited(value, drag_id)`` when the artist changes
+    the value (``drag_id`` is set during a slider drag), ``dragging(bool)``."""
+
+    edited = QtCore.Signal(object, object)
+    dragging = QtCore.Signal(bool)
+
+    def __init__(self, param: Param, parent=None):
+        super().__init__(parent)
+        self.param = param
+        self.layout_ = QtWidgets.QHBoxLayout(self)
+        self.layout_.setContentsMargins(0, 0, 0, 0)
+        self.layout_.setSpacing(4)
+        self._drag_id = None
+
+    def set_value(self, value: Any) -> None:
+        raise NotImplementedError
+
+    def _slider_signals(self, slider: _Slider, on_move) -> None:
+        def pressed():
+            self._drag_id = next(_drag_ids)
+            self.dragging.emit(True)
+
+        def released():
+            self._drag_id = None
+            self.dragging.emit(False)
+
+        slider.sliderPressed.connect(pressed)
+        slider.sliderReleased.connect(released)
+        slider.valueChanged.connect(lambda position: on_move(slider.to_value(position)))
+
+
+class NumberEditor(Editor):
+    """float and int: a field and a slider over the soft range."""
+
+    def __init__(self, param: Param, parent=None):
+        super().__init__(param, parent)
+        integer = param.type == "int"
+        self.field = _Field(param, integer, self)
+        self.layout_.addWidget(self.field)
+        bounds = _soft_range(param)
+        self.slider = _Slider(*bounds, integer, self) if bounds else None
+        if self.slider is not None:
+            self.layout_.addWidget(self.slider, 1)
+            self._slider_signals(self.slider, self._slid)
+        else:
+            self.layout_.addStretch(1)
+        self.field.valueChanged.connect(lambda v: self.edited.emit(self._typed(v), None))
+
+    def _typed(self, value: float):
+        return round(value) if self.param.type == "int" else float(value)
+
+    def _slid(self, value: float) -> None:
+        self.field.set_quietly(value)
+        self.edited.emit(self._typed(value), self._drag_id)
+
+    def set_value(self, value) -> None:
+        self.field.set_quietly(value)
+        if self.slider is not None:
+            self.slider.set_quietly(value)
+
+
+class ColorEditor(Editor):
+    """rgba: one slider for all channels (alpha follows when it was equal to them, as in
+    Nuke), four fields, and a colour picker."""
+
+    def __init__(self, param: Param, parent=None):
+        super().__init__(param, parent)
+        self.value = tuple(param.default)
+        self.swatch = QtWidgets.QToolButton(self)
+        self.swatch.setToolTip("Pick a colour")
+        self.swatch.setFixedSize(22, 18)
+        self.swatch.clicked.connect(self._pick)
+        self.layout_.addWidget(self.swatch)
+        bounds = _soft_range(param) or (0.0, 1.0)
+        self.slider = _Slider(*bounds, False, self)
+        self.slider.setMinimumWidth(40)
+        self._slider_signals(self.slider, self._slid)
+        self.layout_.addWidget(self.slider, 1)
+        self.fields = []
+        for index, channel in enumerate("rgba"):
+            field = _Field(param, False, self)
+            field.setMaximumWidth(58)
+            field.setMinimumWidth(46)
+            field.setToolTip(f"{param.name} {channel}")
+            field.setObjectName(f"channel_{channel}")
+            field.valueChanged.connect(lambda v, i=index: self._typed(i, v))
+            self.layout_.addWidget(field)
+            self.fields.append(field)
+
+    def _typed(self, index: int, value: float) -> None:
+        values = list(self.value)
+        values[index] = float(value)
+        self.edited.emit(tuple(values), None)
+
+    def _slid(self, value: float) -> None:
+        r, g, b, a = self.value
+        alpha = value if r == g == b == a else a
+        values = (value, value, value, alpha)
+        for field, v in zip(self.fields, values):
+            field.set_quietly(v)
+        self.edited.emit(values, self._drag_id)
+
+    def _pick(self) -> None:
+        r, g, b, a = (max(0.0, min(1.0, v)) for v in self.value)
+        chosen = QtWidgets.QColorDialog.getColor(
+            QtGui.QColor.fromRgbF(r, g, b, a),
+            self,
+            f"{self.param.name}",
+            QtWidgets.QColorDialog.ColorDialogOption.ShowAlphaChannel,
+        )
+        if chosen.isValid():
+            self.edited.emit(
+                (chosen.redF(), chosen.greenF(), chosen.blueF(), chosen.alphaF()), None
+            )
+
+    def set_value(self, value) -> None:
+        self.value = tuple(float(v) for v in value)
+        for field, v in zip(self.fields, self.value):
+            field.set_quietly(v)
+        r, g, b, _ = self.value
+        self.slider.set_quietly(r if r == g == b else (r + g + b) / 3)
+        shown = QtGui.QColor.fromRgbF(*(max(0.0, min(1.0, v)) for v in (r, g, b)))
+        self.swatch.setStyleSheet(f"background: {shown.name()}; border: 1px solid #222;")
+
+
+class Vec2Editor(Editor):
+    """vec2: two fields."""
+
+    def __init__(self, param: Param, parent=None):
+        super().__init__(param, parent)
+        self.value = tuple(param.default)
+        self.fields = []
+        for index, axis in enumerate("xy"):
+            field = _Field(param, False, self)
+            field.setToolTip(f"{param.name} {axis}")
+            field.valueChanged.connect(lambda v, i=index: self._typed(i, v))
+            self.layout_.addWidget(field)
+            self.fields.append(field)
+        self.layout_.addStretch(1)
+
+    def _typed(self, index: int, value: float) -> None:
+        values = list(self.value)
+        values[index] = float(value)
+        self.edited.emit(tuple(values), None)
+
+    def set_value(self, value) -> None:
+        self.value = tuple(float(v) for v in value)
+        for field, v in zip(self.fields, self.value):
+            field.set_quietly(v)
+
+
+class BoolEditor(Editor):
+    def __init__(self, param: Param, parent=None):
+        super().__init__(param, parent)
+        self.box = QtWidgets.QCheckBox(self)
+        self.box.toggled.connect(lambda checked: self.edited.emit(bool(checked), None))
+        self.layout_.addWidget(self.box)
+        self.layout_.addStretch(1)
+
+    def set_value(self, value) -> None:
+        self.box.blockSignals(True)
+        self.box.setChecked(bool(value))
+        self.box.blockSignals(False)
+
+
+class EnumEditor(Editor):
+    def __init__(self, param: Param, parent=None):
+        super().__init__(param, parent)
+        self.combo = QtWidgets.QComboBox(self)
+        self.combo.addItems(list(param.choices))
+        self.combo.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
+        self.combo.activated.connect(lambda i: self.edited.emit(self.combo.itemText(i), None))
+        self.layout_.addWidget(self.combo)
+        self.layout_.addStretch(1)
+
+    def set_value(self, value) -> None:
+        self.combo.blockSignals(True)
+        self.combo.setCurrentText(str(value))
+        self.combo.blockSignals(False)
+
+
+class TextEditor(Editor):
+    """string: a field, or an editable combo when the config offers names (colour spaces,
+    displays, views, looks)."""
+
+    def __init__(self, param: Param, choices: list[str] | None = None, parent=None):
+        super().__init__(param, parent)
+        if choices:
+            self.combo = QtWidgets.QComboBox(self)
+            self.combo.setEditable(True)
+            self.combo.addItems(choices)
+            self.combo.setInsertPolicy(QtWidgets.QComboBox.InsertPolicy.NoInsert)
+            self.combo.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
+            self.combo.setSizeAdjustPolicy(
+                QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            self.combo.setMinimumContentsLength(14)
+            self.combo.activated.connect(lambda i: self.edited.emit(self.combo.itemText(i), None))
+            self.combo.lineEdit().editingFinished.connect(
+                lambda: self.edited.emit(self.combo.currentText(), None)
+            )
+            self.line = self.combo.lineEdit()
+            self.layout_.addWidget(self.combo, 1)
+        else:
+            self.combo = None
+            self.line = QtWidgets.QLineEdit(self)
+            self.line.editingFinished.connect(lambda: self.edited.emit(self.line.text(), None))
+            self.layout_.addWidget(self.line, 1)
+
+    def set_value(self, value) -> None:
+        widget = self.combo or self.line
+        widget.blockSignals(True)
+        self.line.blockSignals(True)
+        if self.combo is not None:
+            self.combo.setCurrentText(str(value))
+        else:
+            self.line.setText(str(value))
+        self.line.blockSignals(False)
+        widget.blockSignals(False)
+
+
+class FileEditor(Editor):
+    """file: a field and a browse button (open for reads, save for writes)."""
+
+    def __init__(self, param: Param, save: bool, folder: str, parent=None):
+        super().__init__(param, parent)
+        self.save, self.folder = save, folder
+        self.line = QtWidgets.QLineEdit(self)
+        self.line.editingFinished.connect(lambda: self.edited.emit(self.line.text(), None))
+        self.button = QtWidgets.QToolButton(self)
+        self.button.setText("...")
+        self.button.setToolTip("Browse")
+        self.button.clicked.connect(self._browse)
+        self.layout_.addWidget(self.line, 1)
+        self.layout_.addWidget(self.button)
+
+    def _browse(self) -> None:
+        images = "Images (*.exr *.tif *.tiff *.png *.jpg *.jpeg *.dpx *.hdr);;All files (*)"
+        if self.save:
+            path, _ = QtWidgets.QFileDialog.getSaveFileName(
+                self, self.param.name, self.folder, images
+            )
+        else:
+            path, _ = QtWidgets.QFileDialog.getOpenFileName(
+                self, self.param.name, self.folder, images
+            )
+        if path:
+            self.edited.emit(path, None)
+
+    def set_value(self, value) -> None:
+        self.line.blockSignals(True)
+        self.line.setText(str(value))
+        self.line.blockSignals(False)
+
+
+# --------------------------------------------------------------------------- the panel
+
+
+class ParamRow(QtWidgets.QWidget):
+    """One parameter: its editor, keyframe toggle and reset button."""
+
+    def __init__(self, panel: PropertiesPanel, param: Param, editor: Editor):
+        super().__init__()
+        self.panel, self.param, self.editor = panel, param, editor
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(3)
+        layout.addWidget(editor, 1)
+        self.key = QtWidgets.QToolButton(self)
+        self.key.setObjectName("KeyButton")
+        self.key.setText("\u25c6")
+        self.key.setCheckable(True)
+        self.key.setToolTip("Set or remove a keyframe at the current frame")
+        self.key.setVisible(param.animatable)
+        self.key.clicked.connect(lambda: panel.toggle_key(param.name))
+        self.reset = QtWidgets.QToolButton(self)
+        self.reset.setObjectName("ResetButton")
+        self.reset.setText("\u21ba")
+        self.reset.setToolTip(f"Reset {param.name} to its default")
+        self.reset.clicked.connect(lambda: panel.reset_param(param.name))
+        layout.addWidget(self.key)
+        layout.addWidget(self.reset)
+        editor.edited.connect(lambda value, drag: panel.edit_param(param.name, value, drag))
+        editor.dragging.connect(panel.dragging)
+
+    def show_value(self, stored: Any, frame: float) -> None:
+        self.editor.set_value(self.param.at(stored, frame))
+        animated = is_animated(stored)
+        keyed = has_key(stored, frame)
+        self.key.setChecked(keyed)
+        state = "key" if keyed else ("animated" if animated else "")
+        if self.key.property("state") != state:
+            self.key.setProperty("state", state)
+            self.key.style().unpolish(self.key)
+            self.key.style().polish(self.key)
+        self.reset.setEnabled(stored != self.param.default)
+
+
+class PropertiesPanel(QtWidgets.QScrollArea):
+    """Shows and edits the parameters of one node (or a backdrop's label and colour).
+
+    Signals
+    -------
+    dragging(bool)
+        A slider drag started or ended (the viewer renders a draft meanwhile).
+    """
+
+    dragging = QtCore.Signal(bool)
+
+    def __init__(self, doc, parent=None):
+        super().__init__(parent)
+        self.doc = doc
+        self.node_name: str | None = None
+        self.backdrop_name: str | None = None
+        self.frame = 1.0
+        self.rows: dict[str, ParamRow] = {}
+        self.setWidgetResizable(True)
+        self.setObjectName("Properties")
+        self.setMinimumWidth(300)
+        self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        doc.changed.connect(self._on_changed)
+        doc.reset.connect(lambda: self.show_node(self.node_name))
+        self._build_empty()
+
+    # -- what is shown ------------------------------------------------------------------
+
+    def _fresh_body(self) -> QtWidgets.QVBoxLayout:
+        body = QtWidgets.QWidget()
+        body.setObjectName("PropertiesBody")
+        layout = QtWidgets.QVBoxLayout(body)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.setSpacing(6)
+        self.setWidget(body)
+        self.rows = {}
+        return layout
+
+    def _build_empty(self) -> None:
+        layout = self._fresh_body()
+        hint = QtWidgets.QLabel(
+            "Select a node to see its parameters.\n\nTab in the node graph creates a node."
+        )
+        hint.setObjectName("Hint")
+        hint.setWordWrap(True)
+        layout.addWidget(hint)
+        layout.addStretch(1)
+
+    def show_node(self, name: str | None) -> None:
+        """Show node ``name``'s parameters (None: nothing)."""
+        self.node_name = name if name in self.doc.graph else None
+        self.backdrop_name = None
+        if self.node_name is None:
+            self._build_empty()
+            return
+        node = self.doc.graph[self.node_name]
+        layout = self._fresh_body()
+        header = QtWidgets.QHBoxLayout()
+        self.name_field = QtWidgets.QLineEdit(node.name)
+        self.name_field.setObjectName("NodeName")
+        self.name_field.setToolTip("Node name (Enter renames)")
+        self.name_field.editingFinished.connect(self._rename)
+        type_label = QtWidgets.QLabel(node.type)
+        type_label.setObjectName("NodeType")
+        header.addWidget(self.name_field, 1)
+        header.addWidget(type_label)
+        layout.addLayout(header)
+        if node.is_placeholder:
+            note = QtWidgets.QLabel(
+                f"Node type {node.type!r} is not installed; its values are "
+                "kept as they are and saved unchanged."
+            )
+            note.setWordWrap(True)
+            layout.addWidget(note)
+            layout.addStretch(1)
+            return
+        doc_text = (node.spec.doc or node.spec.__doc__ or "").strip()
+        if doc_text:
+            summary = QtWidgets.QLabel(doc_text.split("\n\n")[0].replace("\n", " "))
+            summary.setObjectName("NodeDoc")
+            summary.setWordWrap(True)
+            layout.addWidget(summary)
+        form = QtWidgets.QFormLayout()
+        form.setLabelAlignment(QtCore.Qt.AlignmentFlag.AlignRight)
+        form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setHorizontalSpacing(8)
+        form.setVerticalSpacing(4)
+        for param in node.spec.params:
+            editor = self._editor_for(node, param)
+            row = ParamRow(self, param, editor)
+            label = QtWidgets.QLabel(param.name.replace("_", " "))
+            label.setToolTip(param.doc)
+            editor.setToolTip(param.doc)
+            form.addRow(label, row)
+            self.rows[param.name] = row
+        layout.addLayout(form)
+        layout.addStretch(1)
+        self.refresh()
+
+    def show_backdrop(self, name: str) -> None:
+        """Show a backdrop's label and colour."""
+        drops = self.doc.graph.ui.get("backdrops", {})
+        if name not in drops:
+            self.show_node(None)
+            return
+        self.node_name, self.backdrop_name = None, name
+        layout = self._fresh_body()
+        layout.addWidget(QtWidgets.QLabel(f"<b>{name}</b> (backdrop)"))
+        form = QtWidgets.QFormLayout()
+        self.label_field = QtWidgets.QLineEdit(drops[name].get("label", ""))
+        self.label_field.editingFinished.connect(
+            lambda: self._edit_backdrop("label", self.label_field.text())
+        )
+        pick = QtWidgets.QPushButton("Colour...")
+        pick.clicked.connect(self._pick_backdrop_color)
+        form.addRow("label", self.label_field)
+        form.addRow("colour", pick)
+        layout.addLayout(form)
+        layout.addStretch(1)
+
+    def _editor_for(self, node, param: Param) -> Editor:
+        if param.type in ("float", "int"):
+            return NumberEditor(param)
+        if param.type == "rgba":
+            return ColorEditor(param)
+        if param.type == "vec2":
+            return Vec2Editor(param)
+        if param.type == "bool":
+            return BoolEditor(param)
+        if param.type == "enum":
+            return EnumEditor(param)
+        if param.type == "file":
+            folder = ""
+            if self.doc.path:
+                folder = str(QtCore.QFileInfo(self.doc.path).absolutePath())
+            return FileEditor(param, save=node.type == "Write", folder=folder)
+        return TextEditor(param, self._choices(node, param))
+
+    def _choices(self, node, param: Param) -> list[str] | None:
+        """Names from the script's OCIO config for colour-space, display, view, look fields."""
+        try:
+            config = color.get_config(self.doc.graph.settings.ocio_config)
+            if param.name.endswith("colorspace"):
+                extra = ["default"] if param.default == "default" else []
+                return extra + color.colorspace_names(config) + list(config.getRoleNames())
+            if param.name == "display":
+                return color.displays(config)
+            if param.name == "view":
+                display = (
+                    node.values.get("display", node.spec.param("display").default)
+                    if "display" in node.spec.param_names()
+                    else config.getDefaultDisplay()
+                )
+                return color.views(config, display)
+            if param.name == "look":
+                return [""] + color.looks(config)
+        except (color.ColorError, KeyError):
+            return None
+        return None
+
+    # -- values -------------------------------------------------------------------------
+
+    def set_frame(self, frame: float) -> None:
+        self.frame = float(frame)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Show the node's current values (at the current frame)."""
+        if self.node_name is None or self.node_name not in self.doc.graph:
+            return
+        node = self.doc.graph[self.node_name]
+        for name, row in self.rows.items():
+            row.show_value(undo.stored_value(node, name), self.frame)
+
+    def edit_param(self, param: str, value: Any, drag_id=None) -> None:
+        """The artist changed ``param`` to ``value`` (at the current frame)."""
+        if self.node_name is None:
+            return
+        node = self.doc.graph[self.node_name]
+        declared = node.spec.param(param)
+        old = undo.stored_value(node, param)
+        new = with_value_at(declared, old, self.frame, value)
+        try:
+            new = declared.coerce(new)
+        except ValueError as error:
+            self.doc.message.emit(f"{node.name}.{error}")
+            self.refresh()
+            return
+        if new == old:
+            return
+        merge = (node.name, param, drag_id) if drag_id is not None else None
+        self.doc.push(undo.SetParams(self.doc, [(node.name, param, old, new)], merge_key=merge))
+        self.refresh()
+
+    def reset_param(self, param: str) -> None:
+        node = self.doc.graph[self.node_name]
+        old, new = undo.stored_value(node, param), node.spec.param(param).default
+        if old != new:
+            self.doc.push(
+                undo.SetParams(
+                    self.doc, [(node.name, param, old, new)], f"Reset {node.name}.{param}"
+                )
+            )
+
+    def toggle_key(self, param: str) -> None:
+        node = self.doc.graph[self.node_name]
+        declared = node.spec.param(param)
+        old = undo.stored_value(node, param)
+        new = toggled_key(declared, old, self.frame)
+        verb = "Remove key" if has_key(old, self.frame) else "Set key"
+        self.doc.push(
+            undo.SetParams(
+                self.doc,
+                [(node.name, param, old, new)],
+                f"{verb} {node.name}.{param} at {self.frame:g}",
+            )
+        )
+        self.refresh()
+
+    def _rename(self) -> None:
+        new = self.name_field.text().strip()
+        if self.node_name and new and new != self.node_name:
+            self.doc.push(undo.Rename(self.doc, self.node_name, new))
+        if self.node_name:
+            self.name_field.setText(self.node_name)
+
+    def _edit_backdrop(self, key: str, value) -> None:
+        drops = self.doc.graph.ui.get("backdrops", {})
+        name = self.backdrop_name
+        if name not in drops or drops[name].get(key) == value:
+            return
+        new = {k: dict(v) for k, v in drops.items()}
+        new[name][key] = value
+        self.doc.push(undo.SetBackdrops(self.doc, drops, new, f"Edit {name}"))
+
+    def _pick_backdrop_color(self) -> None:
+        drops = self.doc.graph.ui.get("backdrops", {})
+        current = drops.get(self.backdrop_name, {}).get("color", (64, 70, 80))
+        chosen = QtWidgets.QColorDialog.getColor(
+            QtGui.QColor(*current[:3]), self, "Backdrop colour"
+        )
+        if chosen.isValid():
+            self._edit_backdrop("color", [chosen.red(), chosen.green(), chosen.blue()])
+
+    def _on_changed(self, change) -> None:
+        if self.backdrop_name is not None:
+            if self.backdrop_name not in self.doc.graph.ui.get("backdrops", {}):
+                self.show_node(None)
+            return
+        if self.node_name is None:
+            return
+        for old, new in change.renamed:
+            if old == self.node_name:
+                self.node_name = new
+                self.name_field.setText(new)
+        if self.node_name not in self.doc.graph:
+            self.show_node(None)
+        elif self.node_name in change.params or change.settings:
+            self.refresh()

@@ -1,0 +1,232 @@
+"""What the editor's viewer needs from the engine: display pixels, errors, snapshots.
+
+The viewer never does image math itself. It renders a node with :func:`render.render`
+(a region of interest of what is visible), then asks :func:`display_image` for 8-bit
+display pixels at screen resolution: the linear pixels are box-averaged down to the
+screen, exposed, put through the OCIO display/view (and look) of the script's config,
+given the viewer gamma, and reduced to one channel when one is soloed.
+
+The display transform goes through one function, :func:`apply_display_processor`, which
+uses the chosen backend's processor when it has one and OCIO's CPU processor otherwise,
+so the viewer moves to the GPU without changes when the GPU backend offers it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from mattebox.engine import color, render
+from mattebox.engine.backends import detect
+from mattebox.engine.graph import Graph, Node
+from mattebox.engine.plan import Evaluator, RenderError
+from mattebox.nodes.spec import Format, Window
+
+__all__ = [
+    "CHANNELS",
+    "DisplaySettings",
+    "apply_display_processor",
+    "default_display_view",
+    "display_image",
+    "image_info",
+    "node_errors",
+    "reduce",
+    "reduction_for",
+    "snapshot",
+]
+
+#: Channel solo modes of the viewer: all colour, one channel, or Rec.709 luminance.
+CHANNELS = ("rgb", "r", "g", "b", "a", "luminance")
+_REC709 = np.array([0.2126, 0.7152, 0.0722], np.float32)
+
+
+@dataclass(frozen=True)
+class DisplaySettings:
+    """How linear pixels become display pixels in the viewer.
+
+    Attributes
+    ----------
+    display, view : str
+        An OCIO display of the script's config and one of its views.
+    look : str
+        An OCIO look (or ``"A, +B"`` list) applied before the view; empty for none.
+    exposure : float
+        Exposure in f-stops, applied to scene-linear colour (``* 2 ** exposure``).
+    gamma : float
+        Viewer gamma, applied to display values after the view (``** (1 / gamma)``).
+    channel : str
+        One of :data:`CHANNELS`. ``r``, ``g``, ``b`` and ``luminance`` show that part of
+        the displayed colour as grey; ``a`` shows alpha as grey, untransformed.
+    """
+
+    display: str
+    view: str
+    look: str = ""
+    exposure: float = 0.0
+    gamma: float = 1.0
+    channel: str = "rgb"
+
+
+def default_display_view(config_uri: str | None) -> tuple[str, str]:
+    """The config's default display and that display's default view."""
+    config = color.get_config(config_uri)
+    display = config.getDefaultDisplay()
+    return display, config.getDefaultView(display)
+
+
+def reduce(pixels: np.ndarray, factor: int) -> np.ndarray:
+    """Box-average ``(H, W, 4)`` pixels by an integer ``factor`` along both axes.
+
+    Edge blocks that are not full are averaged over the pixels they have, so the result
+    is ``ceil(H / factor) x ceil(W / factor)``. ``factor`` 1 returns the pixels as they are.
+    """
+    if factor <= 1 or pixels.size == 0:
+        return pixels
+    height, width = pixels.shape[:2]
+    rows = np.arange(0, height, factor)
+    cols = np.arange(0, width, factor)
+    summed = np.add.reduceat(np.add.reduceat(pixels, rows, axis=0, dtype=np.float64), cols, axis=1)
+    row_counts = np.diff(np.append(rows, height)).astype(np.float64)
+    col_counts = np.diff(np.append(cols, width)).astype(np.float64)
+    summed /= row_counts[:, None, None] * col_counts[None, :, None]
+    return summed.astype(np.float32)
+
+
+def apply_display_processor(processor, pixels: np.ndarray, backend: str = "auto") -> np.ndarray:
+    """Apply an OCIO processor to premultiplied display-bound pixels, on ``backend``.
+
+    A backend object with an ``apply_processor(processor, pixels)`` method (the GPU
+    backend) runs it there; otherwise, or if that fails, OCIO's CPU processor runs it.
+    Colour is transformed as stored (premultiplied: the image over black), alpha kept.
+    """
+    try:
+        engine_backend = detect.get(backend)
+    except ValueError:
+        engine_backend = None
+    apply = getattr(engine_backend, "apply_processor", None)
+    if apply is not None:
+        try:
+            return np.asarray(apply(processor, pixels), np.float32)
+        except Exception as error:  # noqa: BLE001 - a GPU failure falls back to the CPU
+            render.session().warn_once(f"viewer display transform on the CPU ({error})")
+    return color.apply_cpu(color.cpu(processor), pixels, unpremultiply=False)
+
+
+def display_image(
+    pixels: np.ndarray,
+    config_uri: str | None,
+    working_space: str,
+    settings: DisplaySettings,
+    backend: str = "auto",
+) -> np.ndarray:
+    """Display pixels (uint8 RGBA, alpha 255) of linear premultiplied RGBA pixels.
+
+    Parameters
+    ----------
+    pixels : ndarray
+        float32 ``(H, W, 4)`` in ``working_space``; reduce them to screen size first
+        (:func:`reduce`): the display transform is the viewer's costliest step.
+    config_uri : str or None
+        The script's OCIO config.
+    working_space : str
+        The colour space of ``pixels`` (the script's working space).
+    settings : DisplaySettings
+    backend : str
+        Where the display transform runs (see :func:`apply_display_processor`).
+
+    Raises
+    ------
+    mattebox.engine.color.ColorError
+        For an unknown display, view or look.
+    """
+    if settings.channel not in CHANNELS:
+        raise ValueError(f"unknown channel {settings.channel!r} (one of {', '.join(CHANNELS)})")
+    pixels = np.asarray(pixels, np.float32)
+    if settings.channel == "a":
+        grey = np.repeat(pixels[..., 3:4], 3, axis=2)
+        return _to_uint8(grey)
+    linear = np.array(pixels, np.float32, order="C", copy=True)
+    if settings.exposure:
+        linear[..., :3] *= np.float32(2.0**settings.exposure)
+    processor = color.display_processor(
+        config_uri, working_space, settings.display, settings.view, settings.look or None
+    )
+    shown = apply_display_processor(processor, linear, backend)[..., :3]
+    if settings.gamma != 1.0 and settings.gamma > 0:
+        shown = np.power(np.maximum(shown, 0.0), np.float32(1.0 / settings.gamma))
+    if settings.channel in ("r", "g", "b"):
+        index = "rgb".index(settings.channel)
+        shown = np.repeat(shown[..., index : index + 1], 3, axis=2)
+    elif settings.channel == "luminance":
+        shown = np.repeat((shown @ _REC709)[..., None], 3, axis=2)
+    return _to_uint8(shown)
+
+
+def _to_uint8(rgb: np.ndarray) -> np.ndarray:
+    height, width = rgb.shape[:2]
+    out = np.empty((height, width, 4), np.uint8)
+    out[..., :3] = np.clip(np.nan_to_num(rgb, nan=0.0) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    out[..., 3] = 255
+    return out
+
+
+def image_info(graph: Graph, node: Node | str, frame: float) -> tuple[Format, Window]:
+    """The format and data window ``node`` has at ``frame``, without computing pixels.
+
+    Raises :class:`~mattebox.engine.plan.RenderError` naming the failing node.
+    """
+    node = graph[node] if isinstance(node, str) else node
+    info = render.evaluate(graph, node, frame).info
+    return info.format, info.data_window
+
+
+def node_errors(graph: Graph, frame: float) -> dict[str, str]:
+    """Every node that cannot be evaluated at ``frame``, mapped to its one-line message.
+
+    Only the node at fault is named: a Merge below a Read of a missing file is not in
+    the result, the Read is. Nothing is computed; file sources are probed.
+    """
+    try:
+        ctx = render.context_for(graph, frame)
+    except RenderError as error:
+        return {name: error.message for name in graph.nodes}
+    evaluator = Evaluator(graph, ctx, render._read_source_info)
+    errors: dict[str, str] = {}
+    for node in list(graph.nodes.values()):
+        try:
+            evaluator.eval(node)
+        except RenderError as error:
+            errors.setdefault(error.node, error.message)
+        except Exception as error:  # noqa: BLE001 - a node's own bug is its error
+            errors.setdefault(node.name, f"{type(error).__name__}: {error}")
+    return errors
+
+
+def snapshot(graph: Graph) -> Graph:
+    """A copy of ``graph`` to render on another thread while the editor keeps editing.
+
+    Cheap (no parameter is coerced again): nodes, values, links, settings, path and the
+    recently edited nodes are copied; values are shared, as the graph replaces them on
+    every edit and never changes them in place. ``ui`` is not copied.
+    """
+    copy = Graph(graph.settings.copy())
+    copy.path = graph.path
+    copy.hot_nodes = list(graph.hot_nodes)
+    copy.revision = graph.revision
+    for name, node in list(graph.nodes.items()):
+        twin = Node(copy, name, node.type, node.spec)
+        twin.values = dict(node.values)
+        twin.inputs = dict(node.inputs)
+        twin.version = node.version
+        twin.raw = node.raw
+        copy.nodes[name] = twin
+    return copy
+
+
+def reduction_for(zoom: float, draft: bool = False) -> int:
+    """The integer factor :func:`reduce` should use at a viewer ``zoom`` (screen pixels per
+    image pixel); a ``draft`` (while a value is being dragged) halves the resolution again."""
+    factor = max(1, math.floor(1.0 / zoom + 1e-6)) if zoom > 0 else 1
+    return factor * 2 if draft else factor
