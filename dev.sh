@@ -57,8 +57,11 @@ need_venv
 export PATH="$VENV/bin:$PATH"
 case "$cmd" in
   run)
-    if [ $# -gt 0 ] || [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+    if [ $# -gt 0 ]; then
       exec mattebox "$@"
+    fi
+    if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+      exec mattebox resources/examples/comp.mbx
     fi
     echo "dev.sh: no display: rendering the example script headless" >&2
     exec mattebox render resources/examples/comp.mbx
