@@ -181,6 +181,7 @@ class Pass:
     # ("buf", index into inputs) / ("node", index into nodes) / ("none", -1)
     wiring: tuple[tuple[tuple[str, int], ...], ...] = ()
     store: bool = False  # keep the result in the cache
+    device: str = ""  # where a backend runs it when not on its own device ("cpu (why)")
 
     @property
     def node(self) -> NodeEval:
@@ -190,7 +191,8 @@ class Pass:
         names = "+".join(n.name for n in self.nodes)
         ins = ",".join(f"b{i}" for i in self.inputs) or "-"
         cache = " (cached)" if self.kind == "cached" else (" -> cache" if self.store else "")
-        return f"{self.kind:<9} {names:<36} {ins:>8} -> b{self.output}  {self.region}{cache}"
+        device = f"  on {self.device}" if self.device else ""
+        return f"{self.kind:<9} {names:<36} {ins:>8} -> b{self.output}  {self.region}{cache}{device}"
 
 
 @dataclass(frozen=True)
@@ -228,15 +230,19 @@ class Plan:
     region: Window
     tiles: tuple[TilePlan, ...]
     budget: int
+    backend: str = ""  # the backend the tiles were sized for ("" = the CPU's defaults)
 
     @property
     def passes(self) -> tuple[Pass, ...]:
         return self.tiles[0].passes if self.tiles else ()
 
     def __str__(self) -> str:
+        where = f" on {self.backend}" if self.backend else ""
         lines = [
-            f"Plan {self.root.name} @ frame {self.frame:g}: region {self.region}, "
-            f"{len(self.tiles)} tile(s), budget {self.budget / 2**20:.0f} MiB"
+            (
+                f"Plan {self.root.name} @ frame {self.frame:g}{where}: region {self.region}, "
+                f"{len(self.tiles)} tile(s), budget {self.budget / 2**20:.0f} MiB"
+            )
         ]
         for index, tile in enumerate(self.tiles):
             slots = ", ".join(f"s{i}={b / 2**20:.1f}MiB" for i, b in enumerate(tile.slot_bytes))
@@ -262,6 +268,14 @@ class PlanOptions:
     cached: Any = None  # callable(hash, region) -> bool: is this result cached?
     store_all: bool = False  # store every pass's output in the cache
     min_tile_rows: int = 16
+    # A backend with its own memory (the GPU) sets these: the largest buffer it can bind
+    # (0: no limit), whether read and cached inputs are copied to it per tile (they then
+    # count against the budget and the limit), a callable(kind, node, ctx) -> "" or where
+    # it runs a pass it cannot run itself ("cpu (why)"), and its name for print(plan).
+    max_buffer: int = 0
+    device_inputs: bool = False
+    placement: Any = None
+    backend: str = ""
 
 
 def default_budget() -> int:
@@ -280,13 +294,34 @@ def build(root: NodeEval, frame: float, region: Window, ctx: Context,
     bands = 1
     while True:
         tiles = [_plan_tile(root, band, ctx, options) for band in _bands(region, bands)]
-        peak = max((t.peak_bytes() for t in tiles), default=0)
+        peak = max((_tile_bytes(t, options) for t in tiles), default=0)
+        biggest = max((_largest_buffer(t, options) for t in tiles), default=0)
         rows = math.ceil(region.height / bands) if bands else 0
-        if peak <= budget or rows <= options.min_tile_rows:
+        fits = peak <= budget and (not options.max_buffer or biggest <= options.max_buffer)
+        if fits or rows <= options.min_tile_rows:
             break
-        bands = min(region.height, bands * 2 if peak > 2 * budget else bands + 1)
-        bands = max(bands, math.ceil(bands * peak / budget))
-    return Plan(root, frame, region, tuple(tiles), budget)
+        over = max(peak / budget, biggest / options.max_buffer if options.max_buffer else 0)
+        bands = min(region.height, bands * 2 if over > 2 else bands + 1)
+        bands = max(bands, math.ceil(bands * over))
+    return Plan(root, frame, region, tuple(tiles), budget, options.backend)
+
+
+def _device_inputs(tile: TilePlan) -> list[Window]:
+    """Windows of the read and cached buffers of a tile (not pool slots)."""
+    return [tile.buffers[s.output].window for s in tile.passes if s.kind in ("read", "cached")]
+
+
+def _tile_bytes(tile: TilePlan, options: PlanOptions) -> int:
+    """Bytes a tile holds at once: its pool, plus its inputs on a device of its own."""
+    owned = sum(w.pixels for w in _device_inputs(tile)) if options.device_inputs else 0
+    return tile.peak_bytes() + owned * BYTES_PER_PIXEL
+
+
+def _largest_buffer(tile: TilePlan, options: PlanOptions) -> int:
+    sizes = list(tile.slot_bytes)
+    if options.device_inputs:
+        sizes += [w.pixels * BYTES_PER_PIXEL for w in _device_inputs(tile)]
+    return max(sizes, default=0)
 
 
 def _bands(region: Window, count: int) -> list[Window]:
@@ -302,7 +337,7 @@ def _bands(region: Window, count: int) -> list[Window]:
 def _plan_tile(root: NodeEval, region: Window, ctx: Context, options: PlanOptions) -> TilePlan:
     rois = _regions(root, region, ctx, options)
     groups = _group(root, rois, options)
-    passes, buffers, slots = _schedule(root, rois, groups, options)
+    passes, buffers, slots = _schedule(root, rois, groups, options, ctx)
     return TilePlan(region, tuple(passes), buffers, tuple(slots))
 
 
@@ -425,7 +460,7 @@ _PASS_KIND = {
 }
 
 
-def _schedule(root: NodeEval, rois: dict, groups: dict, options: PlanOptions):
+def _schedule(root: NodeEval, rois: dict, groups: dict, options: PlanOptions, ctx: Context):
     """Passes in execution order with buffers assigned from a pool by liveness."""
     passes: list[Pass] = []
     buffer_of: dict[int, int] = {}  # node id -> buffer id
@@ -468,8 +503,9 @@ def _schedule(root: NodeEval, rois: dict, groups: dict, options: PlanOptions):
         store = kind not in ("cached", "empty") and (
             options.store_all or id(ev) in feeds_boundary
         )
+        device = options.placement(kind, ev, ctx) if options.placement else ""
         passes.append(Pass(kind, tuple(members), tuple(inputs), buffer, roi,
-                           tuple(wiring) if kind == "fused" else (), store))
+                           tuple(wiring) if kind == "fused" else (), store, device))
         buffer_of[id(ev)] = buffer
 
     buffers, slots = _assign_slots(passes, windows, owned)

@@ -144,22 +144,33 @@ def evaluate(graph: Graph, node: Node, frame: float, ctx: Context | None = None)
 
 def plan(graph: Graph, node: Node | str, frame: float | None = None,
          region: tuple[int, int, int, int] | None = None, budget: int = 0,
-         use_cache: bool = True) -> Plan:
-    """The plan that :func:`render` would run (print it to see passes, tiles, buffers)."""
+         use_cache: bool = True, backend: str | None = None) -> Plan:
+    """The plan that :func:`render` would run (print it to see passes, tiles, buffers).
+
+    With ``backend`` (auto|gpu|cpu) the tiles are sized for that backend's memory and the
+    passes it hands to the CPU are marked ``on cpu``; by default, the CPU's plan.
+    """
     node = graph[node] if isinstance(node, str) else node
     frame = default_frame(graph) if frame is None else frame
     ctx = context_for(graph, frame)
     root = evaluate(graph, node, frame, ctx)
-    return _build(graph, root, frame, region, ctx, budget, use_cache)
+    target = _backend(backend) if backend else None
+    return _build(graph, root, frame, region, ctx, budget, use_cache, target)
 
 
-def _build(graph, root, frame, region, ctx, budget, use_cache) -> Plan:
+def _build(graph, root, frame, region, ctx, budget, use_cache, backend=None) -> Plan:
     cache = _session.cache
+    # A backend with memory of its own (the GPU) sizes tiles to it (budget, largest
+    # binding, inputs copied per tile), keeps intermediates there instead of copying each
+    # back for the cache (store_all), and names the passes it hands to the CPU.
+    fit = dict(backend.plan_options()) if hasattr(backend, "plan_options") else {}
     options = PlanOptions(
-        budget=budget,
+        budget=budget or fit.pop("budget", 0),
         boundaries=frozenset(graph.hot_nodes) if use_cache else frozenset(),
         cached=cache.contains if use_cache else None,
-        store_all=use_cache,  # interactive: keep every materialised result (LRU-bounded)
+        # interactive: keep every materialised result (LRU-bounded)
+        store_all=use_cache and fit.pop("store_all", True),
+        **{k: v for k, v in fit.items() if k not in ("budget", "store_all")},
     )
     want = Window(*region) if region else root.info.data_window
     return build(root, frame, want, ctx, options)
@@ -169,20 +180,45 @@ def _build(graph, root, frame, region, ctx, budget, use_cache) -> Plan:
 
 
 def run_plan(plan_: Plan, backend, ctx: Context, cancel: Callable[[], bool] | None = None) -> np.ndarray:
-    """Execute a plan on a backend; returns the pixels of ``plan.region``."""
+    """Execute a plan on a backend; returns the pixels of ``plan.region``.
+
+    A tile's pixels are collected only after the next tile has been handed to the
+    backend, so a backend that computes asynchronously (the GPU) computes one tile while
+    the next one's inputs are copied in.
+    """
     region = plan_.region
     if len(plan_.tiles) == 1:
-        return _run_tile(plan_.tiles[0], backend, ctx, cancel, own=True)
+        return _run_tile(plan_.tiles[0], backend, ctx, cancel, own=True)()
     out = np.empty((region.height, region.width, 4), np.float32)
-    for tile in plan_.tiles:
-        pixels = _run_tile(tile, backend, ctx, cancel, own=False)
+
+    def paste(tile, finish) -> None:
         t = tile.region
-        out[t.y0 - region.y0 : t.y1 - region.y0, t.x0 - region.x0 : t.x1 - region.x0] = pixels
+        out[t.y0 - region.y0 : t.y1 - region.y0, t.x0 - region.x0 : t.x1 - region.x0] = finish()
+
+    pending = None
+    for tile in plan_.tiles:
+        finish = _run_tile(tile, backend, ctx, cancel, own=False)
+        if pending is not None:
+            paste(*pending)
+        pending = (tile, finish)
+    paste(*pending)
     return out
 
 
-def _run_tile(tile, backend, ctx: Context, cancel, own: bool) -> np.ndarray:
+def _fetch(backend, handle, window: Window, copy: bool) -> Callable[[], np.ndarray]:
+    """A handle's pixels: now (CPU), or once the device has computed them (GPU)."""
+    later = getattr(backend, "download_later", None)
+    if later is not None:
+        return later(handle, window)
+    pixels = backend.download(handle, window)
+    pixels = pixels.copy() if copy else pixels
+    return lambda: pixels
+
+
+def _run_tile(tile, backend, ctx: Context, cancel, own: bool) -> Callable[[], np.ndarray]:
+    """Hand a tile's passes to the backend; returns a callable giving its pixels."""
     cache = _session.cache
+    stores = []
     slots: dict[int, Any] = {}  # allocated on first use
     handles: dict[int, tuple[Any, Window]] = {}
     last_use = {b: i for i, step in enumerate(tile.passes) for b in step.inputs}
@@ -191,28 +227,49 @@ def _run_tile(tile, backend, ctx: Context, cancel, own: bool) -> np.ndarray:
         if cancel is not None and cancel():
             raise Cancelled()
         handles[step.output] = _run_pass(step, tile, backend, ctx, cache, slots, handles)
+        if step.store and step.kind not in ("cached", "read", "source"):
+            output, region = handles[step.output]
+            stores.append((step, _fetch(backend, output, region, copy=True)))
         for buffer in step.inputs:  # let go of inputs nothing later reads
             if last_use[buffer] == index and buffer != last.output:
                 handles.pop(buffer, None)
     handle, window = handles[last.output]
-    pixels = backend.download(handle, window)
-    if last.kind in ("cached", "read", "source") or not own:
-        pixels = np.array(pixels[: window.height, : window.width])
-    if window != tile.region:  # a cached or read result larger than asked
-        pixels = _crop(pixels, window, tile.region)
-    return pixels
+    result = _fetch(backend, handle, window, copy=False)
+    if hasattr(backend, "flush"):  # a device: the next tile's passes come after these,
+        for slot in slots.values():  # so it may reuse this tile's slots,
+            backend.release(slot)
+        backend.flush()  # and this tile computes while the next one is prepared
+
+    def finish() -> np.ndarray:
+        for step, stored in stores:
+            cache.put(step.node.hash, step.region, stored())
+        pixels = result()
+        if last.kind in ("cached", "read", "source") or not own:
+            pixels = np.array(pixels[: window.height, : window.width])
+        if window != tile.region:  # a cached or read result larger than asked
+            pixels = _crop(pixels, window, tile.region)
+        return pixels
+
+    return finish
 
 
 def _run_pass(step, tile, backend, ctx: Context, cache: Cache, slots: dict, handles: dict):
     """Run one pass; returns its output as (handle, window)."""
     ev = step.node
-    if step.kind == "cached":
-        pixels, window = cache.find(ev.hash, step.region)
-        return backend.upload(pixels), window
-    if step.kind == "read":
-        pixels, window = _read_pixels(ev, ctx, cache)
+    if step.kind in ("cached", "read"):
+        if step.kind == "cached":
+            pixels, window = cache.find(ev.hash, step.region)
+        else:
+            pixels, window = _read_pixels(ev, ctx, cache)
+        if getattr(backend, "crop_inputs", False) and window != step.region:
+            # a device gets only this tile's part, not the whole plate for every tile
+            pixels, window = _part(pixels, window, step.region), step.region
         return backend.upload(pixels), window
     if step.kind == "source":
+        made = backend.source(step, ctx) if hasattr(backend, "source") else None
+        if made is not None:  # generated on the device itself
+            _session.executed[ev.name] += 1
+            return made, step.region
         try:
             pixels = ev.spec.generate(ev.values, step.region, ctx)
         except (ValueError, ArithmeticError) as error:
@@ -231,9 +288,15 @@ def _run_pass(step, tile, backend, ctx: Context, cache: Cache, slots: dict, hand
         raise RenderError(ev.name, str(error)) from None
     for node in step.nodes:
         _session.executed[node.name] += 1
-    if step.store:
-        cache.put(ev.hash, step.region, backend.download(output, step.region).copy())
     return output, step.region
+
+
+def _part(pixels: np.ndarray, window: Window, want: Window) -> np.ndarray:
+    """``pixels`` (covering ``window``) cut to ``want``, black where they do not reach."""
+    if window.contains(want):
+        return pixels[want.y0 - window.y0 : want.y1 - window.y0,
+                      want.x0 - window.x0 : want.x1 - window.x0]
+    return _crop(pixels, window, want)
 
 
 def _crop(pixels: np.ndarray, window: Window, want: Window) -> np.ndarray:
@@ -256,25 +319,59 @@ def render(graph: Graph, node: Node, frame: float | None = None, backend: str = 
     frame = default_frame(graph) if frame is None else frame
     ctx = context_for(graph, frame)
     root = evaluate(graph, node, frame, ctx)
-    plan_ = _build(graph, root, frame, region, ctx, 0, use_cache)
+    target = _backend(backend)
+    plan_ = _build(graph, root, frame, region, ctx, 0, use_cache, target)
     if plan_.region.empty:
         return Image(np.zeros((0, 0, 4), np.float32), plan_.region.as_tuple(), root.info.format)
-    pixels = _run_with_fallback(plan_, backend, ctx, cancel)
+    pixels = _run_with_fallback(plan_, target, ctx, cancel)
     if use_cache and plan_.passes and plan_.passes[-1].kind not in ("cached", "read"):
         _session.cache.put(root.hash, plan_.region, pixels.copy())
     return Image(pixels, plan_.region.as_tuple(), root.info.format)
 
 
-def _run_with_fallback(plan_: Plan, backend_name: str, ctx: Context, cancel) -> np.ndarray:
-    backend = detect.get(backend_name)
+def _backend(name: str):
+    """The backend object for ``name`` (auto|gpu|cpu). When the GPU's device cannot be
+    created: the CPU, with a warning. A backend that does not exist here, asked for by
+    name, is the caller's error (ValueError)."""
     try:
-        return run_plan(plan_, backend, ctx, cancel)
+        return detect.get(name)
+    except ValueError:
+        raise
+    except Exception as error:  # noqa: BLE001 - an adapter is listed, but no device
+        _gpu_warning(error)
+        detect.mark_failed("gpu", error)
+        return detect.get("cpu")
+
+
+def _gpu_warning(error: BaseException) -> None:
+    first = (str(error).strip().splitlines() or [""])[0]
+    _session.warn_once(f"GPU failed ({type(error).__name__}: {first}); rendering on the CPU")
+
+
+def _discard(backend) -> None:
+    """Drop what a device recorded for a render that stopped half-way."""
+    discard = getattr(backend, "discard", None)
+    if discard is not None:
+        discard()
+
+
+def _run_with_fallback(plan_: Plan, backend, ctx: Context, cancel) -> np.ndarray:
+    """Run on ``backend``; if a GPU fails (device lost, out of memory, a kernel that does
+    not compile), warn once (one line) and render the same plan on the CPU."""
+    lock = getattr(backend, "lock", None)
+    try:
+        if lock is None:
+            return run_plan(plan_, backend, ctx, cancel)
+        with lock:  # one render at a time records into the device's command stream
+            return run_plan(plan_, backend, ctx, cancel)
     except (RenderError, Cancelled):
+        _discard(backend)
         raise
     except Exception as error:  # a device lost or out of memory: finish on the CPU
+        _discard(backend)
         if backend.name == "cpu":
             raise
-        _session.warn_once(f"GPU failed ({type(error).__name__}: {error}); rendering on the CPU")
+        _gpu_warning(error)
         detect.mark_failed(backend.name, error)
         return run_plan(plan_, detect.get("cpu"), ctx, cancel)
 

@@ -3,6 +3,13 @@
 Buffers are backend handles: numpy arrays on the CPU, device buffers on the GPU. The
 executor allocates pool slots, views windows of them, uploads sources, runs passes and
 downloads the result; intermediates never leave the backend between passes.
+
+A backend with memory of its own (the GPU) may also have, and the executor then uses:
+``plan_options()`` (budget, largest buffer, ... for the planner), ``crop_inputs`` (give it
+only each tile's part of read and cached images), ``source(step, ctx)`` (a generated
+source made on the device, or None), ``download_later(handle, window)`` (a callable
+giving the pixels once computed), ``release(slot)`` and ``flush()`` at the end of a tile,
+``discard()`` after a render that stopped half-way, and ``lock`` (held for a whole plan).
 """
 
 from __future__ import annotations

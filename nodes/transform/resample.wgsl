@@ -34,9 +34,21 @@ fn resample_weight(filter_id: i32, x: f32) -> f32 {
             return 0.0;
         }
         let px = RESAMPLE_PI * ax;
-        return 3.0 * sin(px) * sin(px / 3.0) / (px * px);
+        return 3.0 * resample_sinpi(ax) * resample_sinpi(ax / 3.0) / (px * px);
     }
     return select(0.0, 1.0, ax <= 0.5);
+}
+
+// sin(pi * x) without the GPU's sin(): reduced to r = x - n in [-0.5, 0.5] and summed as a
+// Taylor polynomial (error below 1e-7). Hardware f32 sin() is approximate on some GPUs (an
+// H100's put lanczos3 results 1.7e-5 away from the CPU's).
+fn resample_sinpi(x: f32) -> f32 {
+    let n = floor(x + 0.5);
+    let r = x - n;
+    let t = r * r;
+    let p = 3.14159265 + t * (-5.16771278 + t * (2.55016404 + t * (-0.59926453
+        + t * (0.08214589 + t * -0.00737043))));
+    return select(r * p, -r * p, (i32(n) & 1) == 1);
 }
 
 fn resample_radius(filter_id: i32) -> f32 {
@@ -69,38 +81,47 @@ fn resample_total(filter_id: i32, f: f32, widen: f32) -> f32 {
     return total;
 }
 
-// The output pixel at image (x, y).
+// The output pixel at (x, y). The position is computed in the coordinates of (x, y) and
+// P (pixel i at i), and the input tile's integer origin (src_x0, src_y0) is taken off the
+// tap indices only: every tile then computes the same f32 position for a pixel, so tiled
+// and untiled renders agree, and the GPU backend may move both origins (keeping f32
+// positions small) by re-expressing the map in P.
 fn resample_pixel(t: ResampleTile, x: i32, y: i32, o: u32) -> vec4<f32> {
     let filter_id = i32(P[o + 6u]);
     let ox = f32(x) + 0.5;
     let oy = f32(y) + 0.5;
-    let fx = P[o + 0u] * ox + P[o + 1u] * oy + P[o + 2u] - 0.5 - f32(t.src_x0);
-    let fy = P[o + 3u] * ox + P[o + 4u] * oy + P[o + 5u] - 0.5 - f32(t.src_y0);
+    let fx = P[o + 0u] * ox + P[o + 1u] * oy + P[o + 2u] - 0.5;
+    let fy = P[o + 3u] * ox + P[o + 4u] * oy + P[o + 5u] - 0.5;
     if (filter_id == 0) {
-        return resample_src(t, i32(floor(fx + 0.5)), i32(floor(fy + 0.5)));
+        let i = i32(floor(fx + 0.5)) - t.src_x0;
+        let j = i32(floor(fy + 0.5)) - t.src_y0;
+        return resample_src(t, i, j);
     }
     let widen_x = resample_widening(filter_id, P[o + 0u], P[o + 1u]);
     let widen_y = resample_widening(filter_id, P[o + 3u], P[o + 4u]);
     let reach_x = resample_radius(filter_id) * widen_x;
     let reach_y = resample_radius(filter_id) * widen_y;
-    if (fx <= -reach_x - 1.0 || fx >= f32(t.src_w) + reach_x
-        || fy <= -reach_y - 1.0 || fy >= f32(t.src_h) + reach_y) {
+    let lo = vec2<f32>(f32(t.src_x0), f32(t.src_y0));
+    let hi = lo + vec2<f32>(f32(t.src_w), f32(t.src_h));
+    if (fx <= lo.x - reach_x - 1.0 || fx >= hi.x + reach_x
+        || fy <= lo.y - reach_y - 1.0 || fy >= hi.y + reach_y) {
         return vec4<f32>(0.0);
     }
     let norm = resample_total(filter_id, fx, widen_x) * resample_total(filter_id, fy, widen_y);
     if (norm == 0.0) {
         return vec4<f32>(0.0);
     }
-    let i0 = max(i32(floor(fx - reach_x)) + 1, 0);
-    let i1 = min(i32(ceil(fx + reach_x)) - 1, t.src_w - 1);
-    let j0 = max(i32(floor(fy - reach_y)) + 1, 0);
-    let j1 = min(i32(ceil(fy + reach_y)) - 1, t.src_h - 1);
+    let i0 = max(i32(floor(fx - reach_x)) + 1, t.src_x0);
+    let i1 = min(i32(ceil(fx + reach_x)) - 1, t.src_x0 + t.src_w - 1);
+    let j0 = max(i32(floor(fy - reach_y)) + 1, t.src_y0);
+    let j1 = min(i32(ceil(fy + reach_y)) - 1, t.src_y0 + t.src_h - 1);
     var acc = vec4<f32>(0.0);
     for (var j = j0; j <= j1; j = j + 1) {
         let wy = resample_weight(filter_id, (f32(j) - fy) / widen_y);
         var row = vec4<f32>(0.0);
         for (var i = i0; i <= i1; i = i + 1) {
-            row = row + resample_weight(filter_id, (f32(i) - fx) / widen_x) * resample_src(t, i, j);
+            let wx = resample_weight(filter_id, (f32(i) - fx) / widen_x);
+            row = row + wx * resample_src(t, i - t.src_x0, j - t.src_y0);
         }
         acc = acc + wy * row;
     }

@@ -1,0 +1,639 @@
+"""The GPU backend: plans run as wgpu compute passes, tile by tile, on one device.
+
+Handles are :class:`GpuImage` (a storage buffer holding one window of RGBA f32 pixels,
+row-major). A pool slot is one storage buffer; slots are recycled from tile to tile (the
+queue runs tiles in order, so a slot can be reused by the next tile as soon as this one's
+commands are recorded). A tile's passes are recorded into one command encoder and
+submitted together (:meth:`GpuBackend.flush`, which ``engine/render.py`` calls at the end
+of each tile); intermediates stay on the device and only what the executor asks for is
+copied back, through mapped read-back buffers. Host pixels go up through buffers mapped at
+creation (wgpu's ``queue.write_buffer`` is several times slower, ``../shared/FACTS.md``).
+Because a tile is submitted before the next one's inputs are copied in, uploads of tile
+N+1 overlap the computation of tile N.
+
+Pass kinds: ``fused`` point chains become one generated shader calling each node's
+``<module>_point``; ``area`` and ``resample`` nodes run their ``<module>_pixel`` (or, for
+separable filters, ``<module>_vertical`` then ``<module>_horizontal`` through a scratch
+buffer); ``color`` runs the node's OCIO processor translated to WGSL
+(:mod:`ocio_shader`), or on the CPU where that is impossible; generated sources run
+``<module>_source`` (:meth:`GpuBackend.source`). See ``docs/gpu.md``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import wgpu
+
+from mattebox.engine import color
+from mattebox.engine.backends.base import ocio_processor
+from mattebox.engine.backends.gpu import shaders
+from mattebox.engine.backends.gpu.device import AdapterInfo, GpuDevice, open_device
+from mattebox.engine.backends.gpu.shaders import READ, WRITE, ShaderCompileError
+from mattebox.engine.plan import BYTES_PER_PIXEL, NodeEval, Pass, RenderError, node_context
+from mattebox.nodes.spec import Context, Window
+
+BUDGET_FRACTION = 0.6  # of device memory, for everything a render keeps on the device
+IN_FLIGHT = 2  # tiles alive at once (one computing, the next being uploaded)
+ALIGN = 256  # buffer sizes are rounded up to this many bytes
+STAGING_MIN = 1 << 20  # smaller uploads are written into a buffer mapped at creation
+STORAGE = wgpu.BufferUsage.STORAGE | wgpu.BufferUsage.COPY_SRC | wgpu.BufferUsage.COPY_DST
+EMPTY_WINDOW = Window(0, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class GpuImage:
+    """A backend handle: ``buffer`` holds ``width`` × ``height`` RGBA f32 pixels."""
+
+    buffer: Any
+    width: int
+    height: int
+
+    @property
+    def nbytes(self) -> int:
+        return self.width * self.height * BYTES_PER_PIXEL
+
+
+class _Readback:
+    """A copy to a mapped read-back buffer, resolved by calling :meth:`result`."""
+
+    def __init__(self, backend: GpuBackend, buffer, shape: tuple[int, int]):
+        self.backend = backend
+        self.buffer = buffer
+        self.shape = shape
+        self.promise = None
+
+    @property
+    def nbytes(self) -> int:
+        return self.shape[0] * self.shape[1] * BYTES_PER_PIXEL
+
+    def result(self) -> np.ndarray:
+        if self.promise is None:
+            self.backend.flush()
+        self.promise.sync_wait()
+        view = self.buffer.read_mapped(0, self.nbytes, copy=False)
+        pixels = np.frombuffer(view, np.float32).reshape(*self.shape, 4).copy()
+        self.buffer.unmap()
+        self.backend._readbacks.append(self.buffer)
+        return pixels
+
+
+class GpuBackend:
+    """Runs plans on one wgpu device (see the module docstring).
+
+    Attributes
+    ----------
+    gpu : GpuDevice
+        The device, its limits and memory.
+    pipelines : shaders.PipelineCache
+        Compiled passes by key.
+    counters : collections.Counter
+        ``dispatches``, ``submits``, ``uploads``, ``downloads``, ``cpu_passes`` and their
+        byte counts since the backend was made (tests and benchmarks read them).
+    lock : threading.RLock
+        Held by ``engine/render.py`` for a whole plan: one render at a time per device.
+    """
+
+    name = "gpu"
+    crop_inputs = True  # read and cached inputs come up one tile's part at a time
+
+    def __init__(self, info: AdapterInfo | None = None, gpu: GpuDevice | None = None):
+        self.gpu = gpu or open_device(info)
+        self.device = self.gpu.device
+        self.pipelines = shaders.PipelineCache(self.device)
+        self.counters: Counter = Counter()
+        self.lock = threading.RLock()
+        self._encoder = None
+        self._keep: list = []  # objects the pending encoder uses
+        self._pending_reads: list[_Readback] = []
+        self._free_slots: list = []
+        self._readbacks: list = []
+        self._staging_idle: list = []
+        self._staging_in_flight: list = []
+        self.staged_uploads = not self.gpu.info.software  # see upload()
+        self._scratch = None
+        self._ocio: dict[str, tuple[Any, str]] = {}
+        self._cpu = None
+        self._zero = self._create(ALIGN)
+
+    # -- budget ----------------------------------------------------------------------
+
+    @property
+    def adapter(self) -> AdapterInfo:
+        return self.gpu.info
+
+    def memory_budget(self) -> int:
+        """Bytes a render may keep on the device: 60% of its memory, or
+        ``MATTEBOX_GPU_MEMORY`` (MiB) when that is lower."""
+        budget = int(self.gpu.memory * BUDGET_FRACTION)
+        mib = os.environ.get("MATTEBOX_GPU_MEMORY")
+        if mib:
+            budget = min(budget, max(1, int(float(mib) * 2**20)))
+        return budget
+
+    def plan_options(self) -> dict:
+        """What the planner needs to fit tiles to this device (``engine/render.py``)."""
+        budget = self.memory_budget()
+        return {
+            "budget": max(1, budget // IN_FLIGHT),
+            "max_buffer": min(self.gpu.max_binding, max(1, budget // IN_FLIGHT)),
+            "device_inputs": True,
+            "store_all": False,
+            "placement": self.placement,
+            "backend": self.name,
+        }
+
+    def placement(self, kind: str, ev: NodeEval, ctx: Context) -> str:
+        """``"cpu (why)"`` for a pass this device cannot run (an OCIO op it cannot
+        translate), else ``""``."""
+        if kind != "color":
+            return ""
+        try:
+            _, reason = self._ocio_program(ocio_processor(ev, ctx))
+        except RenderError:
+            return ""  # the render reports it
+        return f"cpu ({reason})" if reason else ""
+
+    # -- the Backend protocol ----------------------------------------------------------
+
+    def alloc(self, nbytes: int):
+        """A pool slot: a storage buffer of at least ``nbytes`` (recycled when possible)."""
+        size = _aligned(nbytes)
+        fitting = [b for b in self._free_slots if size <= b.size <= 2 * size]
+        if fitting:
+            buffer = min(fitting, key=lambda b: b.size)
+            self._free_slots.remove(buffer)
+            return buffer
+        return self._create(size)
+
+    def release(self, slot) -> None:
+        """Give a slot back after its tile's commands are recorded (it is reused next).
+        Idle slots are kept up to one tile's budget, so the next frame allocates nothing."""
+        self._free_slots.append(slot)
+        total = sum(b.size for b in self._free_slots)
+        while self._free_slots and total > self.memory_budget() // IN_FLIGHT:
+            total -= self._free_slots.pop(0).size
+
+    def view(self, slot, window: Window) -> GpuImage:
+        return GpuImage(slot, window.width, window.height)
+
+    def upload(self, pixels: np.ndarray) -> GpuImage:
+        """A new device buffer holding host pixels (H×W×4 float32).
+
+        On a real GPU the pixels go through a reused host-visible staging buffer (a fresh
+        one would cost the host a page fault per 4 KiB) and a copy recorded before the
+        tile's passes; on a software adapter device memory is host memory, and a buffer
+        mapped at creation is the faster way (``../shared/FACTS.md``).
+        """
+        pixels = np.ascontiguousarray(pixels, np.float32)
+        height, width = pixels.shape[:2]
+        nbytes = pixels.nbytes
+        if not self.staged_uploads or nbytes < STAGING_MIN:
+            buffer = self.device.create_buffer(
+                size=_aligned(nbytes), usage=STORAGE, mapped_at_creation=True
+            )
+            if nbytes:
+                buffer.write_mapped(pixels)
+            buffer.unmap()
+        else:
+            staging = self._staging_buffer(nbytes)
+            staging.write_mapped(pixels, 0)
+            staging.unmap()
+            buffer = self._create(nbytes)
+            self._record().copy_buffer_to_buffer(staging, 0, buffer, 0, _aligned(nbytes, 4))
+            self._staging_in_flight.append(staging)
+        self.counters["uploads"] += 1
+        self.counters["upload_bytes"] += pixels.nbytes
+        return GpuImage(buffer, width, height)
+
+    def download(self, handle: GpuImage, window: Window) -> np.ndarray:
+        return self.download_later(handle, window)()
+
+    def download_later(self, handle: GpuImage, window: Window) -> Callable[[], np.ndarray]:
+        """Record a copy of ``handle`` to host memory; calling the result waits for it."""
+        shape = (window.height, window.width)
+        nbytes = window.pixels * BYTES_PER_PIXEL
+        if nbytes == 0:
+            return lambda: np.zeros((*shape, 4), np.float32)
+        readback = _Readback(self, self._readback_buffer(nbytes), shape)
+        self._record().copy_buffer_to_buffer(handle.buffer, 0, readback.buffer, 0, nbytes)
+        self._pending_reads.append(readback)
+        self.counters["downloads"] += 1
+        self.counters["download_bytes"] += nbytes
+        return readback.result
+
+    def flush(self) -> None:
+        """Submit what is recorded; read-backs in it start mapping."""
+        if self._encoder is not None:
+            self.device.queue.submit([self._encoder.finish()])
+            self.counters["submits"] += 1
+            self._encoder = None
+            self._keep = []
+        for readback in self._pending_reads:
+            readback.promise = readback.buffer.map_async(wgpu.MapMode.READ, 0, readback.nbytes)
+        self._pending_reads = []
+        # submitted staging buffers may be mapped again once the queue is done with them
+        self._staging_idle += self._staging_in_flight
+        self._staging_in_flight = []
+        del self._staging_idle[: max(0, len(self._staging_idle) - 2 * IN_FLIGHT)]
+
+    def discard(self) -> None:
+        """Forget what was recorded and not submitted (a render that stopped half-way)."""
+        self._encoder = None
+        self._keep = []
+        self._readbacks += [r.buffer for r in self._pending_reads]
+        self._pending_reads = []
+        self._staging_idle += self._staging_in_flight  # written and unmapped, never used
+        self._staging_in_flight = []
+
+    def run(self, step: Pass, inputs: list, output: GpuImage, ctx: Context) -> None:
+        """Record ``step`` into the pending command encoder."""
+        runner = getattr(self, f"_run_{step.kind}", None)
+        if runner is None:
+            raise RuntimeError(f"the GPU backend cannot run {step.kind!r} passes")
+        runner(step, inputs, output, ctx)
+
+    # -- pass kinds --------------------------------------------------------------------
+
+    def _run_fused(self, step: Pass, inputs: list, output: GpuImage, ctx: Context) -> None:
+        shape = tuple((ev.spec.type_name, wires) for ev, wires in zip(step.nodes, step.wiring))
+        key = ("fused", len(inputs), shape)
+        program = self.pipelines.get(key, lambda: _fused_program(step, len(inputs)))
+        meta = [*_xywh(step.region)]
+        for _, window in inputs:
+            meta += _xywh(window)
+        params: list[float] = []
+        for ev in step.nodes:
+            meta += [*ev.info.data_window.as_tuple(), len(params)]
+            params += ev.params
+        buffers = [(h.buffer, h.nbytes) for h, _ in inputs]
+        self._dispatch(program, "main", params, meta, output, buffers, step.region)
+
+    def _run_area(self, step: Pass, inputs: list, output: GpuImage, ctx: Context) -> None:
+        ev = step.node
+        spec = ev.spec
+        src, window = inputs[0] if inputs else (GpuImage(self._zero, 0, 0), EMPTY_WINDOW)
+        args = spec.kernel_args(ev.values, node_context(ev, ctx), window, step.region)
+        source = shaders.node_wgsl(spec)
+        name = shaders.stem(spec)
+        region = step.region
+        if all(
+            shaders.has_function(source, f"{name}_{part}")
+            for part in ("vertical", "horizontal", "tmp_index")
+        ):
+            self._run_separable(step, src, window, args, output)
+            return
+        if not shaders.has_function(source, f"{name}_pixel"):
+            raise ShaderCompileError(
+                f"{spec.type_name}: its WGSL has no {name}_pixel (nor a separable "
+                f"{name}_vertical/{name}_horizontal)"
+            )
+        program = self.pipelines.get(("kernel", spec.type_name), lambda: _kernel_program(spec))
+        params, origin, src_origin = _kernel_params(ev, args)
+        meta = [*_xywh(region), *_xywh(window), *_xywh(region), 0, *origin, *src_origin]
+        self._dispatch(program, "main", params, meta, output, [(src.buffer, src.nbytes)], region)
+
+    _run_resample = _run_area
+
+    def _run_separable(self, step: Pass, src: GpuImage, window: Window, args, output) -> None:
+        spec = step.node.spec
+        region = step.region
+        radius = int(max(spec.halo(step.node.values)))
+        program = self.pipelines.get(
+            ("separable", spec.type_name), lambda: _separable_program(spec)
+        )
+        params = [float(v) for v in np.concatenate([np.ravel(a) for a in args])]
+        span = region.width + 2 * radius
+        rows = max(1, min(region.height, self.gpu.max_binding // (span * BYTES_PER_PIXEL)))
+        scratch = self._scratch_buffer(span * rows * BYTES_PER_PIXEL)
+        for y0 in range(region.y0, region.y1, rows):
+            chunk = Window(region.x0, y0, region.x1, min(region.y1, y0 + rows))
+            meta = [*_xywh(region), *_xywh(window), *_xywh(chunk), radius, 0, 0, 0, 0]
+            buffers = [(src.buffer, src.nbytes), (scratch, span * chunk.height * BYTES_PER_PIXEL)]
+            first = Window(chunk.x0, chunk.y0, chunk.x1 + 2 * radius, chunk.y1)
+            self._dispatch(program, "first", params, meta, output, buffers, first)
+            self._dispatch(program, "second", params, meta, output, buffers, chunk)
+
+    def source(self, step: Pass, ctx: Context) -> GpuImage | None:
+        """A generated source computed on the device by its ``<module>_source``, in a
+        buffer of its own; None when the node has no WGSL source (the executor then
+        uploads ``generate()``)."""
+        spec = step.node.spec
+        if not shaders.has_function(shaders.node_wgsl(spec), f"{shaders.stem(spec)}_source"):
+            return None
+        program = self.pipelines.get(("source", spec.type_name), lambda: _source_program(spec))
+        region = step.region
+        output = GpuImage(
+            self._create(region.pixels * BYTES_PER_PIXEL), region.width, region.height
+        )
+        self._dispatch(program, "main", list(step.node.params), _xywh(region), output, [], region)
+        return output
+
+    def _run_color(self, step: Pass, inputs: list, output: GpuImage, ctx: Context) -> None:
+        ev = step.node
+        processor = ocio_processor(ev, ctx)
+        program, _ = self._ocio_program(processor)
+        if program is None:
+            self._run_on_cpu(step, inputs, output, ctx)
+            return
+        src, window = inputs[0] if inputs else (GpuImage(self._zero, 0, 0), EMPTY_WINDOW)
+        # Where alpha is 0, apply_cpu converts the colour only if the processor keeps
+        # black black (engine/color.py); the shader does the same from this flag.
+        keeps_black = color._keeps_black(color.cpu(processor))
+        meta = [*_xywh(step.region), *_xywh(window)]
+        buffers = [(src.buffer, src.nbytes)]
+        data = program.extras.get("data")
+        if data is not None:
+            buffers.append((data, data.size))
+        params = [float(keeps_black), 0.0]
+        self._dispatch(program, "main", params, meta, output, buffers, step.region)
+
+    def apply_processor(self, processor, pixels: np.ndarray) -> np.ndarray:
+        """An OCIO processor applied to pixels as stored, alpha kept (the viewer's display
+        transform; ``color.apply_cpu(..., unpremultiply=False)`` on the CPU).
+
+        Raises RuntimeError where the processor cannot run on the GPU (the viewer then
+        uses the CPU).
+        """
+        pixels = np.ascontiguousarray(pixels, np.float32)
+        height, width = pixels.shape[:2]
+        out = np.empty_like(pixels)
+        if pixels.size == 0:
+            return out
+        with self.lock:
+            program, reason = self._ocio_program(processor)
+            if program is None:
+                raise RuntimeError(f"this OCIO processor does not run on the GPU: {reason}")
+            data = program.extras.get("data")
+            rows = max(1, min(height, self.gpu.max_binding // (width * BYTES_PER_PIXEL)))
+            for y in range(0, height, rows):
+                block = pixels[y : y + rows]
+                window = Window(0, 0, width, block.shape[0])
+                src = self.upload(block)
+                dst = GpuImage(self._create(src.nbytes), width, block.shape[0])
+                buffers = [(src.buffer, src.nbytes)] + (
+                    [(data, data.size)] if data is not None else []
+                )
+                meta = [*_xywh(window), *_xywh(window)]
+                self._dispatch(program, "main", [1.0, 1.0], meta, dst, buffers, window)
+                out[y : y + rows] = self.download(dst, window)
+        return out
+
+    def _ocio_program(self, processor) -> tuple[Any, str]:
+        """The compiled program of an OCIO processor, or ``(None, why not)``."""
+        key = processor.getCacheID()
+        found = self._ocio.get(key)
+        if found is None:
+            from mattebox.engine.backends.gpu import ocio_shader
+
+            try:
+                ocio = ocio_shader.build_ocio_program(processor, prefix="ocio")
+                found = (self.pipelines.get(("ocio", key), lambda: self._ocio_build(ocio)), "")
+            except (ocio_shader.OcioTranslationError, ShaderCompileError) as error:
+                found = (None, str(error).splitlines()[0])
+            self._ocio[key] = found
+        return found
+
+    def _ocio_build(self, ocio) -> tuple:
+        source = "\n".join(
+            [
+                shaders.library("common"),
+                shaders.library("input", index=0, binding=3, window=1, name="SRC"),
+                ocio.source,
+                ocio.binding_declarations(0, 4),
+                shaders.library(
+                    "ocio", function=ocio.premult_function_name, straight=ocio.function_name
+                ),
+            ]
+        )
+        bindings = [READ, READ, WRITE, READ]
+        extras = {}
+        if ocio.data_buffer is not None:
+            bindings.append(READ)
+            extras["data"] = self.device.create_buffer_with_data(
+                data=_padded(ocio.data), usage=wgpu.BufferUsage.STORAGE
+            )
+        return source, ("main",), bindings, extras
+
+    def _run_on_cpu(self, step: Pass, inputs: list, output: GpuImage, ctx: Context) -> None:
+        """A pass this device cannot run: its inputs come back, the CPU computes it, the
+        result goes up again (the plan marks such passes ``on cpu``)."""
+        if self._cpu is None:
+            from mattebox.engine.backends.cpu.backend import CpuBackend
+
+            self._cpu = CpuBackend()
+        host = [(self.download(handle, window), window) for handle, window in inputs]
+        pixels = np.zeros((step.region.height, step.region.width, 4), np.float32)
+        self._cpu.run(step, host, pixels, ctx)
+        self._write(output, pixels)
+        self.counters["cpu_passes"] += 1
+
+    # -- recording ---------------------------------------------------------------------
+
+    def _record(self):
+        if self._encoder is None:
+            self._encoder = self.device.create_command_encoder(label="mattebox tile")
+        return self._encoder
+
+    def _dispatch(
+        self, program, entry: str, params, meta, output: GpuImage, buffers, grid: Window
+    ) -> None:
+        """One compute dispatch over ``grid``'s size: P, M, OUT, then ``buffers``."""
+        p = self.device.create_buffer_with_data(
+            data=_padded(np.asarray(params or [0.0], np.float32)), usage=wgpu.BufferUsage.STORAGE
+        )
+        m = self.device.create_buffer_with_data(
+            data=_padded(np.asarray(meta, np.int32)), usage=wgpu.BufferUsage.STORAGE
+        )
+        resources = [(p, p.size), (m, m.size), (output.buffer, output.nbytes), *buffers]
+        entries = []
+        for index, (buffer, size) in enumerate(resources[: len(program.bindings)]):
+            if size <= 0:
+                buffer, size = self._zero, self._zero.size
+            entries.append(
+                {
+                    "binding": index,
+                    "resource": {"buffer": buffer, "offset": 0, "size": _aligned(size, 4)},
+                }
+            )
+        group = self.device.create_bind_group(layout=program.layout, entries=entries)
+        compute = self._record().begin_compute_pass()
+        compute.set_pipeline(program.pipelines[entry])
+        compute.set_bind_group(0, group)
+        wx, wy = shaders.WORKGROUP
+        compute.dispatch_workgroups(-(-grid.width // wx), -(-grid.height // wy), 1)
+        compute.end()
+        self._keep += [p, m, group]
+        self.counters["dispatches"] += 1
+
+    def _write(self, output: GpuImage, pixels: np.ndarray) -> None:
+        """Copy host pixels into a device image (through a buffer mapped at creation)."""
+        staged = self.upload(pixels)
+        nbytes = min(staged.nbytes, output.nbytes)
+        if nbytes:
+            self._record().copy_buffer_to_buffer(staged.buffer, 0, output.buffer, 0, nbytes)
+        self._keep.append(staged.buffer)
+
+    # -- buffers -----------------------------------------------------------------------
+
+    def _create(self, size: int):
+        return self.device.create_buffer(size=_aligned(size), usage=STORAGE)
+
+    def _scratch_buffer(self, nbytes: int):
+        if self._scratch is None or self._scratch.size < nbytes:
+            self._scratch = self._create(nbytes)
+        return self._scratch
+
+    def _staging_buffer(self, nbytes: int):
+        """A host-visible upload buffer of at least ``nbytes``, mapped for writing."""
+        fitting = [b for b in self._staging_idle if nbytes <= b.size <= 2 * _aligned(nbytes)]
+        if fitting:
+            buffer = min(fitting, key=lambda b: b.size)
+            self._staging_idle.remove(buffer)
+            buffer.map_sync(wgpu.MapMode.WRITE)  # waits until the queue has used it
+            return buffer
+        usage = wgpu.BufferUsage.MAP_WRITE | wgpu.BufferUsage.COPY_SRC
+        return self.device.create_buffer(
+            size=_aligned(nbytes), usage=usage, mapped_at_creation=True
+        )
+
+    def _readback_buffer(self, nbytes: int):
+        fitting = [b for b in self._readbacks if nbytes <= b.size <= 2 * _aligned(nbytes)]
+        if fitting:
+            buffer = min(fitting, key=lambda b: b.size)
+            self._readbacks.remove(buffer)
+            return buffer
+        del self._readbacks[: max(0, len(self._readbacks) - IN_FLIGHT)]
+        usage = wgpu.BufferUsage.MAP_READ | wgpu.BufferUsage.COPY_DST
+        return self.device.create_buffer(size=_aligned(nbytes), usage=usage)
+
+
+# --------------------------------------------------------------------------- programs
+
+
+def _fused_program(step: Pass, n_buffers: int) -> tuple:
+    """WGSL of a fused point chain: each node's ``<module>_point`` in ``step.nodes`` order,
+    wired as ``step.wiring`` says, each masked to its own data window."""
+    parts = [shaders.library("common")]
+    for b in range(n_buffers):
+        parts.append(shaders.library("input", index=b, binding=3 + b, window=1 + b, name=f"B{b}"))
+    included = set()
+    body = [f"    let b{b} = mb_fetch_B{b}(x, y);" for b in range(n_buffers)]
+    for index, (ev, wires) in enumerate(zip(step.nodes, step.wiring)):
+        spec = ev.spec
+        function = f"{shaders.stem(spec)}_point"
+        source = shaders.node_wgsl(spec)
+        if spec not in included:
+            if not shaders.has_function(source, function):
+                raise ShaderCompileError(f"{spec.type_name}: its WGSL has no fn {function}")
+            included.add(spec)
+            parts.append(source)
+        args = [{"buf": f"b{at}", "node": f"n{at}"}.get(kind, "zero") for kind, at in wires]
+        call = f"{function}({', '.join(args + [f'mb_node_params({index}u)'])})"
+        body += [
+            f"    var n{index} = zero;",
+            f"    if (mb_node_on({index}u, x, y)) {{ n{index} = {call}; }}",
+        ]
+    nodes_at = 4 * (1 + n_buffers)
+    parts.append(
+        shaders.library(
+            "fused", nodes=nodes_at, body="\n".join(body), result=f"n{len(step.nodes) - 1}"
+        )
+    )
+    bindings = [READ, READ, WRITE] + [READ] * n_buffers
+    return "\n".join(parts), ("main",), bindings, {}
+
+
+def _kernel_program(spec) -> tuple:
+    source = shaders.node_wgsl(spec)
+    function = f"{shaders.stem(spec)}_pixel"
+    parts = [
+        shaders.library("common"),
+        shaders.library("input", index=0, binding=3, window=1, name="SRC"),
+        source,
+        shaders.library("kernel", function=function, **shaders.tile_constructor(source, function)),
+    ]
+    return "\n".join(parts), ("main",), [READ, READ, WRITE, READ], {}
+
+
+def _separable_program(spec) -> tuple:
+    source = shaders.node_wgsl(spec)
+    name = shaders.stem(spec)
+    tile = shaders.tile_constructor(source, f"{name}_vertical")
+    parts = [
+        shaders.library("common"),
+        shaders.library("input", index=0, binding=3, window=1, name="SRC"),
+        source,
+        shaders.library(
+            "separable",
+            first=f"{name}_vertical",
+            second=f"{name}_horizontal",
+            tmp_index=f"{name}_tmp_index",
+            **tile,
+        ),
+    ]
+    return "\n".join(parts), ("first", "second"), [READ, READ, WRITE, READ, WRITE], {}
+
+
+def _source_program(spec) -> tuple:
+    parts = [
+        shaders.library("common"),
+        shaders.node_wgsl(spec),
+        shaders.library("source", function=f"{shaders.stem(spec)}_source"),
+    ]
+    return "\n".join(parts), ("main",), [READ, READ, WRITE], {}
+
+
+def _kernel_params(ev: NodeEval, args) -> tuple[list[float], tuple, tuple]:
+    """Parameter block and coordinate origins (output, input) of an area/resample kernel.
+
+    An affine resample's inverse map is re-expressed (in float64) between coordinates
+    whose origins are the corners of the node's output and input data windows: f32
+    positions stay as small as the image (not as large as its coordinates), and are the
+    same in every tile, so tiled renders equal untiled ones.
+    """
+    from mattebox.nodes.transform.resample import AffineResample
+
+    if issubclass(ev.spec, AffineResample):
+        m, filter_id = args
+        m = np.asarray(m, np.float64)
+        out = ev.info.data_window
+        source = ev.inputs[0].info.data_window if ev.inputs and ev.inputs[0] else out
+        dx, dy, sx, sy = out.x0, out.y0, source.x0, source.y0
+        local = [
+            m[0],
+            m[1],
+            m[2] + m[0] * dx + m[1] * dy - sx,
+            m[3],
+            m[4],
+            m[5] + m[3] * dx + m[4] * dy - sy,
+        ]
+        return [*local, float(filter_id)], (dx, dy), (sx, sy)
+    flat = [np.ravel(np.asarray(a, np.float64)) for a in args]
+    params = [float(v) for v in np.concatenate(flat)] if flat else []
+    return params, (0, 0), (0, 0)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _xywh(window: Window) -> list[int]:
+    return [window.x0, window.y0, window.width, window.height]
+
+
+def _aligned(nbytes: int, to: int = ALIGN) -> int:
+    return max(to, -(-int(nbytes) // to) * to)
+
+
+def _padded(array: np.ndarray) -> np.ndarray:
+    """At least 16 bytes, a multiple of 4 (storage bindings cannot be empty)."""
+    array = np.ascontiguousarray(array).ravel()
+    if array.nbytes >= 16:
+        return array
+    return np.concatenate([array, np.zeros(4, array.dtype)])
