@@ -87,7 +87,9 @@ def file_path(node: Node, values: dict, ctx: Context) -> str:
     return path if os.path.isabs(path) else os.path.join(ctx.script_dir, path)
 
 
-def _read_source_info(node: Node, values: dict, ctx: Context):
+def file_source_info(node: Node, values: dict, ctx: Context):
+    """A Read node's (ImageInfo, identity) at the context's frame, from the file's header;
+    identity changes when the file does (path, size, mtime, colour space)."""
     path = file_path(node, values, ctx)
     try:
         stat = os.stat(path)
@@ -139,7 +141,7 @@ def _to_working(ev: NodeEval, pixels: np.ndarray, path: str, datatype: str, ctx:
 def evaluate(graph: Graph, node: Node, frame: float, ctx: Context | None = None) -> NodeEval:
     """``node`` at ``frame``, with parameters evaluated, pass-throughs resolved and hashes."""
     ctx = ctx or context_for(graph, frame)
-    return Evaluator(graph, ctx, _read_source_info).eval(node)
+    return Evaluator(graph, ctx, file_source_info).eval(node)
 
 
 def plan(graph: Graph, node: Node | str, frame: float | None = None,
@@ -154,7 +156,7 @@ def plan(graph: Graph, node: Node | str, frame: float | None = None,
     frame = default_frame(graph) if frame is None else frame
     ctx = context_for(graph, frame)
     root = evaluate(graph, node, frame, ctx)
-    target = _backend(backend) if backend else None
+    target = backend_for(backend) if backend else None
     return _build(graph, root, frame, region, ctx, budget, use_cache, target)
 
 
@@ -319,7 +321,7 @@ def render(graph: Graph, node: Node, frame: float | None = None, backend: str = 
     frame = default_frame(graph) if frame is None else frame
     ctx = context_for(graph, frame)
     root = evaluate(graph, node, frame, ctx)
-    target = _backend(backend)
+    target = backend_for(backend)
     plan_ = _build(graph, root, frame, region, ctx, 0, use_cache, target)
     if plan_.region.empty:
         return Image(np.zeros((0, 0, 4), np.float32), plan_.region.as_tuple(), root.info.format)
@@ -329,7 +331,7 @@ def render(graph: Graph, node: Node, frame: float | None = None, backend: str = 
     return Image(pixels, plan_.region.as_tuple(), root.info.format)
 
 
-def _backend(name: str):
+def backend_for(name: str):
     """The backend object for ``name`` (auto|gpu|cpu). When the GPU's device cannot be
     created: the CPU, with a warning. A backend that does not exist here, asked for by
     name, is the caller's error (ValueError)."""

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from mattebox.engine import color, render
-from mattebox.engine.backends import detect
 from mattebox.engine.graph import Graph, Node
 from mattebox.engine.plan import Evaluator, RenderError
 from mattebox.nodes.spec import Format, Window
@@ -102,7 +101,7 @@ def apply_display_processor(processor, pixels: np.ndarray, backend: str = "auto"
     Colour is transformed as stored (premultiplied: the image over black), alpha kept.
     """
     try:
-        engine_backend = detect.get(backend)
+        engine_backend = render.backend_for(backend)  # a GPU that fails falls back to the CPU
     except ValueError:
         engine_backend = None
     apply = getattr(engine_backend, "apply_processor", None)
@@ -192,7 +191,7 @@ def node_errors(graph: Graph, frame: float) -> dict[str, str]:
         ctx = render.context_for(graph, frame)
     except RenderError as error:
         return {name: error.message for name in graph.nodes}
-    evaluator = Evaluator(graph, ctx, render._read_source_info)
+    evaluator = Evaluator(graph, ctx, render.file_source_info)
     errors: dict[str, str] = {}
     for node in list(graph.nodes.values()):
         try:
