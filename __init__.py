@@ -14,12 +14,26 @@ See ``docs/python.md``.
 
 __version__ = "0.1.0"
 
-from mattebox.engine.graph import Graph, GraphError, Node, Settings  # noqa: E402
-from mattebox.engine.image import Image  # noqa: E402
-from mattebox.engine.plan import RenderError  # noqa: E402
-from mattebox.engine.script import ScriptError, ScriptWarning  # noqa: E402
-from mattebox.engine.script import load  # noqa: E402
-from mattebox.nodes.spec import Format  # noqa: E402
+from mattebox.engine.graph import Graph, GraphError, Node, Settings
+from mattebox.engine.image import Image
+from mattebox.engine.plan import RenderError
+from mattebox.engine.script import (
+           ScriptError,
+           ScriptWarning,
+           load,
+)
+from mattebox.nodes.spec import Format
 
-__all__ = ["Graph", "Node", "Settings", "Image", "Format", "load", "GraphError",
-           "RenderError", "ScriptError", "ScriptWarning", "__version__"]
+__all__ = [
+           "Format",
+           "Graph",
+           "GraphError",
+           "Image",
+           "Node",
+           "RenderError",
+           "ScriptError",
+           "ScriptWarning",
+           "Settings",
+           "__version__",
+           "load",
+]

@@ -10,7 +10,7 @@ chunks so a worker's numba kernels and decoded inputs are reused across its fram
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 
 def _render_chunk(script_path: str, writes: list[str] | None, frames: list[int], backend: str) -> list[str]:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from mattebox.nodes import spec as specs
 from mattebox.nodes.spec import Format, NodeSpec, ParamError

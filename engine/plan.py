@@ -414,20 +414,19 @@ def _group(root: NodeEval, rois: dict, options: PlanOptions) -> dict[int, list[N
 
     groups: dict[int, list[NodeEval]] = {}
     absorbed: set[int] = set()
+
+    def collect(node: NodeEval, members: list[NodeEval]) -> list[NodeEval]:
+        """``node`` and the point ops fused into it, leaves first."""
+        for upstream in node.inputs:
+            if upstream is not None and fusable(upstream, node) and id(upstream) not in absorbed:
+                absorbed.add(id(upstream))
+                collect(upstream, members)
+        members.append(node)
+        return members
+
     for ev in reversed(live):  # outputs first, so each group starts at its output node
-        if id(ev) in absorbed:
-            continue
-        members: list[NodeEval] = []
-
-        def collect(node: NodeEval) -> None:
-            for upstream in node.inputs:
-                if upstream is not None and fusable(upstream, node) and id(upstream) not in absorbed:
-                    absorbed.add(id(upstream))
-                    collect(upstream)
-            members.append(node)
-
-        collect(ev)
-        groups[id(ev)] = members
+        if id(ev) not in absorbed:
+            groups[id(ev)] = collect(ev, [])
     return groups
 
 

@@ -11,8 +11,9 @@ import os
 import threading
 import warnings
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +25,7 @@ from mattebox.engine.image import Image
 from mattebox.engine.plan import Evaluator, NodeEval, Plan, PlanOptions, RenderError, build
 from mattebox.nodes.spec import EMPTY, Context, Format, ImageInfo, Window
 
-__all__ = ["RenderError", "Session", "session", "render", "plan", "execute", "frames_from"]
+__all__ = ["RenderError", "Session", "execute", "frames_from", "plan", "render", "session"]
 
 
 class Cancelled(Exception):
@@ -82,7 +83,7 @@ def file_path(node: Node, values: dict, ctx: Context) -> str:
     pattern = values["file"]
     if not pattern:
         raise RenderError(node.name, "file: no file given")
-    frame = int(round(ctx.frame)) + int(values.get("frame_offset", 0))
+    frame = round(ctx.frame) + int(values.get("frame_offset", 0))
     path = os.path.expanduser(os.path.expandvars(io.expand_frame(pattern, frame)))
     return path if os.path.isabs(path) else os.path.join(ctx.script_dir, path)
 

@@ -11,8 +11,9 @@ import json
 import os
 import tempfile
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from mattebox.engine.graph import Graph, GraphError, Settings
 from mattebox.nodes import spec as specs

@@ -8,8 +8,8 @@ This module imports nothing from numba, so ``nodes`` stays free of backend code.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
-from typing import Callable
 
 prange = range  # replaced by numba.prange in modules the CPU backend compiles
 

@@ -15,9 +15,11 @@ This module imports nothing from ``engine`` or ``app``.
 from __future__ import annotations
 
 import enum
+import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar
 
 
 class Kind(enum.Enum):
@@ -132,7 +134,7 @@ class Param:
             return keys[0][1]
         if frame >= keys[-1][0]:
             return keys[-1][1]
-        for (f0, v0), (f1, v1) in zip(keys, keys[1:]):
+        for (f0, v0), (f1, v1) in itertools.pairwise(keys):
             if f0 <= frame <= f1:
                 if value["interpolation"] == "constant" or f1 == f0:
                     return v0
@@ -157,7 +159,7 @@ def _lerp(v0: Any, v1: Any, t: float, type_: str) -> Any:
     if isinstance(v0, tuple):
         return tuple(a + (b - a) * t for a, b in zip(v0, v1))
     if type_ == "int":
-        return int(round(v0 + (v1 - v0) * t))
+        return round(v0 + (v1 - v0) * t)
     return v0 + (v1 - v0) * t
 
 

@@ -23,7 +23,7 @@ import numba
 _lock = threading.RLock()
 _prepared: set[str] = set()
 _fused: dict[tuple, object] = {}
-JIT_OPTIONS = dict(nogil=True, cache=True, error_model="numpy")
+JIT_OPTIONS = {"nogil": True, "cache": True, "error_model": "numpy"}
 
 
 def cache_dir() -> Path:
@@ -109,7 +109,7 @@ def _fused_source(n_buffers: int, members: tuple, covers: tuple) -> str:
         lines.append(f"from {module_name} import {function} as f{index}")
     lines += [
         "",
-        f"@numba.njit(parallel=True, nogil=True, cache=True, error_model='numpy')",
+        "@numba.njit(parallel=True, nogil=True, cache=True, error_model='numpy')",
         f"def kernel(out, ox, oy, {buffers + ', ' if buffers else ''}origins, params, offsets, windows):",
         "    h = out.shape[0]",
         "    w = out.shape[1]",
@@ -158,8 +158,10 @@ def _fused_source(n_buffers: int, members: tuple, covers: tuple) -> str:
             body.append(call)
             continue
         body += [
-            f"if x >= windows[{index}, 0] and x < windows[{index}, 2] and "
-            f"y >= windows[{index}, 1] and y < windows[{index}, 3]:",
+            (
+                f"if x >= windows[{index}, 0] and x < windows[{index}, 2] and "
+                f"y >= windows[{index}, 1] and y < windows[{index}, 3]:"
+            ),
             f"    {call}",
             "else:",
             f"    r_{n} = zero; g_{n} = zero; bl_{n} = zero; a_{n} = zero",
