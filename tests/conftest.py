@@ -1,4 +1,5 @@
-"""Shared test helpers: random images, sources made from arrays, backends to run on."""
+"""Shared test helpers: random images, sources made from arrays, backends to run on,
+reference pieces more than one node's test uses, and compiling a node's WGSL."""
 
 from __future__ import annotations
 
@@ -19,6 +20,31 @@ def random_image(height, width, seed=0, lo=-0.1, hi=1.5, premultiplied=True):
     if premultiplied:
         pixels[..., :3] *= pixels[..., 3:4]
     return pixels
+
+
+def placed(pixels, window, canvas):
+    """``pixels`` at ``window`` inside the box ``canvas``, transparent black elsewhere."""
+    out = np.zeros((canvas[3] - canvas[1], canvas[2] - canvas[0], 4), np.float64)
+    x0, y0 = window[0] - canvas[0], window[1] - canvas[1]
+    out[y0 : y0 + pixels.shape[0], x0 : x0 + pixels.shape[1]] = pixels
+    return out
+
+
+def keys_cubic(x):
+    """Keys' cubic convolution kernel with a = -0.5 (Catmull-Rom), radius 2."""
+    ax = np.abs(x)
+    near = 1.5 * ax**3 - 2.5 * ax**2 + 1.0
+    far = -0.5 * ax**3 + 2.5 * ax**2 - 4.0 * ax + 2.0
+    return np.where(ax <= 1.0, near, np.where(ax < 2.0, far, 0.0))
+
+
+#: The resampling filters (nearest aside) as (radius in pixels, weight function), for the
+#: references of the resampling nodes.
+FILTER_KERNELS = {
+    "linear": (1.0, lambda x: np.maximum(0.0, 1.0 - np.abs(x))),
+    "cubic": (2.0, keys_cubic),
+    "lanczos3": (3.0, lambda x: np.where(np.abs(x) < 3.0, np.sinc(x) * np.sinc(x / 3.0), 0.0)),
+}
 
 
 def write_exr(path, pixels, window=None, size=None):
@@ -52,6 +78,34 @@ def array_source(tmp_path):
         return graph.add("Read", name=name, file=str(path), colorspace="Raw")
 
     return make
+
+
+def compile_wgsl(source, main, reads=(), writes=("OUT",)):
+    """Compile a node's WGSL on wgpu's default device (lavapipe will do); wgpu raises on any
+    WGSL error. Skips only where wgpu finds no adapter, not even a software one.
+
+    In front of ``source`` come the GPU backend's parameter block ``P`` (binding 0), then an
+    ``array<vec4<f32>>`` storage buffer for each name in ``reads`` (read-only) and in
+    ``writes`` (read-write); ``main`` is the body of a one-invocation compute entry point.
+
+    A render on the GPU backend whose WGSL does not compile warns and finishes on the CPU, so
+    the GPU-parametrized pixel tests still pass: a test through this helper is what fails.
+    """
+    from mattebox.engine.backends import detect
+
+    if not detect.available("gpu"):
+        pytest.skip(detect.why_unavailable("gpu"))
+    import wgpu.utils
+
+    buffers = [("read", "f32", "P")]
+    buffers += [("read", "vec4<f32>", name) for name in reads]
+    buffers += [("read_write", "vec4<f32>", name) for name in writes]
+    declarations = "".join(
+        f"@group(0) @binding({index}) var<storage, {access}> {name}: array<{element}>;\n"
+        for index, (access, element, name) in enumerate(buffers)
+    )
+    code = f"{declarations}{source}\n@compute @workgroup_size(1) fn main() {{\n{main}\n}}\n"
+    wgpu.utils.get_default_device().create_shader_module(code=code)
 
 
 def _backend_names():

@@ -18,7 +18,7 @@ from mattebox.engine.image import Image
 from mattebox.nodes.filter.blur import Blur
 from mattebox.nodes.kernel import wgsl_source
 from mattebox.nodes.spec import Format
-from tests.conftest import random_image
+from tests.conftest import compile_wgsl, random_image
 
 # float32 sums of up to 31 products of values <= 1.5 against float64: ~1e-6 absolute.
 RTOL, ATOL = 1e-5, 3e-6
@@ -80,28 +80,10 @@ def test_blur_kernel_writes_every_pixel_of_a_larger_destination():
     np.testing.assert_allclose(dst, full.crop((-4, -3, 17, 17)), rtol=RTOL, atol=ATOL)
 
 
-def compile_wgsl(code):
-    """Compile WGSL on wgpu's default device (lavapipe will do); skip only with no adapter."""
-    wgpu = pytest.importorskip("wgpu")
-    if not wgpu.gpu.enumerate_adapters_sync():
-        pytest.skip("no wgpu adapter on this machine, not even a software one")
-    import wgpu.utils
-
-    wgpu.utils.get_default_device().create_shader_module(code=code)
-
-
 def test_blur_wgsl_compiles():
-    globals_ = (
-        "@group(0) @binding(0) var<storage, read> P: array<f32>;\n"
-        "@group(0) @binding(1) var<storage, read> SRC: array<vec4<f32>>;\n"
-        "@group(0) @binding(2) var<storage, read_write> TMP: array<vec4<f32>>;\n"
-        "@group(0) @binding(3) var<storage, read_write> OUT: array<vec4<f32>>;\n"
-    )
     main = (
-        "@compute @workgroup_size(1) fn main() {\n"
-        "    let t = BlurTile(0, 0, 4, 4, 0, 0, 4, 4, 1);\n"
-        "    TMP[0] = blur_vertical(t, 0, 0, 0u);\n"
-        "    OUT[0] = blur_horizontal(t, 1, 0, 0u);\n"
-        "}\n"
+        "let t = BlurTile(0, 0, 4, 4, 0, 0, 4, 4, 1);\n"
+        "TMP[0] = blur_vertical(t, 0, 0, 0u);\n"
+        "OUT[0] = blur_horizontal(t, 1, 0, 0u);"
     )
-    compile_wgsl(globals_ + wgsl_source(Blur.__module__) + main)
+    compile_wgsl(wgsl_source(Blur.__module__), main, reads=["SRC"], writes=["TMP", "OUT"])

@@ -10,14 +10,14 @@ amplifying the difference (measured: 2.4e-7 on the CPU, 7.2e-7 on lavapipe).
 
 from __future__ import annotations
 
-import mattebox as mb
 import numpy as np
 import PyOpenColorIO as OCIO
 import pytest
+
+import mattebox as mb
 from mattebox.nodes.color.cdl import CDL
 from mattebox.nodes.kernel import wgsl_source
-
-from tests.conftest import random_image
+from tests.conftest import compile_wgsl, random_image
 
 DEFAULT_TOL = {"rtol": 1e-4, "atol": 1e-4}  # OCIO's fast pow approximation
 EXACT_TOL = {"rtol": 1e-5, "atol": 2e-6}  # float32 powf on both sides
@@ -115,24 +115,7 @@ def test_cdl_identity_no_clamp(backend, array_source):
     np.testing.assert_allclose(out.pixels, pixels, rtol=1e-5, atol=1e-6)
 
 
-def compile_wgsl(source, call):
-    """Compile ``source`` with the GPU backend's parameter block in front and ``call`` in a
-    compute entry point; wgpu raises on any WGSL error."""
-    wgpu = pytest.importorskip("wgpu")
-    try:
-        adapter = wgpu.gpu.request_adapter_sync()
-    except RuntimeError as error:  # "No suitable graphics adapter found"
-        pytest.skip(f"no wgpu adapter: {error}")
-    if adapter is None:
-        pytest.skip("no wgpu adapter")
-    code = (
-        "@group(0) @binding(0) var<storage, read> P: array<f32>;\n"
-        "@group(0) @binding(1) var<storage, read_write> OUT: array<vec4<f32>>;\n"
-        f"{source}\n"
-        f"@compute @workgroup_size(1) fn main() {{ OUT[0] = {call}; }}\n"
-    )
-    wgpu.utils.get_default_device().create_shader_module(code=code)
-
-
 def test_cdl_wgsl_compiles():
-    compile_wgsl(wgsl_source(CDL.__module__), "cdl_point(vec4<f32>(0.5, 0.25, 0.125, 0.75), 0u)")
+    compile_wgsl(
+        wgsl_source(CDL.__module__), "OUT[0] = cdl_point(vec4<f32>(0.5, 0.25, 0.125, 0.75), 0u);"
+    )

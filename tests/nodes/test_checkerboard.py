@@ -10,6 +10,7 @@ import mattebox as mb
 from mattebox.nodes.kernel import wgsl_source
 from mattebox.nodes.source.checkerboard import Checkerboard
 from mattebox.nodes.spec import Context, Format, Window
+from tests.conftest import compile_wgsl
 
 GREY_1, GREY_5 = (0.1, 0.1, 0.1, 1.0), (0.5, 0.5, 0.5, 1.0)
 
@@ -68,20 +69,5 @@ def test_generate_and_pack():
     assert Checkerboard.pack(values, ctx) == [2.0, *GREY_1, *GREY_5, 9.0, 5.0]
 
 
-def compile_wgsl(code):
-    """Compile WGSL on wgpu's default device (lavapipe will do); skip only with no adapter."""
-    wgpu = pytest.importorskip("wgpu")
-    if not wgpu.gpu.enumerate_adapters_sync():
-        pytest.skip("no wgpu adapter on this machine, not even a software one")
-    import wgpu.utils
-
-    wgpu.utils.get_default_device().create_shader_module(code=code)
-
-
 def test_checkerboard_wgsl_compiles():
-    globals_ = (
-        "@group(0) @binding(0) var<storage, read> P: array<f32>;\n"
-        "@group(0) @binding(1) var<storage, read_write> OUT: array<vec4<f32>>;\n"
-    )
-    main = "@compute @workgroup_size(1) fn main() { OUT[0] = checkerboard_source(1, 2, 0u); }\n"
-    compile_wgsl(globals_ + wgsl_source(Checkerboard.__module__) + main)
+    compile_wgsl(wgsl_source(Checkerboard.__module__), "OUT[0] = checkerboard_source(1, 2, 0u);")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import mattebox as mb
 import numpy as np
 import pytest
+
+import mattebox as mb
 from mattebox.nodes.color.color_matrix import ColorMatrix
 from mattebox.nodes.kernel import wgsl_source
 from mattebox.nodes.spec import Context, Format
-
-from tests.conftest import random_image
+from tests.conftest import compile_wgsl, random_image
 
 RTOL, ATOL = 1e-5, 1e-6  # a float32 3×3 product (inverse: of a well-conditioned matrix)
 ROWS = {
@@ -86,25 +86,6 @@ def test_singular_matrix_render_error_names_node(array_source):
         g.render(node, frame=1, backend="cpu")
 
 
-def compile_wgsl(source, call):
-    """Compile ``source`` with the GPU backend's parameter block in front and ``call`` in a
-    compute entry point; wgpu raises on any WGSL error."""
-    wgpu = pytest.importorskip("wgpu")
-    try:
-        adapter = wgpu.gpu.request_adapter_sync()
-    except RuntimeError as error:  # "No suitable graphics adapter found"
-        pytest.skip(f"no wgpu adapter: {error}")
-    if adapter is None:
-        pytest.skip("no wgpu adapter")
-    code = (
-        "@group(0) @binding(0) var<storage, read> P: array<f32>;\n"
-        "@group(0) @binding(1) var<storage, read_write> OUT: array<vec4<f32>>;\n"
-        f"{source}\n"
-        f"@compute @workgroup_size(1) fn main() {{ OUT[0] = {call}; }}\n"
-    )
-    wgpu.utils.get_default_device().create_shader_module(code=code)
-
-
 def test_color_matrix_wgsl_compiles():
     source = wgsl_source(ColorMatrix.__module__)
-    compile_wgsl(source, "color_matrix_point(vec4<f32>(0.5, 0.25, 0.125, 0.75), 0u)")
+    compile_wgsl(source, "OUT[0] = color_matrix_point(vec4<f32>(0.5, 0.25, 0.125, 0.75), 0u);")

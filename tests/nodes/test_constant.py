@@ -10,6 +10,7 @@ import mattebox as mb
 from mattebox.nodes.kernel import wgsl_source
 from mattebox.nodes.source.constant import Constant
 from mattebox.nodes.spec import Context, Format, Window
+from tests.conftest import compile_wgsl
 
 
 def render(backend, script_format=(37, 23), region=None, **params):
@@ -62,20 +63,5 @@ def test_generate_is_black_outside_the_format():
     assert Constant.pack(values, ctx) == [1.0, 2.0, 3.0, 4.0, 6.0, 4.0]
 
 
-def compile_wgsl(code):
-    """Compile WGSL on wgpu's default device (lavapipe will do); skip only with no adapter."""
-    wgpu = pytest.importorskip("wgpu")
-    if not wgpu.gpu.enumerate_adapters_sync():
-        pytest.skip("no wgpu adapter on this machine, not even a software one")
-    import wgpu.utils
-
-    wgpu.utils.get_default_device().create_shader_module(code=code)
-
-
 def test_constant_wgsl_compiles():
-    globals_ = (
-        "@group(0) @binding(0) var<storage, read> P: array<f32>;\n"
-        "@group(0) @binding(1) var<storage, read_write> OUT: array<vec4<f32>>;\n"
-    )
-    main = "@compute @workgroup_size(1) fn main() { OUT[0] = constant_source(1, 2, 0u); }\n"
-    compile_wgsl(globals_ + wgsl_source(Constant.__module__) + main)
+    compile_wgsl(wgsl_source(Constant.__module__), "OUT[0] = constant_source(1, 2, 0u);")

@@ -13,7 +13,7 @@ import mattebox as mb
 from mattebox.engine import script
 from mattebox.nodes.kernel import wgsl_source
 from mattebox.nodes.transform.crop import Crop
-from tests.conftest import random_image
+from tests.conftest import compile_wgsl, random_image
 
 WINDOW = (5, 3, 34, 22)  # 29 x 19 pixels, away from the origin
 FIXTURES = Path(__file__).parent.parent / "engine" / "fixtures"
@@ -114,25 +114,6 @@ def test_upgrade_converts_animated_boxes():
     assert Crop.upgrade({"box": [1, 2, 3, 4]}, 2) == {"box": [1, 2, 3, 4]}
 
 
-def compile_wgsl(code):
-    """Compile WGSL on wgpu's default device (lavapipe will do); skip only with no adapter."""
-    wgpu = pytest.importorskip("wgpu")
-    if not wgpu.gpu.enumerate_adapters_sync():
-        pytest.skip("no wgpu adapter on this machine, not even a software one")
-    import wgpu.utils
-
-    wgpu.utils.get_default_device().create_shader_module(code=code)
-
-
 def test_crop_wgsl_compiles():
-    globals_ = (
-        "@group(0) @binding(0) var<storage, read> P: array<f32>;\n"
-        "@group(0) @binding(1) var<storage, read> SRC: array<vec4<f32>>;\n"
-        "@group(0) @binding(2) var<storage, read_write> OUT: array<vec4<f32>>;\n"
-    )
-    main = (
-        "@compute @workgroup_size(1) fn main() {\n"
-        "    OUT[0] = crop_pixel(CropTile(0, 0, 4, 4), 1, 2, 0u);\n"
-        "}\n"
-    )
-    compile_wgsl(globals_ + wgsl_source(Crop.__module__) + main)
+    main = "OUT[0] = crop_pixel(CropTile(0, 0, 4, 4), 1, 2, 0u);"
+    compile_wgsl(wgsl_source(Crop.__module__), main, reads=["SRC"])

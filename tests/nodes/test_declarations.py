@@ -37,10 +37,32 @@ def test_kernels_exist_for_the_kind(type_name):
 
 
 def test_the_core_set_is_registered():
-    core = {"Read", "Write", "Constant", "Checkerboard", "Grade", "Saturation", "Clamp", "Invert",
-            "Premult", "Unpremult", "ColorMatrix", "CDL", "Merge", "Blur", "Transform", "Reformat",
-            "Crop", "OCIOColorSpace", "OCIODisplay", "OCIOFileTransform", "Shuffle", "Switch",
-            "Dissolve", "Dot"}
+    core = {
+        "Read",
+        "Write",
+        "Constant",
+        "Checkerboard",
+        "Grade",
+        "Saturation",
+        "Clamp",
+        "Invert",
+        "Premult",
+        "Unpremult",
+        "ColorMatrix",
+        "CDL",
+        "Merge",
+        "Blur",
+        "Transform",
+        "Reformat",
+        "Crop",
+        "OCIOColorSpace",
+        "OCIODisplay",
+        "OCIOFileTransform",
+        "Shuffle",
+        "Switch",
+        "Dissolve",
+        "Dot",
+    }
     assert core <= set(TYPES), core - set(TYPES)
 
 
@@ -50,4 +72,6 @@ def test_the_generated_node_reference_is_current():
     from mattebox.engine.nodedocs import page
 
     committed = Path(__file__).resolve().parents[2] / "docs" / "nodes.md"
-    assert committed.read_text() == page(), "run: python -m mattebox.engine.nodedocs > docs/nodes.md"
+    assert committed.read_text() == page(), (
+        "run: python -m mattebox.engine.nodedocs > docs/nodes.md"
+    )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import mattebox as mb
 import numpy as np
 import pytest
+
+import mattebox as mb
 from mattebox.nodes.kernel import wgsl_source
 from mattebox.nodes.merge.dissolve import Dissolve
-
-from tests.conftest import random_image
+from tests.conftest import compile_wgsl, placed, random_image
 
 RTOL, ATOL = 1e-5, 1e-6  # plain float32 arithmetic against float64
 
@@ -16,14 +16,6 @@ RTOL, ATOL = 1e-5, 1e-6  # plain float32 arithmetic against float64
 def reference_dissolve(in0, in1, which):
     """``In0 + (In1 - In0) * which`` on all four channels."""
     return in0 + (in1 - in0) * which
-
-
-def placed(pixels, window, canvas):
-    """``pixels`` at ``window`` inside the box ``canvas``, transparent black elsewhere."""
-    out = np.zeros((canvas[3] - canvas[1], canvas[2] - canvas[0], 4), np.float64)
-    x0, y0 = window[0] - canvas[0], window[1] - canvas[1]
-    out[y0 : y0 + pixels.shape[0], x0 : x0 + pixels.shape[1]] = pixels
-    return out
 
 
 @pytest.mark.parametrize("which", [0.0, 0.3, 0.85, 1.0])
@@ -58,25 +50,6 @@ def test_dissolve_different_windows(backend, array_source, which):
         assert out.data_window == union
 
 
-def compile_wgsl(source, call):
-    """Compile ``source`` with the GPU backend's parameter block in front and ``call`` in a
-    compute entry point; wgpu raises on any WGSL error."""
-    wgpu = pytest.importorskip("wgpu")
-    try:
-        adapter = wgpu.gpu.request_adapter_sync()
-    except RuntimeError as error:  # "No suitable graphics adapter found"
-        pytest.skip(f"no wgpu adapter: {error}")
-    if adapter is None:
-        pytest.skip("no wgpu adapter")
-    code = (
-        "@group(0) @binding(0) var<storage, read> P: array<f32>;\n"
-        "@group(0) @binding(1) var<storage, read_write> OUT: array<vec4<f32>>;\n"
-        f"{source}\n"
-        f"@compute @workgroup_size(1) fn main() {{ OUT[0] = {call}; }}\n"
-    )
-    wgpu.utils.get_default_device().create_shader_module(code=code)
-
-
 def test_dissolve_wgsl_compiles():
     in0, in1 = "vec4<f32>(0.5, 0.25, 0.125, 0.75)", "vec4<f32>(0.1, 0.2, 0.3, 0.4)"
-    compile_wgsl(wgsl_source(Dissolve.__module__), f"dissolve_point({in0}, {in1}, 0u)")
+    compile_wgsl(wgsl_source(Dissolve.__module__), f"OUT[0] = dissolve_point({in0}, {in1}, 0u);")

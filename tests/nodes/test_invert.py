@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import mattebox as mb
 import numpy as np
 import pytest
+
+import mattebox as mb
 from mattebox.nodes.color.invert import Invert
 from mattebox.nodes.kernel import wgsl_source
-
-from tests.conftest import random_image
+from tests.conftest import compile_wgsl, random_image
 
 RTOL, ATOL = 1e-5, 1e-6  # plain float32 arithmetic against float64
 CHANNELS = {"rgb": [0, 1, 2], "rgba": [0, 1, 2, 3], "alpha": [3]}
@@ -34,26 +34,8 @@ def test_invert(backend, array_source, channels, mix):
     assert out.data_window == (0, 0, 23, 17)
 
 
-def compile_wgsl(source, call):
-    """Compile ``source`` with the GPU backend's parameter block in front and ``call`` in a
-    compute entry point; wgpu raises on any WGSL error."""
-    wgpu = pytest.importorskip("wgpu")
-    try:
-        adapter = wgpu.gpu.request_adapter_sync()
-    except RuntimeError as error:  # "No suitable graphics adapter found"
-        pytest.skip(f"no wgpu adapter: {error}")
-    if adapter is None:
-        pytest.skip("no wgpu adapter")
-    code = (
-        "@group(0) @binding(0) var<storage, read> P: array<f32>;\n"
-        "@group(0) @binding(1) var<storage, read_write> OUT: array<vec4<f32>>;\n"
-        f"{source}\n"
-        f"@compute @workgroup_size(1) fn main() {{ OUT[0] = {call}; }}\n"
-    )
-    wgpu.utils.get_default_device().create_shader_module(code=code)
-
-
 def test_invert_wgsl_compiles():
     compile_wgsl(
-        wgsl_source(Invert.__module__), "invert_point(vec4<f32>(0.5, 0.25, 0.125, 0.75), 0u)"
+        wgsl_source(Invert.__module__),
+        "OUT[0] = invert_point(vec4<f32>(0.5, 0.25, 0.125, 0.75), 0u);",
     )

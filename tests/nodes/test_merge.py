@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import mattebox as mb
 import numpy as np
 import pytest
+
+import mattebox as mb
 from mattebox.nodes.kernel import wgsl_source
 from mattebox.nodes.merge.merge import Merge
-
-from tests.conftest import random_image
+from tests.conftest import compile_wgsl, placed, random_image
 
 RTOL, ATOL = 1e-5, 1e-6  # plain float32 arithmetic against float64
 
@@ -39,12 +39,12 @@ def reference_merge(b_pixels, a_pixels, operation="over", mix=1.0):
     return b_pixels + (merged - b_pixels) * mix
 
 
-def placed(pixels, window, canvas):
-    """``pixels`` at ``window`` inside the box ``canvas``, transparent black elsewhere."""
-    out = np.zeros((canvas[3] - canvas[1], canvas[2] - canvas[0], 4), np.float64)
-    x0, y0 = window[0] - canvas[0], window[1] - canvas[1]
-    out[y0 : y0 + pixels.shape[0], x0 : x0 + pixels.shape[1]] = pixels
-    return out
+def render(backend, array_source, b_pixels, a_pixels, b_window=None, a_window=None, **params):
+    g = mb.Graph()
+    b_node = array_source(g, b_pixels, window=b_window)
+    a_node = array_source(g, a_pixels, window=a_window)
+    node = g.add("Merge", inputs={"B": b_node, "A": a_node}, **params)
+    return g.render(node, frame=1, backend=backend)
 
 
 def test_operations_cover_the_enum():
@@ -54,10 +54,7 @@ def test_operations_cover_the_enum():
 @pytest.mark.parametrize("operation", list(FORMULAS))
 def test_merge(backend, array_source, operation):
     b_pixels, a_pixels = random_image(17, 23, seed=1), random_image(17, 23, seed=2)
-    g = mb.Graph()
-    b_node, a_node = array_source(g, b_pixels), array_source(g, a_pixels)
-    node = g.add("Merge", inputs={"B": b_node, "A": a_node}, operation=operation)
-    out = g.render(node, frame=1, backend=backend)
+    out = render(backend, array_source, b_pixels, a_pixels, operation=operation)
     expected = reference_merge(b_pixels.astype(np.float64), a_pixels.astype(np.float64), operation)
     np.testing.assert_allclose(out.pixels, expected, rtol=RTOL, atol=ATOL)
     assert out.data_window == (0, 0, 23, 17)
@@ -66,10 +63,7 @@ def test_merge(backend, array_source, operation):
 @pytest.mark.parametrize("operation", ["over", "minus", "xor", "stencil"])
 def test_merge_mix(backend, array_source, operation):
     b_pixels, a_pixels = random_image(13, 19, seed=3), random_image(13, 19, seed=4)
-    g = mb.Graph()
-    b_node, a_node = array_source(g, b_pixels), array_source(g, a_pixels)
-    node = g.add("Merge", inputs={"B": b_node, "A": a_node}, operation=operation, mix=0.45)
-    out = g.render(node, frame=1, backend=backend)
+    out = render(backend, array_source, b_pixels, a_pixels, operation=operation, mix=0.45)
     expected = reference_merge(
         b_pixels.astype(np.float64), a_pixels.astype(np.float64), operation, 0.45
     )
@@ -85,11 +79,9 @@ def test_merge_different_windows(backend, array_source, operation, mix):
     b_window, a_window = (0, 0, 23, 17), (9, 6, 9 + 19, 6 + 15)
     union = (0, 0, 28, 21)  # includes corners outside both inputs
     b_pixels, a_pixels = random_image(17, 23, seed=5), random_image(15, 19, seed=6)
-    g = mb.Graph()
-    b_node = array_source(g, b_pixels, window=b_window)
-    a_node = array_source(g, a_pixels, window=a_window)
-    node = g.add("Merge", inputs={"B": b_node, "A": a_node}, operation=operation, mix=mix)
-    out = g.render(node, frame=1, backend=backend)
+    out = render(
+        backend, array_source, b_pixels, a_pixels, b_window, a_window, operation=operation, mix=mix
+    )
     assert out.data_window == union
     expected = reference_merge(
         placed(b_pixels, b_window, union), placed(a_pixels, a_window, union), operation, mix
@@ -99,32 +91,10 @@ def test_merge_different_windows(backend, array_source, operation, mix):
 
 def test_merge_mix_zero_is_b(backend, array_source):
     b_pixels, a_pixels = random_image(11, 7, seed=7), random_image(11, 7, seed=8)
-    g = mb.Graph()
-    b_node, a_node = array_source(g, b_pixels), array_source(g, a_pixels)
-    node = g.add("Merge", inputs={"B": b_node, "A": a_node}, operation="plus", mix=0.0)
-    out = g.render(node, frame=1, backend=backend)
+    out = render(backend, array_source, b_pixels, a_pixels, operation="plus", mix=0.0)
     np.testing.assert_allclose(out.pixels, b_pixels, rtol=RTOL, atol=ATOL)
-
-
-def compile_wgsl(source, call):
-    """Compile ``source`` with the GPU backend's parameter block in front and ``call`` in a
-    compute entry point; wgpu raises on any WGSL error."""
-    wgpu = pytest.importorskip("wgpu")
-    try:
-        adapter = wgpu.gpu.request_adapter_sync()
-    except RuntimeError as error:  # "No suitable graphics adapter found"
-        pytest.skip(f"no wgpu adapter: {error}")
-    if adapter is None:
-        pytest.skip("no wgpu adapter")
-    code = (
-        "@group(0) @binding(0) var<storage, read> P: array<f32>;\n"
-        "@group(0) @binding(1) var<storage, read_write> OUT: array<vec4<f32>>;\n"
-        f"{source}\n"
-        f"@compute @workgroup_size(1) fn main() {{ OUT[0] = {call}; }}\n"
-    )
-    wgpu.utils.get_default_device().create_shader_module(code=code)
 
 
 def test_merge_wgsl_compiles():
     b, a = "vec4<f32>(0.5, 0.25, 0.125, 0.75)", "vec4<f32>(0.1, 0.2, 0.3, 0.4)"
-    compile_wgsl(wgsl_source(Merge.__module__), f"merge_point({b}, {a}, 0u)")
+    compile_wgsl(wgsl_source(Merge.__module__), f"OUT[0] = merge_point({b}, {a}, 0u);")

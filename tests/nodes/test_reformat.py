@@ -14,25 +14,11 @@ import mattebox as mb
 from mattebox.nodes.kernel import wgsl_source
 from mattebox.nodes.transform import resample
 from mattebox.nodes.transform.reformat import Reformat
-from tests.conftest import random_image
+from tests.conftest import FILTER_KERNELS, compile_wgsl, random_image
 
 # Float64 sums stored as float32; a GPU backend samples at float32 positions.
 RTOL, ATOL = 1e-5, 1e-5
 SIZE = (29, 19)  # the input's format and data window
-
-
-def keys_cubic(x):
-    ax = np.abs(x)
-    near = 1.5 * ax**3 - 2.5 * ax**2 + 1.0
-    far = -0.5 * ax**3 + 2.5 * ax**2 - 4.0 * ax + 2.0
-    return np.where(ax <= 1.0, near, np.where(ax < 2.0, far, 0.0))
-
-
-KERNELS = {
-    "linear": (1, lambda x: np.maximum(0.0, 1.0 - np.abs(x))),
-    "cubic": (2, keys_cubic),
-    "lanczos3": (3, lambda x: np.where(np.abs(x) < 3.0, np.sinc(x) * np.sinc(x / 3.0), 0.0)),
-}
 
 
 def weight_matrix(n_in, outputs, scale, offset, name):
@@ -43,7 +29,7 @@ def weight_matrix(n_in, outputs, scale, offset, name):
     if name == "nearest":
         index = np.floor(position + 0.5).astype(int)
         return (index[:, None] == np.arange(n_in)[None, :]).astype(np.float64)
-    radius, kernel = KERNELS[name]
+    radius, kernel = FILTER_KERNELS[name]
     widen = max(1.0, 1.0 / abs(scale))
     reach = math.ceil(radius * widen) + 1
     # every tap of every position within reach of the input (further ones read black)
@@ -177,26 +163,7 @@ def test_half_size_matches_oiio_resize_away_from_the_edges(
     )
 
 
-def compile_wgsl(code):
-    """Compile WGSL on wgpu's default device (lavapipe will do); skip only with no adapter."""
-    wgpu = pytest.importorskip("wgpu")
-    if not wgpu.gpu.enumerate_adapters_sync():
-        pytest.skip("no wgpu adapter on this machine, not even a software one")
-    import wgpu.utils
-
-    wgpu.utils.get_default_device().create_shader_module(code=code)
-
-
 def test_reformat_wgsl_compiles():
-    globals_ = (
-        "@group(0) @binding(0) var<storage, read> P: array<f32>;\n"
-        "@group(0) @binding(1) var<storage, read> SRC: array<vec4<f32>>;\n"
-        "@group(0) @binding(2) var<storage, read_write> OUT: array<vec4<f32>>;\n"
-    )
-    main = (
-        "@compute @workgroup_size(1) fn main() {\n"
-        "    OUT[0] = reformat_pixel(ResampleTile(0, 0, 4, 4, 0, 0, 4, 4), 1, 2, 0u);\n"
-        "}\n"
-    )
-    code = globals_ + wgsl_source(resample.__name__) + wgsl_source(Reformat.__module__) + main
-    compile_wgsl(code)
+    source = wgsl_source(resample.__name__) + wgsl_source(Reformat.__module__)
+    main = "OUT[0] = reformat_pixel(ResampleTile(0, 0, 4, 4, 0, 0, 4, 4), 1, 2, 0u);"
+    compile_wgsl(source, main, reads=["SRC"])

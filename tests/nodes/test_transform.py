@@ -20,27 +20,13 @@ from mattebox.engine.image import Image
 from mattebox.nodes.kernel import wgsl_source
 from mattebox.nodes.spec import Format
 from mattebox.nodes.transform.transform import Transform
-from tests.conftest import random_image
+from tests.conftest import FILTER_KERNELS, compile_wgsl, random_image
 
 # Float64 sums stored as float32 on the CPU; a GPU backend samples at float32 positions
 # (error ~1e-6 px at these coordinates, times gradients of a few units per pixel).
 RTOL, ATOL = 1e-5, 1e-5
 WINDOW = (5, 3, 34, 22)  # 29 x 19 pixels, away from the origin
 FILTERS = ("nearest", "linear", "cubic", "lanczos3")
-
-
-def keys_cubic(x):
-    ax = np.abs(x)
-    near = 1.5 * ax**3 - 2.5 * ax**2 + 1.0
-    far = -0.5 * ax**3 + 2.5 * ax**2 - 4.0 * ax + 2.0
-    return np.where(ax <= 1.0, near, np.where(ax < 2.0, far, 0.0))
-
-
-KERNELS = {
-    "linear": (1.0, lambda x: np.maximum(0.0, 1.0 - np.abs(x))),
-    "cubic": (2.0, keys_cubic),
-    "lanczos3": (3.0, lambda x: np.where(np.abs(x) < 3.0, np.sinc(x) * np.sinc(x / 3.0), 0.0)),
-}
 
 
 def forward_matrix(translate=(0, 0), rotate=0.0, scale=(1, 1), center=(0, 0)):
@@ -54,7 +40,7 @@ def forward_matrix(translate=(0, 0), rotate=0.0, scale=(1, 1), center=(0, 0)):
 
 def _taps(position, widen, name):
     """Tap indices (N, T) and normalised weights for positions in pixel-index space."""
-    radius, weight = KERNELS[name]
+    radius, weight = FILTER_KERNELS[name]
     reach = math.ceil(radius * widen) + 1
     index = np.floor(position)[:, None] + np.arange(-reach, reach + 1)
     weights = weight((index - position[:, None]) / widen)
@@ -220,28 +206,9 @@ def test_zero_scale_gives_nothing(backend, array_source):
     assert out.pixels.size == 0
 
 
-def compile_wgsl(code):
-    """Compile WGSL on wgpu's default device (lavapipe will do); skip only with no adapter."""
-    wgpu = pytest.importorskip("wgpu")
-    if not wgpu.gpu.enumerate_adapters_sync():
-        pytest.skip("no wgpu adapter on this machine, not even a software one")
-    import wgpu.utils
-
-    wgpu.utils.get_default_device().create_shader_module(code=code)
-
-
 def test_transform_wgsl_compiles():
     from mattebox.nodes.transform import resample
 
-    globals_ = (
-        "@group(0) @binding(0) var<storage, read> P: array<f32>;\n"
-        "@group(0) @binding(1) var<storage, read> SRC: array<vec4<f32>>;\n"
-        "@group(0) @binding(2) var<storage, read_write> OUT: array<vec4<f32>>;\n"
-    )
-    main = (
-        "@compute @workgroup_size(1) fn main() {\n"
-        "    OUT[0] = transform_pixel(ResampleTile(0, 0, 4, 4, 0, 0, 4, 4), 1, 2, 0u);\n"
-        "}\n"
-    )
-    code = globals_ + wgsl_source(resample.__name__) + wgsl_source(Transform.__module__) + main
-    compile_wgsl(code)
+    source = wgsl_source(resample.__name__) + wgsl_source(Transform.__module__)
+    main = "OUT[0] = transform_pixel(ResampleTile(0, 0, 4, 4, 0, 0, 4, 4), 1, 2, 0u);"
+    compile_wgsl(source, main, reads=["SRC"])
