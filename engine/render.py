@@ -332,6 +332,12 @@ def render(graph: Graph, node: Node, frame: float | None = None, backend: str = 
     return Image(pixels, plan_.region.as_tuple(), root.info.format)
 
 
+def _fallback_allowed() -> bool:
+    """Whether a failing GPU hands the render to the CPU (``MATTEBOX_GPU_FALLBACK=0``
+    turns that off: the test suite does, so a GPU test cannot pass on CPU pixels)."""
+    return os.environ.get("MATTEBOX_GPU_FALLBACK", "1") != "0"
+
+
 def backend_for(name: str):
     """The backend object for ``name`` (auto|gpu|cpu). When the GPU's device cannot be
     created: the CPU, with a warning. A backend that does not exist here, asked for by
@@ -341,6 +347,8 @@ def backend_for(name: str):
     except ValueError:
         raise
     except Exception as error:  # noqa: BLE001 - an adapter is listed, but no device
+        if not _fallback_allowed():
+            raise
         _gpu_warning(error)
         detect.mark_failed("gpu", error)
         return detect.get("cpu")
@@ -372,7 +380,7 @@ def _run_with_fallback(plan_: Plan, backend, ctx: Context, cancel) -> np.ndarray
         raise
     except Exception as error:  # a device lost or out of memory: finish on the CPU
         _discard(backend)
-        if backend.name == "cpu":
+        if backend.name == "cpu" or not _fallback_allowed():
             raise
         _gpu_warning(error)
         detect.mark_failed(backend.name, error)

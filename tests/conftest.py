@@ -10,6 +10,9 @@ import OpenImageIO as oiio
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# A GPU failure must fail a test, not quietly finish on the CPU (which would compare CPU
+# pixels with CPU pixels). Tests of the fallback itself turn it back on.
+os.environ["MATTEBOX_GPU_FALLBACK"] = "0"
 
 
 def random_image(height, width, seed=0, lo=-0.1, hi=1.5, premultiplied=True):

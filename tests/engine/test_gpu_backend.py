@@ -34,6 +34,7 @@ def gpu():
 def fresh_warnings(monkeypatch):
     """A session that has warned about nothing yet (warnings are once per message)."""
     monkeypatch.setattr(render.session(), "warned", set())
+    monkeypatch.setenv("MATTEBOX_GPU_FALLBACK", "1")  # these tests are about the fallback
 
 
 def point_chain(g, source, other):
