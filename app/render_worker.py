@@ -20,7 +20,7 @@ from PySide6 import QtCore
 from mattebox.engine import color, render
 from mattebox.engine import viewer as engine_viewer
 from mattebox.engine.graph import Graph
-from mattebox.engine.image import Image
+from mattebox.engine.image import Image, scale_window
 from mattebox.engine.plan import RenderError
 from mattebox.nodes.spec import Format, Window
 
@@ -30,7 +30,9 @@ class ViewRequest:
     """What the viewer wants drawn.
 
     ``visible`` is the part of the image on screen, in image pixels (None: all of it);
-    ``reduction`` the integer factor from image to screen resolution.
+    ``reduction`` the integer factor from image to screen resolution; ``proxy`` the
+    engine's proxy level (the image rendered at 1/proxy scale, the display reduction
+    then doing what is left of ``reduction``).
     """
 
     graph: Graph
@@ -41,6 +43,7 @@ class ViewRequest:
     display: engine_viewer.DisplaySettings
     wipe_node: str | None = None
     draft: bool = False
+    proxy: int = 1
     backend: str = "auto"
     check_errors: bool = True
     serial: int = 0
@@ -55,6 +58,7 @@ class Layer:
     data_window: Window | None = None
     image: Image | None = None
     display: np.ndarray | None = None  # uint8 RGBA of image's region reduced by `reduction`
+    # (image is at 1/image.proxy scale: its data window is in proxy pixels)
     error: str | None = None
     error_node: str | None = None
 
@@ -86,14 +90,15 @@ def render_layer(request: ViewRequest, node: str, cancel) -> Layer:
             graph[node],
             frame=request.frame,
             backend=request.backend,
-            region=region.as_tuple(),
+            region=scale_window(region, request.proxy).as_tuple(),
             cancel=cancel,
+            proxy=request.proxy,
         )
         if cancel():
             raise render.Cancelled()
         layer.image = image
         ctx = render.context_for(graph, request.frame)
-        reduced = engine_viewer.reduce(image.pixels, request.reduction)
+        reduced = engine_viewer.reduce(image.pixels, max(1, request.reduction // image.proxy))
         layer.display = engine_viewer.display_image(
             reduced, ctx.ocio_config, ctx.working_space, request.display, request.backend
         )

@@ -438,6 +438,7 @@ class Viewer(QtWidgets.QWidget):
             frame=self.frame,
             visible=self.canvas.visible_region() if self.canvas.format is not None else None,
             reduction=engine_viewer.reduction_for(self.canvas.zoom, self.draft),
+            proxy=engine_viewer.proxy_for(self.canvas.zoom, self.draft),
             display=self.display_settings(),
             wipe_node=self.wipe_node(),
             draft=self.draft,
@@ -503,19 +504,25 @@ class Viewer(QtWidgets.QWidget):
         self.canvas.update()
 
     def probe_values(self, x: int, y: int):
-        """The linear RGBA of the shown node at image pixel (x, y), or None if unknown."""
+        """The linear RGBA of the shown node at image pixel (x, y), or None if unknown.
+
+        From a proxy render (zoomed out, or a draft) this is the proxy pixel covering
+        (x, y): the average of its N×N block; the probe text says so.
+        """
         result = self.last_result
         if result is None or not result.layers or result.layers[0].image is None:
             return None
         image = result.layers[0].image
-        x0, y0, x1, y1 = image.data_window
+        proxy = image.proxy
+        x0, y0, x1, y1 = (v * proxy for v in image.data_window)
         window = result.layers[0].data_window
         inside_data = (
             window is not None and window.x0 <= x < window.x1 and window.y0 <= y < window.y1
         )
         if inside_data and not (x0 <= x < x1 and y0 <= y < y1):
             return None  # not rendered (off screen)
-        return tuple(float(v) for v in image.crop((x, y, x + 1, y + 1))[0, 0])
+        px, py = x // proxy, y // proxy
+        return tuple(float(v) for v in image.crop((px, py, px + 1, py + 1))[0, 0])
 
     def _probe_text(self, pixel) -> str:
         x, y = pixel
@@ -524,6 +531,9 @@ class Viewer(QtWidgets.QWidget):
         if values is None:
             return where
         r, g, b, a = values
+        proxy = self.last_result.layers[0].image.proxy
+        if proxy > 1:
+            where += f"  (proxy 1/{proxy}: average of {proxy}x{proxy})"
         return f"{where}\nR {r:.5f}  G {g:.5f}\nB {b:.5f}  A {a:.5f}"
 
     def _update_probe(self) -> None:

@@ -139,7 +139,8 @@ class Canvas(QtWidgets.QWidget):
         for index, (layer, image) in enumerate(zip(self.layers, self.images)):
             if image is None or layer.image is None:
                 continue
-            x0, y0, x1, y1 = layer.image.data_window
+            proxy = layer.image.proxy  # a proxy render's window is in proxy pixels
+            x0, y0, x1, y1 = (v * proxy for v in layer.image.data_window)
             top_left, bottom_right = self.to_widget(x0, y0), self.to_widget(x1, y1)
             target = QtCore.QRectF(top_left, bottom_right)
             painter.save()

@@ -343,11 +343,13 @@ class Graph:
         return script.to_dict(self, names)
 
     def render(self, node: Node | str, frame: float | None = None, backend: str = "auto",
-               region: tuple[int, int, int, int] | None = None) -> Image:
-        """Render ``node`` at ``frame`` and return an :class:`~mattebox.engine.image.Image`."""
+               region: tuple[int, int, int, int] | None = None, proxy: int = 1) -> Image:
+        """Render ``node`` at ``frame`` and return an :class:`~mattebox.engine.image.Image`;
+        ``proxy`` N > 1 renders at 1/N scale (a proxy render, see ``render.render``)."""
         from mattebox.engine import render
 
-        return render.render(self, self._resolve(node), frame=frame, backend=backend, region=region)
+        return render.render(self, self._resolve(node), frame=frame, backend=backend,
+                             region=region, proxy=proxy)
 
     def execute(self, write_nodes: Iterable[Node | str] | None = None, frames=None,
                 backend: str = "auto", progress=None) -> list[str]:

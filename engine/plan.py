@@ -84,6 +84,13 @@ class Evaluator:
     ``source_info`` is the engine's hook for file sources: it returns
     ``(ImageInfo, identity)`` for a Read node, identity being anything that changes when
     the file does (path, size, mtime).
+
+    A proxy render (``ctx.proxy`` N > 1) is scaled here and nowhere else: the values at
+    the frame become the values at 1/N scale (spatial parameters divided by N, see
+    :meth:`Param.scaled`) before pass-through, ``pack`` and the hash, and the hash
+    includes N so that results of different levels never share a cache entry. The
+    context's ``script_format`` is already scaled (``render.context_for``) and
+    ``source_info`` scales file formats and data windows.
     """
 
     def __init__(self, graph: Graph, ctx: Context, source_info):
@@ -110,7 +117,7 @@ class Evaluator:
 
     def _eval(self, node: Node) -> NodeEval:
         spec = node.spec
-        values = spec.values_at(node.values, self.ctx.frame)
+        values = spec.scaled_values(spec.values_at(node.values, self.ctx.frame), self.ctx.proxy)
         through = spec.pass_through(values)
         if through is not None:
             upstream = node.input(through)
@@ -140,10 +147,14 @@ class Evaluator:
             params = tuple(float(v) for v in self._call(node, spec.pack, values, self.ctx))
         hashed = {k: spec.param(k).to_json(v) for k, v in values.items()
                   if spec.param(k).affects_pixels}
-        digest = _hash([
+        parts = [
             spec.type_name, spec.version, hashed, [i.hash if i else None for i in inputs],
             extras.get("identity"), self.ctx.ocio_config, self.ctx.working_space,
-        ])
+        ]
+        # proxy 1 keeps the hashes it always had; other levels add theirs
+        digest = _hash(parts if self.ctx.proxy == 1 else [*parts, ["proxy", self.ctx.proxy]])
+        if "identity" in extras and self.ctx.proxy != 1:
+            extras["full_hash"] = _hash(parts)  # the full-resolution decode of the same file
         return NodeEval(node, spec, values, inputs, info, digest, params, extras)
 
     def _black(self, node: Node, spec, values) -> NodeEval:

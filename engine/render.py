@@ -21,7 +21,7 @@ from mattebox.engine import color, io
 from mattebox.engine.backends import detect
 from mattebox.engine.cache import Cache
 from mattebox.engine.graph import Graph, Node
-from mattebox.engine.image import Image
+from mattebox.engine.image import Image, downscale, scale_format, scale_window
 from mattebox.engine.plan import Evaluator, NodeEval, Plan, PlanOptions, RenderError, build
 from mattebox.nodes.spec import EMPTY, Context, Format, ImageInfo, Window
 
@@ -58,8 +58,10 @@ def session() -> Session:
 # --------------------------------------------------------------------------- context
 
 
-def context_for(graph: Graph, frame: float) -> Context:
-    """What nodes may consult at ``frame``: format, colour settings, script folder."""
+def context_for(graph: Graph, frame: float, proxy: int = 1) -> Context:
+    """What nodes may consult at ``frame``: format, colour settings, script folder; with
+    ``proxy`` N > 1, a proxy render's context (the script format at 1/N scale)."""
+    proxy = _check_proxy(proxy)
     settings = graph.settings
     config_uri = color.resolve_config_uri(settings.ocio_config)
     try:
@@ -67,8 +69,15 @@ def context_for(graph: Graph, frame: float) -> Context:
     except color.ColorError as error:
         raise RenderError("settings.ocio", str(error)) from None
     script_dir = os.path.dirname(os.path.abspath(graph.path)) if graph.path else os.getcwd()
-    return Context(frame=frame, script_format=settings.format, working_space=working,
-                   ocio_config=config_uri, script_dir=script_dir)
+    return Context(frame=frame, script_format=scale_format(settings.format, proxy),
+                   working_space=working, ocio_config=config_uri, script_dir=script_dir,
+                   proxy=proxy)
+
+
+def _check_proxy(proxy) -> int:
+    if isinstance(proxy, bool) or not isinstance(proxy, int) or proxy < 1:
+        raise ValueError(f"proxy must be a whole number >= 1, got {proxy!r}")
+    return proxy
 
 
 def default_frame(graph: Graph) -> int:
@@ -102,24 +111,36 @@ def file_source_info(node: Node, values: dict, ctx: Context):
         info = io.probe(path)
     except io.ImageIOError as error:
         raise RenderError(node.name, str(error)) from None
-    fmt = Format(info.width, info.height, info.pixel_aspect)
+    fmt = scale_format(Format(info.width, info.height, info.pixel_aspect), ctx.proxy)
     identity = (path, stat.st_size, stat.st_mtime_ns, values["colorspace"])
-    return ImageInfo(fmt, Window(*info.data_window)), identity
+    return ImageInfo(fmt, scale_window(Window(*info.data_window), ctx.proxy)), identity
 
 
 def _read_pixels(ev: NodeEval, ctx: Context, cache: Cache) -> tuple[np.ndarray, Window]:
-    """The whole decoded, colour-converted image of a Read (cached by its hash)."""
+    """The whole decoded, colour-converted image of a Read (cached by its hash).
+
+    In a proxy render (``ctx.proxy`` N > 1) the decoded image is box-filtered to 1/N
+    scale (:func:`~mattebox.engine.image.downscale`) and cached apart from the full
+    resolution one: the hash of a proxy render includes N. The full-resolution decode
+    is taken from the cache when a full render left it there, and is not kept otherwise.
+    """
     window = ev.info.data_window
     found = cache.find(ev.hash, window)
     if found is not None:
         return found
-    path = ev.extras["identity"][0]
-    try:
-        pixels, read_window, info = io.read_image(path)
-        pixels = _to_working(ev, pixels, path, info.datatype, ctx)
-    except io.ImageIOError as error:
-        raise RenderError(ev.name, str(error)) from None
-    read_window = Window(*read_window)
+    # a Read's entries are whole decodes, so any entry of the full-resolution hash will do
+    full = cache.find(ev.extras["full_hash"], EMPTY) if ctx.proxy != 1 else None
+    if full is not None:
+        pixels, read_window = full
+    else:
+        path = ev.extras["identity"][0]
+        try:
+            pixels, read_window, info = io.read_image(path)
+            pixels = _to_working(ev, pixels, path, info.datatype, ctx)
+        except io.ImageIOError as error:
+            raise RenderError(ev.name, str(error)) from None
+        read_window = Window(*read_window)
+    pixels, read_window = downscale(pixels, read_window, ctx.proxy)
     cache.put(ev.hash, read_window, pixels)
     return pixels, read_window
 
@@ -139,15 +160,17 @@ def _to_working(ev: NodeEval, pixels: np.ndarray, path: str, datatype: str, ctx:
 # --------------------------------------------------------------------------- planning
 
 
-def evaluate(graph: Graph, node: Node, frame: float, ctx: Context | None = None) -> NodeEval:
-    """``node`` at ``frame``, with parameters evaluated, pass-throughs resolved and hashes."""
-    ctx = ctx or context_for(graph, frame)
+def evaluate(graph: Graph, node: Node, frame: float, ctx: Context | None = None,
+             proxy: int = 1) -> NodeEval:
+    """``node`` at ``frame``, with parameters evaluated, pass-throughs resolved and hashes
+    (at 1/``proxy`` scale; a given ``ctx`` carries its own proxy level)."""
+    ctx = ctx or context_for(graph, frame, proxy)
     return Evaluator(graph, ctx, file_source_info).eval(node)
 
 
 def plan(graph: Graph, node: Node | str, frame: float | None = None,
          region: tuple[int, int, int, int] | None = None, budget: int = 0,
-         use_cache: bool = True, backend: str | None = None) -> Plan:
+         use_cache: bool = True, backend: str | None = None, proxy: int = 1) -> Plan:
     """The plan that :func:`render` would run (print it to see passes, tiles, buffers).
 
     With ``backend`` (auto|gpu|cpu) the tiles are sized for that backend's memory and the
@@ -155,7 +178,7 @@ def plan(graph: Graph, node: Node | str, frame: float | None = None,
     """
     node = graph[node] if isinstance(node, str) else node
     frame = default_frame(graph) if frame is None else frame
-    ctx = context_for(graph, frame)
+    ctx = context_for(graph, frame, proxy)
     root = evaluate(graph, node, frame, ctx)
     target = backend_for(backend) if backend else None
     return _build(graph, root, frame, region, ctx, budget, use_cache, target)
@@ -314,22 +337,28 @@ def _crop(pixels: np.ndarray, window: Window, want: Window) -> np.ndarray:
 
 def render(graph: Graph, node: Node, frame: float | None = None, backend: str = "auto",
            region: tuple[int, int, int, int] | None = None, cancel=None,
-           use_cache: bool = True) -> Image:
+           use_cache: bool = True, proxy: int = 1) -> Image:
     """Render ``node`` at ``frame`` to an :class:`Image` of its data window (or ``region``).
+
+    With ``proxy`` N > 1 the whole graph is evaluated at 1/N scale (a proxy render, as in
+    Nuke's proxy mode): file sources box-filtered by N, generated sources made at the
+    scaled format, every parameter in pixels divided by N. The image then has
+    ``proxy == N`` and its format, data window and ``region`` are in proxy pixels.
 
     Raises :class:`RenderError` naming the failing node.
     """
     frame = default_frame(graph) if frame is None else frame
-    ctx = context_for(graph, frame)
+    ctx = context_for(graph, frame, proxy)
     root = evaluate(graph, node, frame, ctx)
     target = backend_for(backend)
     plan_ = _build(graph, root, frame, region, ctx, 0, use_cache, target)
     if plan_.region.empty:
-        return Image(np.zeros((0, 0, 4), np.float32), plan_.region.as_tuple(), root.info.format)
+        return Image(np.zeros((0, 0, 4), np.float32), plan_.region.as_tuple(), root.info.format,
+                     ctx.proxy)
     pixels = _run_with_fallback(plan_, target, ctx, cancel)
     if use_cache and plan_.passes and plan_.passes[-1].kind not in ("cached", "read"):
         _session.cache.put(root.hash, plan_.region, pixels.copy())
-    return Image(pixels, plan_.region.as_tuple(), root.info.format)
+    return Image(pixels, plan_.region.as_tuple(), root.info.format, ctx.proxy)
 
 
 def _fallback_allowed() -> bool:

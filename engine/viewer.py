@@ -31,6 +31,7 @@ __all__ = [
     "display_image",
     "image_info",
     "node_errors",
+    "proxy_for",
     "reduce",
     "reduction_for",
     "snapshot",
@@ -222,6 +223,21 @@ def snapshot(graph: Graph) -> Graph:
         twin.raw = node.raw
         copy.nodes[name] = twin
     return copy
+
+
+def proxy_for(zoom: float, draft: bool = False, most: int = 8) -> int:
+    """The proxy level the viewer renders at, at a ``zoom`` (screen pixels per image pixel).
+
+    Zoomed out so that one screen pixel covers k >= 2 image pixels, the largest power of
+    two <= k (at most ``most``): rendering at 1/N scale costs about 1/N² of a full render,
+    and the display reduction does the rest. A ``draft`` (while a value is being dragged)
+    uses twice that level (at most ``most``), refined at the normal level after the drag.
+    """
+    factor = max(1, math.floor(1.0 / zoom + 1e-6)) if zoom > 0 else 1
+    level = 1
+    while level * 2 <= min(factor, most):
+        level *= 2
+    return min(most, level * 2) if draft else level
 
 
 def reduction_for(zoom: float, draft: bool = False) -> int:

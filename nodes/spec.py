@@ -64,6 +64,9 @@ class Param:
         Whether keyframes are allowed.
     affects_pixels : bool
         Whether the value enters the node's hash (False for UI-only values).
+    spatial : bool
+        Whether the value is measured in pixels (a size, a position, a box): a proxy
+        render at 1/N scale divides it by N (see :meth:`scaled`).
     """
 
     name: str
@@ -77,6 +80,7 @@ class Param:
     choices: tuple[str, ...] = ()
     animatable: bool = True
     affects_pixels: bool = True
+    spatial: bool = False
 
     # -- validation -------------------------------------------------------------------
 
@@ -141,6 +145,21 @@ class Param:
                 t = (frame - f0) / (f1 - f0)
                 return _lerp(v0, v1, t, self.type)
         return keys[-1][1]
+
+    def scaled(self, value: Any, proxy: int) -> Any:
+        """A value at one frame as a proxy render at 1/``proxy`` scale sees it.
+
+        Spatial floats and vectors are divided by ``proxy``; spatial ints (sizes, formats)
+        are divided and rounded up, so 0 ("the script format") stays 0 and a positive size
+        stays at least 1. Other parameters, and ``proxy`` 1, return ``value`` unchanged.
+        """
+        if proxy == 1 or not self.spatial:
+            return value
+        if isinstance(value, tuple):
+            return tuple(v / proxy for v in value)
+        if self.type == "int":
+            return math.ceil(value / proxy) if value >= 0 else -math.ceil(-value / proxy)
+        return value / proxy
 
     def to_json(self, value: Any) -> Any:
         """The value as it is written to a script (tuples become lists)."""
@@ -378,6 +397,7 @@ class Context:
     ocio_config: str | None = None
     script_dir: str = "."
     extras: dict = field(default_factory=dict)
+    proxy: int = 1  # a proxy render: everything at 1/proxy scale (script_format included)
 
 
 class NodeSpec:
@@ -431,6 +451,16 @@ class NodeSpec:
         for p in cls.params:
             out[p.name] = p.at(values.get(p.name, p.default), frame)
         return out
+
+    @classmethod
+    def scaled_values(cls, values: dict[str, Any], proxy: int) -> dict[str, Any]:
+        """Values at one frame as a proxy render at 1/``proxy`` scale sees them."""
+        if proxy == 1:
+            return values
+        return {
+            name: cls.param(name).scaled(value, proxy) if name in cls.param_names() else value
+            for name, value in values.items()
+        }
 
     @classmethod
     def upgrade(cls, values: dict[str, Any], from_version: int) -> dict[str, Any]:

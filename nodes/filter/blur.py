@@ -83,7 +83,14 @@ class Blur(NodeSpec):
     family = "filter"
     kind = Kind.AREA
     params = (
-        Float("size", 0.0, "Blur radius in pixels (sigma = size / 3).", min=0.0, soft_max=100.0),
+        Float(
+            "size",
+            0.0,
+            "Blur radius in pixels (sigma = size / 3).",
+            min=0.0,
+            soft_max=100.0,
+            spatial=True,
+        ),
     )
     cpu_kernel = blur_kernel
 

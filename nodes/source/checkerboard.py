@@ -24,7 +24,7 @@ class Checkerboard(NodeSpec):
     kind = Kind.SOURCE
     inputs = ()
     params = (
-        Int("size", 64, "Side of each square in pixels.", min=1, soft_max=512),
+        Int("size", 64, "Side of each square in pixels.", min=1, soft_max=512, spatial=True),
         RGBA(
             "color0",
             (0.1, 0.1, 0.1, 1.0),

@@ -27,6 +27,7 @@ def format_params(what: str) -> tuple:
             f"Width of the {what} in pixels; 0 uses the script format's.",
             min=0,
             soft_max=8192,
+            spatial=True,
         ),
         Int(
             "height",
@@ -34,6 +35,7 @@ def format_params(what: str) -> tuple:
             f"Height of the {what} in pixels; 0 uses the script format's.",
             min=0,
             soft_max=8192,
+            spatial=True,
         ),
     )
 

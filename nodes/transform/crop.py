@@ -90,7 +90,12 @@ class Crop(NodeSpec):
     family = "transform"
     kind = Kind.RESAMPLE
     params = (
-        RGBA("box", 0.0, "Box to keep: x0, y0, x1, y1 in pixels; all 0 means the format."),
+        RGBA(
+            "box",
+            0.0,
+            "Box to keep: x0, y0, x1, y1 in pixels; all 0 means the format.",
+            spatial=True,
+        ),
         Bool("reformat", False, "Make the box the output format, its corner at (0, 0)."),
     )
     cpu_kernel = crop_kernel

@@ -59,6 +59,7 @@ class Reformat(AffineResample):
             "New format width in pixels; 0 uses the script format's.",
             min=0,
             soft_max=8192,
+            spatial=True,
         ),
         Int(
             "height",
@@ -66,6 +67,7 @@ class Reformat(AffineResample):
             "New format height in pixels; 0 uses the script format's.",
             min=0,
             soft_max=8192,
+            spatial=True,
         ),
         Enum("resize", RESIZE_TYPES, "width", "How the image is scaled into the new format."),
         resample.filter_param(),

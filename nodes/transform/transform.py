@@ -25,7 +25,7 @@ class Transform(AffineResample):
 
     type_name = "Transform"
     params = (
-        Vec2("translate", (0.0, 0.0), "Move, in pixels (x right, y down)."),
+        Vec2("translate", (0.0, 0.0), "Move, in pixels (x right, y down).", spatial=True),
         Float(
             "rotate",
             0.0,
@@ -34,7 +34,7 @@ class Transform(AffineResample):
             soft_max=180.0,
         ),
         Vec2("scale", (1.0, 1.0), "Scale along x and y about the centre (negative flips)."),
-        Vec2("center", (0.0, 0.0), "Pivot of rotation and scale, in image pixels."),
+        Vec2("center", (0.0, 0.0), "Pivot of rotation and scale, in image pixels.", spatial=True),
         resample.filter_param(),
     )
 

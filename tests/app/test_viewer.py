@@ -210,3 +210,50 @@ def test_reduction_follows_zoom(zoom, draft, factor):
     from mattebox.engine.viewer import reduction_for
 
     assert reduction_for(zoom, draft) == factor
+
+
+@pytest.mark.parametrize(
+    "zoom, draft, level",
+    [
+        (1.0, False, 1),
+        (2.0, False, 1),
+        (0.5, False, 2),
+        (0.3, False, 2),
+        (0.25, False, 4),
+        (0.1, False, 8),
+        (0.01, False, 8),
+        (1.0, True, 2),
+        (0.3, True, 4),
+        (0.1, True, 8),
+    ],
+)
+def test_proxy_level_follows_zoom(zoom, draft, level):
+    from mattebox.engine.viewer import proxy_for
+
+    assert proxy_for(zoom, draft) == level
+
+
+def test_a_draft_asks_for_a_higher_proxy_level_than_the_refined_render(window, qtbot, monkeypatch):
+    viewer = window.viewer
+    wait_render(qtbot, window)
+    asked = []
+    request = viewer.renderer.request
+    monkeypatch.setattr(
+        viewer.renderer, "request", lambda r: (asked.append((r.draft, r.proxy)), request(r))[1]
+    )
+    viewer.canvas.auto_fit = False
+    viewer.canvas.zoom = 0.5  # one screen pixel covers 2x2 image pixels
+    viewer.set_draft(True)
+    qtbot.waitUntil(lambda: any(draft for draft, _ in asked), timeout=5000)
+    viewer.set_draft(False)
+    result = wait_render(qtbot, window)
+    drafts = [proxy for draft, proxy in asked if draft]
+    refined = [proxy for draft, proxy in asked if not draft]
+    assert drafts and refined
+    assert drafts[-1] == 4 and refined[-1] == 2
+    assert result.request.proxy == 2 and not result.request.draft
+    image = result.layers[0].image
+    assert image.proxy == 2  # the image says its level; its window is in proxy pixels
+    x0, y0, x1, y1 = result.layers[0].data_window.as_tuple()
+    assert image.data_window == (x0 // 2, y0 // 2, -(-x1 // 2), -(-y1 // 2))
+    assert "proxy 1/2" in viewer._probe_text((x0, y0))
