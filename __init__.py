@@ -18,22 +18,22 @@ from mattebox.engine.graph import Graph, GraphError, Node, Settings
 from mattebox.engine.image import Image
 from mattebox.engine.plan import RenderError
 from mattebox.engine.script import (
-           ScriptError,
-           ScriptWarning,
-           load,
+    ScriptError,
+    ScriptWarning,
+    load,
 )
 from mattebox.nodes.spec import Format
 
 __all__ = [
-           "Format",
-           "Graph",
-           "GraphError",
-           "Image",
-           "Node",
-           "RenderError",
-           "ScriptError",
-           "ScriptWarning",
-           "Settings",
-           "__version__",
-           "load",
+    "Format",
+    "Graph",
+    "GraphError",
+    "Image",
+    "Node",
+    "RenderError",
+    "ScriptError",
+    "ScriptWarning",
+    "Settings",
+    "__version__",
+    "load",
 ]

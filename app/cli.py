@@ -48,17 +48,32 @@ def _one_line(error: BaseException) -> str:
 
 
 def _render(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="mattebox render",
-                                     description="Render Write nodes of a script headless.")
+    parser = argparse.ArgumentParser(
+        prog="mattebox render", description="Render Write nodes of a script headless."
+    )
     parser.add_argument("script", help="the .mbx script")
-    parser.add_argument("-w", "--write", action="append", default=[],
-                        help="Write node to render (repeatable; default: all)")
-    parser.add_argument("-f", "--frames", help="frames: 1-10, 5, 1-100x2, 1,3,7-9 (default: the script's range)")
-    parser.add_argument("--backend", default="auto", choices=("auto", "gpu", "cpu"),
-                        help="where to compute (default: auto, or $MATTEBOX_BACKEND)")
-    parser.add_argument("--dask", metavar="SCHEDULER",
-                        help="spread frames with Dask: a scheduler address (tcp://host:8786) "
-                             "or 'processes' for local worker processes")
+    parser.add_argument(
+        "-w",
+        "--write",
+        action="append",
+        default=[],
+        help="Write node to render (repeatable; default: all)",
+    )
+    parser.add_argument(
+        "-f", "--frames", help="frames: 1-10, 5, 1-100x2, 1,3,7-9 (default: the script's range)"
+    )
+    parser.add_argument(
+        "--backend",
+        default="auto",
+        choices=("auto", "gpu", "cpu"),
+        help="where to compute (default: auto, or $MATTEBOX_BACKEND)",
+    )
+    parser.add_argument(
+        "--dask",
+        metavar="SCHEDULER",
+        help="spread frames with Dask: a scheduler address (tcp://host:8786) "
+        "or 'processes' for local worker processes",
+    )
     parser.add_argument("--chunk", type=int, default=4, help="frames per Dask task (default 4)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
@@ -75,8 +90,13 @@ def _render(argv: list[str]) -> int:
     if not args.quiet:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(frames) * max(1, len(writes)), unit="frame", file=sys.stderr,
-                   desc=f"rendering ({backend})", dynamic_ncols=True)
+        bar = tqdm(
+            total=len(frames) * max(1, len(writes)),
+            unit="frame",
+            file=sys.stderr,
+            desc=f"rendering ({backend})",
+            dynamic_ncols=True,
+        )
 
     def progress(done: int, total: int, path: str) -> None:
         if bar is not None:
@@ -88,9 +108,15 @@ def _render(argv: list[str]) -> int:
         if args.dask:
             from mattebox.engine import distributed
 
-            written = distributed.execute(args.script, frames, [w.name for w in writes],
-                                          scheduler=args.dask, chunk=args.chunk,
-                                          backend=args.backend, progress=progress)
+            written = distributed.execute(
+                args.script,
+                frames,
+                [w.name for w in writes],
+                scheduler=args.dask,
+                chunk=args.chunk,
+                backend=args.backend,
+                progress=progress,
+            )
         else:
             written = graph.execute(writes, frames=frames, backend=args.backend, progress=progress)
     finally:
@@ -98,8 +124,11 @@ def _render(argv: list[str]) -> int:
             bar.close()
     if not args.quiet:
         elapsed = time.perf_counter() - start
-        print(f"wrote {len(written)} file(s) in {elapsed:.2f} s: {written[0]}"
-              + (f" ... {written[-1]}" if len(written) > 1 else ""), file=sys.stderr)
+        print(
+            f"wrote {len(written)} file(s) in {elapsed:.2f} s: {written[0]}"
+            + (f" ... {written[-1]}" if len(written) > 1 else ""),
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -122,8 +151,11 @@ def _backends(argv: list[str]) -> int:
 def _editor(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="mattebox", description="The Mattebox editor.")
     parser.add_argument("script", nargs="?", help="a .mbx script to open")
-    parser.add_argument("--screenshot", metavar="PNG",
-                        help="open, wait for the viewer, save a PNG of the window and exit")
+    parser.add_argument(
+        "--screenshot",
+        metavar="PNG",
+        help="open, wait for the viewer, save a PNG of the window and exit",
+    )
     parser.add_argument("--size", default="1600x1000", help="window size for --screenshot")
     args = parser.parse_args(argv)
     from mattebox.app.main import run_editor

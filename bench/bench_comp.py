@@ -73,10 +73,20 @@ def mattebox_graph(plate: Path, bg: Path, out: Path) -> tuple[mb.Graph, mb.Node,
     grade = g.add("Grade", inputs={"Source": p}, gain=[*GAIN, 1.0], gamma=[GAMMA] * 3 + [1.0])
     blur = g.add("Blur", inputs={"Source": grade}, size=BLUR)
     merge = g.add("Merge", inputs={"B": b, "A": blur})
-    conv = g.add("OCIOColorSpace", inputs={"Source": merge}, in_colorspace="ACEScg",
-                 out_colorspace="ACES2065-1")
-    write = g.add("Write", inputs={"Source": conv}, file=str(out), colorspace="Raw",
-                  datatype="float", compression="none")
+    conv = g.add(
+        "OCIOColorSpace",
+        inputs={"Source": merge},
+        in_colorspace="ACEScg",
+        out_colorspace="ACES2065-1",
+    )
+    write = g.add(
+        "Write",
+        inputs={"Source": conv},
+        file=str(out),
+        colorspace="Raw",
+        datatype="float",
+        compression="none",
+    )
     return g, conv, write
 
 
@@ -116,11 +126,25 @@ def oiiotool_command(plate: Path, bg: Path, out: Path, matrix: np.ndarray) -> li
     m[:3, :3] = matrix.T
     exe = shutil.which("oiiotool") or str(Path(sys.executable).parent / "oiiotool")
     return [
-        exe, "--threads", str(os.cpu_count()), str(plate),
-        "--mulc", ",".join(map(str, (*GAIN, 1.0))), "--clamp:min=0,0,0,-1e30",
-        "--powc", ",".join(map(str, (1 / GAMMA,) * 3 + (1.0,))),
-        "--blur", f"{size}x{size}", str(bg), "--over",
-        "--ccmatrix", ",".join(map(str, m.flatten())), "-d", "float", "-o", str(out),
+        exe,
+        "--threads",
+        str(os.cpu_count()),
+        str(plate),
+        "--mulc",
+        ",".join(map(str, (*GAIN, 1.0))),
+        "--clamp:min=0,0,0,-1e30",
+        "--powc",
+        ",".join(map(str, (1 / GAMMA,) * 3 + (1.0,))),
+        "--blur",
+        f"{size}x{size}",
+        str(bg),
+        "--over",
+        "--ccmatrix",
+        ",".join(map(str, m.flatten())),
+        "-d",
+        "float",
+        "-o",
+        str(out),
     ]
 
 
@@ -156,20 +180,29 @@ def run(folder: Path, width: int, height: int, args) -> None:
     g, conv, write = mattebox_graph(plate, bg, out)
     g.execute([write], frames=[1], backend=args.backend)  # compile and warm
     results["mattebox read+comp+write"] = best(
-        lambda: (render.session().cache.clear(), g.execute([write], frames=[1], backend=args.backend)),
-        args.repeat)
+        lambda: (
+            render.session().cache.clear(),
+            g.execute([write], frames=[1], backend=args.backend),
+        ),
+        args.repeat,
+    )
     render.render(g, conv, backend=args.backend, use_cache=False)
     results["mattebox comp (inputs in memory)"] = best(
-        lambda: render.render(g, conv, backend=args.backend, use_cache=False), args.repeat)
+        lambda: render.render(g, conv, backend=args.backend, use_cache=False), args.repeat
+    )
 
     command = oiiotool_command(plate, bg, folder / "oiio.exr", matrix)
-    results["oiiotool read+comp+write"] = best(lambda: subprocess.run(command, check=True), args.repeat)
+    results["oiiotool read+comp+write"] = best(
+        lambda: subprocess.run(command, check=True), args.repeat
+    )
 
     fg_buf, bg_buf = oiio.ImageBuf(str(plate)), oiio.ImageBuf(str(bg))
     fg_buf.read(force=True)
     bg_buf.read(force=True)
     oiio.attribute("threads", os.cpu_count())
-    results["ImageBufAlgo comp (in memory)"] = best(lambda: oiio_comp(fg_buf, bg_buf, matrix), args.repeat)
+    results["ImageBufAlgo comp (in memory)"] = best(
+        lambda: oiio_comp(fg_buf, bg_buf, matrix), args.repeat
+    )
 
     fg, bgp = fg_buf.get_pixels(oiio.FLOAT), bg_buf.get_pixels(oiio.FLOAT)
     results["numpy+scipy comp (in memory)"] = best(lambda: numpy_comp(fg, bgp, matrix), args.repeat)
@@ -182,13 +215,17 @@ def run(folder: Path, width: int, height: int, args) -> None:
     inner = ours.crop((0, 0, width, height))
     error = float(np.abs(inner - reference).max())
 
-    print(f"\n{width}x{height} RGBA float, {os.cpu_count()} threads, backend {args.backend}; "
-          f"memory {rate:.1f} GB/s; max |mattebox - numpy| = {error:.2e}")
+    print(
+        f"\n{width}x{height} RGBA float, {os.cpu_count()} threads, backend {args.backend}; "
+        f"memory {rate:.1f} GB/s; max |mattebox - numpy| = {error:.2e}"
+    )
     base = results["mattebox comp (inputs in memory)"]
     for name, seconds in results.items():
         print(f"  {name:<36} {seconds * 1000:9.1f} ms   {seconds / base:6.2f}x mattebox comp")
     full = results["mattebox read+comp+write"]
-    print(f"  oiiotool / mattebox (read+comp+write): {results['oiiotool read+comp+write'] / full:.2f}")
+    print(
+        f"  oiiotool / mattebox (read+comp+write): {results['oiiotool read+comp+write'] / full:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 
-def _render_chunk(script_path: str, writes: list[str] | None, frames: list[int], backend: str) -> list[str]:
+def _render_chunk(
+    script_path: str, writes: list[str] | None, frames: list[int], backend: str
+) -> list[str]:
     import mattebox as mb
 
     graph = mb.load(script_path)
@@ -26,9 +28,15 @@ def chunks(frames: list[int], size: int) -> list[list[int]]:
     return [frames[i : i + size] for i in range(0, len(frames), size)]
 
 
-def execute(script_path: str, frames: Iterable[int], writes: list[str] | None = None,
-            scheduler: str | object = "processes", chunk: int = 4, backend: str = "auto",
-            progress=None) -> list[str]:
+def execute(
+    script_path: str,
+    frames: Iterable[int],
+    writes: list[str] | None = None,
+    scheduler: str | object = "processes",
+    chunk: int = 4,
+    backend: str = "auto",
+    progress=None,
+) -> list[str]:
     """Render ``frames`` of a saved script with Dask; returns the files written in order.
 
     ``scheduler`` is a Dask scheduler name (``"processes"``, ``"threads"``,
@@ -40,7 +48,9 @@ def execute(script_path: str, frames: Iterable[int], writes: list[str] | None = 
 
     frames = list(frames)
     groups = chunks(frames, max(1, chunk))
-    tasks = [dask.delayed(_render_chunk)(str(script_path), writes, group, backend) for group in groups]
+    tasks = [
+        dask.delayed(_render_chunk)(str(script_path), writes, group, backend) for group in groups
+    ]
     if isinstance(scheduler, str) and "://" in scheduler:
         scheduler = Client(scheduler)
     if isinstance(scheduler, Client):

@@ -129,9 +129,7 @@ class Node:
             return
         upstream = self.graph._resolve(node)
         if upstream is self or self in self.graph.upstream(upstream):
-            raise GraphError(
-                f"{self.name}.{name}: connecting {upstream.name} would make a cycle"
-            )
+            raise GraphError(f"{self.name}.{name}: connecting {upstream.name} would make a cycle")
         if self.inputs.get(name) != upstream.name:
             self.inputs[name] = upstream.name
             self.graph._changed("input", self, name)
@@ -342,17 +340,29 @@ class Graph:
 
         return script.to_dict(self, names)
 
-    def render(self, node: Node | str, frame: float | None = None, backend: str = "auto",
-               region: tuple[int, int, int, int] | None = None, proxy: int = 1) -> Image:
+    def render(
+        self,
+        node: Node | str,
+        frame: float | None = None,
+        backend: str = "auto",
+        region: tuple[int, int, int, int] | None = None,
+        proxy: int = 1,
+    ) -> Image:
         """Render ``node`` at ``frame`` and return an :class:`~mattebox.engine.image.Image`;
         ``proxy`` N > 1 renders at 1/N scale (a proxy render, see ``render.render``)."""
         from mattebox.engine import render
 
-        return render.render(self, self._resolve(node), frame=frame, backend=backend,
-                             region=region, proxy=proxy)
+        return render.render(
+            self, self._resolve(node), frame=frame, backend=backend, region=region, proxy=proxy
+        )
 
-    def execute(self, write_nodes: Iterable[Node | str] | None = None, frames=None,
-                backend: str = "auto", progress=None) -> list[str]:
+    def execute(
+        self,
+        write_nodes: Iterable[Node | str] | None = None,
+        frames=None,
+        backend: str = "auto",
+        progress=None,
+    ) -> list[str]:
         """Render Write nodes (all when None) over ``frames``; returns the files written."""
         from mattebox.engine import render
 

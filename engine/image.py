@@ -41,8 +41,10 @@ class Image:
         out = np.zeros((want.height, want.width, 4), np.float32)
         have = self.window.intersect(want)
         if not have.empty:
-            src = self.pixels[have.y0 - self.window.y0 : have.y1 - self.window.y0,
-                              have.x0 - self.window.x0 : have.x1 - self.window.x0]
+            src = self.pixels[
+                have.y0 - self.window.y0 : have.y1 - self.window.y0,
+                have.x0 - self.window.x0 : have.x1 - self.window.x0,
+            ]
             out[have.y0 - want.y0 : have.y1 - want.y0, have.x0 - want.x0 : have.x1 - want.x0] = src
         return out
 
@@ -82,10 +84,12 @@ def downscale(pixels: np.ndarray, window: Window, proxy: int) -> tuple[np.ndarra
     out_window = scale_window(window, proxy)
     if out_window.empty:
         return np.zeros((0, 0, 4), np.float32), out_window
-    grid = Window(out_window.x0 * proxy, out_window.y0 * proxy,
-                  out_window.x1 * proxy, out_window.y1 * proxy)
+    grid = Window(
+        out_window.x0 * proxy, out_window.y0 * proxy, out_window.x1 * proxy, out_window.y1 * proxy
+    )
     padded = np.zeros((grid.height, grid.width, 4), np.float32)
-    padded[window.y0 - grid.y0 : window.y1 - grid.y0,
-           window.x0 - grid.x0 : window.x1 - grid.x0] = pixels
+    padded[window.y0 - grid.y0 : window.y1 - grid.y0, window.x0 - grid.x0 : window.x1 - grid.x0] = (
+        pixels
+    )
     blocks = padded.reshape(out_window.height, proxy, out_window.width, proxy, 4)
     return blocks.mean(axis=(1, 3), dtype=np.float64).astype(np.float32), out_window

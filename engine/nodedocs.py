@@ -34,9 +34,14 @@ def node_section(spec: type[NodeSpec]) -> str:
     """Markdown for one node type."""
     doc = inspect.cleandoc(spec.__doc__ or "")
     inputs = ", ".join(spec.inputs + tuple(f"{i} (optional)" for i in spec.optional_inputs))
-    lines = [f"## {spec.type_name}", "",
-             f"*{spec.family}* · {spec.kind.value} · version {spec.version} · inputs: {inputs or 'none'}",
-             "", doc, ""]
+    lines = [
+        f"## {spec.type_name}",
+        "",
+        f"*{spec.family}* · {spec.kind.value} · version {spec.version} · inputs: {inputs or 'none'}",
+        "",
+        doc,
+        "",
+    ]
     if spec.params:
         lines += ["| parameter | type | default | range | |", "|---|---|---|---|---|"]
         for p in spec.params:
@@ -49,9 +54,13 @@ def node_section(spec: type[NodeSpec]) -> str:
 def page() -> str:
     """The whole reference page."""
     specs = sorted(registry().values(), key=lambda s: (s.family, s.type_name))
-    head = ["# Node reference", "",
-            "Generated from the node declarations by `python -m mattebox.engine.nodedocs`;",
-            "do not edit by hand.", ""]
+    head = [
+        "# Node reference",
+        "",
+        "Generated from the node declarations by `python -m mattebox.engine.nodedocs`;",
+        "do not edit by hand.",
+        "",
+    ]
     return "\n".join(head + [node_section(s) for s in specs])
 
 

@@ -145,11 +145,17 @@ class Evaluator:
         params: tuple[float, ...] = ()
         if spec.kind in (Kind.POINT, Kind.SOURCE) and hasattr(spec, "pack"):
             params = tuple(float(v) for v in self._call(node, spec.pack, values, self.ctx))
-        hashed = {k: spec.param(k).to_json(v) for k, v in values.items()
-                  if spec.param(k).affects_pixels}
+        hashed = {
+            k: spec.param(k).to_json(v) for k, v in values.items() if spec.param(k).affects_pixels
+        }
         parts = [
-            spec.type_name, spec.version, hashed, [i.hash if i else None for i in inputs],
-            extras.get("identity"), self.ctx.ocio_config, self.ctx.working_space,
+            spec.type_name,
+            spec.version,
+            hashed,
+            [i.hash if i else None for i in inputs],
+            extras.get("identity"),
+            self.ctx.ocio_config,
+            self.ctx.working_space,
         ]
         # proxy 1 keeps the hashes it always had; other levels add theirs
         digest = _hash(parts if self.ctx.proxy == 1 else [*parts, ["proxy", self.ctx.proxy]])
@@ -203,7 +209,9 @@ class Pass:
         ins = ",".join(f"b{i}" for i in self.inputs) or "-"
         cache = " (cached)" if self.kind == "cached" else (" -> cache" if self.store else "")
         device = f"  on {self.device}" if self.device else ""
-        return f"{self.kind:<9} {names:<36} {ins:>8} -> b{self.output}  {self.region}{cache}{device}"
+        return (
+            f"{self.kind:<9} {names:<36} {ins:>8} -> b{self.output}  {self.region}{cache}{device}"
+        )
 
 
 @dataclass(frozen=True)
@@ -295,8 +303,9 @@ def default_budget() -> int:
     return int(float(mib) * 2**20) if mib else 2 * 2**30
 
 
-def build(root: NodeEval, frame: float, region: Window, ctx: Context,
-          options: PlanOptions | None = None) -> Plan:
+def build(
+    root: NodeEval, frame: float, region: Window, ctx: Context, options: PlanOptions | None = None
+) -> Plan:
     """Plan the computation of ``region`` of ``root`` (already evaluated)."""
     options = options or PlanOptions()
     budget = options.budget or default_budget()
@@ -408,7 +417,9 @@ def _group(root: NodeEval, rois: dict, options: PlanOptions) -> dict[int, list[N
     # slider drag recomputes the edited node and what follows, nothing else.
     dirty: set[int] = set()
     for ev in live:
-        if ev.name in options.boundaries or any(i is not None and id(i) in dirty for i in ev.inputs):
+        if ev.name in options.boundaries or any(
+            i is not None and id(i) in dirty for i in ev.inputs
+        ):
             dirty.add(id(ev))
 
     def fusable(up: NodeEval, down: NodeEval) -> bool:
@@ -499,7 +510,9 @@ def _schedule(root: NodeEval, rois: dict, groups: dict, options: PlanOptions, ct
         member_index = {id(m): i for i, m in enumerate(members)}
         for member in members:
             wires = []
-            for upstream in member.inputs if kind not in ("cached", "read", "source", "empty") else []:
+            for upstream in (
+                member.inputs if kind not in ("cached", "read", "source", "empty") else []
+            ):
                 if upstream is None or rois.get(id(upstream), EMPTY).empty:
                     wires.append(("none", -1))
                 elif id(upstream) in member_index:
@@ -510,12 +523,20 @@ def _schedule(root: NodeEval, rois: dict, groups: dict, options: PlanOptions, ct
                         inputs.append(source_buffer)
                     wires.append(("buf", inputs.index(source_buffer)))
             wiring.append(tuple(wires))
-        store = kind not in ("cached", "empty") and (
-            options.store_all or id(ev) in feeds_boundary
-        )
+        store = kind not in ("cached", "empty") and (options.store_all or id(ev) in feeds_boundary)
         device = options.placement(kind, ev, ctx) if options.placement else ""
-        passes.append(Pass(kind, tuple(members), tuple(inputs), buffer, roi,
-                           tuple(wiring) if kind == "fused" else (), store, device))
+        passes.append(
+            Pass(
+                kind,
+                tuple(members),
+                tuple(inputs),
+                buffer,
+                roi,
+                tuple(wiring) if kind == "fused" else (),
+                store,
+                device,
+            )
+        )
         buffer_of[id(ev)] = buffer
 
     buffers, slots = _assign_slots(passes, windows, owned)

@@ -69,9 +69,14 @@ def context_for(graph: Graph, frame: float, proxy: int = 1) -> Context:
     except color.ColorError as error:
         raise RenderError("settings.ocio", str(error)) from None
     script_dir = os.path.dirname(os.path.abspath(graph.path)) if graph.path else os.getcwd()
-    return Context(frame=frame, script_format=scale_format(settings.format, proxy),
-                   working_space=working, ocio_config=config_uri, script_dir=script_dir,
-                   proxy=proxy)
+    return Context(
+        frame=frame,
+        script_format=scale_format(settings.format, proxy),
+        working_space=working,
+        ocio_config=config_uri,
+        script_dir=script_dir,
+        proxy=proxy,
+    )
 
 
 def _check_proxy(proxy) -> int:
@@ -160,17 +165,25 @@ def _to_working(ev: NodeEval, pixels: np.ndarray, path: str, datatype: str, ctx:
 # --------------------------------------------------------------------------- planning
 
 
-def evaluate(graph: Graph, node: Node, frame: float, ctx: Context | None = None,
-             proxy: int = 1) -> NodeEval:
+def evaluate(
+    graph: Graph, node: Node, frame: float, ctx: Context | None = None, proxy: int = 1
+) -> NodeEval:
     """``node`` at ``frame``, with parameters evaluated, pass-throughs resolved and hashes
     (at 1/``proxy`` scale; a given ``ctx`` carries its own proxy level)."""
     ctx = ctx or context_for(graph, frame, proxy)
     return Evaluator(graph, ctx, file_source_info).eval(node)
 
 
-def plan(graph: Graph, node: Node | str, frame: float | None = None,
-         region: tuple[int, int, int, int] | None = None, budget: int = 0,
-         use_cache: bool = True, backend: str | None = None, proxy: int = 1) -> Plan:
+def plan(
+    graph: Graph,
+    node: Node | str,
+    frame: float | None = None,
+    region: tuple[int, int, int, int] | None = None,
+    budget: int = 0,
+    use_cache: bool = True,
+    backend: str | None = None,
+    proxy: int = 1,
+) -> Plan:
     """The plan that :func:`render` would run (print it to see passes, tiles, buffers).
 
     With ``backend`` (auto|gpu|cpu) the tiles are sized for that backend's memory and the
@@ -205,7 +218,9 @@ def _build(graph, root, frame, region, ctx, budget, use_cache, backend=None) -> 
 # --------------------------------------------------------------------------- executing
 
 
-def run_plan(plan_: Plan, backend, ctx: Context, cancel: Callable[[], bool] | None = None) -> np.ndarray:
+def run_plan(
+    plan_: Plan, backend, ctx: Context, cancel: Callable[[], bool] | None = None
+) -> np.ndarray:
     """Execute a plan on a backend; returns the pixels of ``plan.region``.
 
     A tile's pixels are collected only after the next tile has been handed to the
@@ -320,8 +335,9 @@ def _run_pass(step, tile, backend, ctx: Context, cache: Cache, slots: dict, hand
 def _part(pixels: np.ndarray, window: Window, want: Window) -> np.ndarray:
     """``pixels`` (covering ``window``) cut to ``want``, black where they do not reach."""
     if window.contains(want):
-        return pixels[want.y0 - window.y0 : want.y1 - window.y0,
-                      want.x0 - window.x0 : want.x1 - window.x0]
+        return pixels[
+            want.y0 - window.y0 : want.y1 - window.y0, want.x0 - window.x0 : want.x1 - window.x0
+        ]
     return _crop(pixels, window, want)
 
 
@@ -329,15 +345,22 @@ def _crop(pixels: np.ndarray, window: Window, want: Window) -> np.ndarray:
     out = np.zeros((want.height, want.width, 4), np.float32)
     have = window.intersect(want)
     if not have.empty:
-        out[have.y0 - want.y0 : have.y1 - want.y0, have.x0 - want.x0 : have.x1 - want.x0] = (
-            pixels[have.y0 - window.y0 : have.y1 - window.y0, have.x0 - window.x0 : have.x1 - window.x0]
-        )
+        out[have.y0 - want.y0 : have.y1 - want.y0, have.x0 - want.x0 : have.x1 - want.x0] = pixels[
+            have.y0 - window.y0 : have.y1 - window.y0, have.x0 - window.x0 : have.x1 - window.x0
+        ]
     return out
 
 
-def render(graph: Graph, node: Node, frame: float | None = None, backend: str = "auto",
-           region: tuple[int, int, int, int] | None = None, cancel=None,
-           use_cache: bool = True, proxy: int = 1) -> Image:
+def render(
+    graph: Graph,
+    node: Node,
+    frame: float | None = None,
+    backend: str = "auto",
+    region: tuple[int, int, int, int] | None = None,
+    cancel=None,
+    use_cache: bool = True,
+    proxy: int = 1,
+) -> Image:
     """Render ``node`` at ``frame`` to an :class:`Image` of its data window (or ``region``).
 
     With ``proxy`` N > 1 the whole graph is evaluated at 1/N scale (a proxy render, as in
@@ -353,8 +376,9 @@ def render(graph: Graph, node: Node, frame: float | None = None, backend: str = 
     target = backend_for(backend)
     plan_ = _build(graph, root, frame, region, ctx, 0, use_cache, target)
     if plan_.region.empty:
-        return Image(np.zeros((0, 0, 4), np.float32), plan_.region.as_tuple(), root.info.format,
-                     ctx.proxy)
+        return Image(
+            np.zeros((0, 0, 4), np.float32), plan_.region.as_tuple(), root.info.format, ctx.proxy
+        )
     pixels = _run_with_fallback(plan_, target, ctx, cancel)
     if use_cache and plan_.passes and plan_.passes[-1].kind not in ("cached", "read"):
         _session.cache.put(root.hash, plan_.region, pixels.copy())
@@ -375,7 +399,7 @@ def backend_for(name: str):
         return detect.get(name)
     except ValueError:
         raise
-    except Exception as error:  # noqa: BLE001 - an adapter is listed, but no device
+    except Exception as error:
         if not _fallback_allowed():
             raise
         _gpu_warning(error)
@@ -459,17 +483,29 @@ def write_frame(graph: Graph, write: Node, frame: int, backend: str = "auto") ->
         raise RenderError(write.name, f"colorspace: {error}") from None
     fmt = image.format
     try:
-        io.write_image(path, pixels, image.data_window, (fmt.width, fmt.height),
-                       pixel_aspect=fmt.pixel_aspect, datatype=values["datatype"],
-                       compression=values["compression"], tiled=values["tiled"])
+        io.write_image(
+            path,
+            pixels,
+            image.data_window,
+            (fmt.width, fmt.height),
+            pixel_aspect=fmt.pixel_aspect,
+            datatype=values["datatype"],
+            compression=values["compression"],
+            tiled=values["tiled"],
+        )
     except io.ImageIOError as error:
         raise RenderError(write.name, str(error)) from None
     return path
 
 
-def execute(graph: Graph, writes: Iterable[Node], frames=None, backend: str = "auto",
-            progress: Callable[[int, int, str], None] | None = None,
-            cancel: Callable[[], bool] | None = None) -> list[str]:
+def execute(
+    graph: Graph,
+    writes: Iterable[Node],
+    frames=None,
+    backend: str = "auto",
+    progress: Callable[[int, int, str], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> list[str]:
     """Render Write nodes over ``frames`` (a list, a range text, or None for the script's
     range). ``progress(done, total, path)`` is called after each file. Returns the paths."""
     writes = list(writes)

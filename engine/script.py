@@ -43,12 +43,14 @@ def to_dict(graph: Graph, names: Iterable[str] | None = None) -> dict:
         if node.is_placeholder:
             nodes[name] = dict(node.raw)
             continue
-        params = {
-            key: node.spec.param(key).to_json(value)
-            for key, value in node.values.items()
-        }
+        params = {key: node.spec.param(key).to_json(value) for key, value in node.values.items()}
         inputs = {k: v for k, v in node.inputs.items() if v in selected}
-        nodes[name] = {"type": node.type, "version": node.version, "params": params, "inputs": inputs}
+        nodes[name] = {
+            "type": node.type,
+            "version": node.version,
+            "params": params,
+            "inputs": inputs,
+        }
     data = {
         "mattebox": {"format": FORMAT_VERSION, "app_version": APP_VERSION},
         "settings": _settings_to_dict(graph.settings),
@@ -182,7 +184,9 @@ def _settings_from(raw: Any, source: str) -> Settings:
             if settings.frame_range[1] < settings.frame_range[0]:
                 raise ValueError("last frame before first")
     except (TypeError, ValueError) as error:
-        raise ScriptError(f"{source}: settings.frame_range: expected [first, last] ({error})") from None
+        raise ScriptError(
+            f"{source}: settings.frame_range: expected [first, last] ({error})"
+        ) from None
     if "fps" in raw:
         if not isinstance(raw["fps"], (int, float)) or raw["fps"] <= 0:
             raise ScriptError(f"{source}: settings.fps: expected a positive number")
@@ -190,12 +194,15 @@ def _settings_from(raw: Any, source: str) -> Settings:
     if "format" in raw:
         fmt = raw["format"]
         try:
-            settings.format = Format(int(fmt["width"]), int(fmt["height"]),
-                                     float(fmt.get("pixel_aspect", 1.0)))
+            settings.format = Format(
+                int(fmt["width"]), int(fmt["height"]), float(fmt.get("pixel_aspect", 1.0))
+            )
             if settings.format.width <= 0 or settings.format.height <= 0:
                 raise ValueError("size must be positive")
         except (TypeError, KeyError, ValueError) as error:
-            raise ScriptError(f"{source}: settings.format: expected width and height ({error})") from None
+            raise ScriptError(
+                f"{source}: settings.format: expected width and height ({error})"
+            ) from None
     ocio = raw.get("ocio", {})
     if not isinstance(ocio, dict):
         raise ScriptError(f"{source}: settings.ocio: expected an object")
@@ -262,7 +269,9 @@ def _link_inputs(graph: Graph, node, entry: dict, source: str) -> None:
         except GraphError as error:
             message = str(error)
             if "cycle" in message:
-                raise ScriptError(f"{source}: cycle through {node.name}.{input_name} <- {upstream}") from None
+                raise ScriptError(
+                    f"{source}: cycle through {node.name}.{input_name} <- {upstream}"
+                ) from None
             raise ScriptError(f"{where}.{input_name}: {message.split(': ', 1)[-1]}") from None
 
 

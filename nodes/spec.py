@@ -479,7 +479,9 @@ class NodeSpec:
         return None
 
     @classmethod
-    def data_window(cls, values: dict[str, Any], inputs: list[ImageInfo], ctx: Context) -> ImageInfo:
+    def data_window(
+        cls, values: dict[str, Any], inputs: list[ImageInfo], ctx: Context
+    ) -> ImageInfo:
         """The output's format and data window from the inputs' (point ops: their union)."""
         present = [i for i in inputs if i is not None]
         if not present:
@@ -490,7 +492,9 @@ class NodeSpec:
         return ImageInfo(present[0].format, window)
 
     @classmethod
-    def input_region(cls, values: dict[str, Any], region: Window, index: int, ctx: Context) -> Window:
+    def input_region(
+        cls, values: dict[str, Any], region: Window, index: int, ctx: Context
+    ) -> Window:
         """The region of input ``index`` needed to compute ``region`` of the output."""
         return region
 
@@ -515,7 +519,9 @@ def register(spec: type[NodeSpec]) -> type[NodeSpec]:
     if not name:
         raise ValueError(f"{spec.__name__} has no type_name")
     if name in _REGISTRY and _REGISTRY[name] is not spec:
-        raise ValueError(f"node type {name!r} is already registered by {_REGISTRY[name].__module__}")
+        raise ValueError(
+            f"node type {name!r} is already registered by {_REGISTRY[name].__module__}"
+        )
     names = [p.name for p in spec.params]
     if len(set(names)) != len(names):
         raise ValueError(f"{name}: duplicate parameter names")

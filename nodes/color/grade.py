@@ -48,7 +48,9 @@ class Grade(NodeSpec):
         RGBA("gain", 1.0, "Output value for the whitepoint.", soft_min=0, soft_max=4),
         RGBA("multiply", 1.0, "Multiplies the result.", soft_min=0, soft_max=4),
         RGBA("offset", 0.0, "Added to the result.", soft_min=-1, soft_max=1),
-        RGBA("gamma", 1.0, "Gamma applied to positive values.", min=0.0001, soft_min=0.2, soft_max=5),
+        RGBA(
+            "gamma", 1.0, "Gamma applied to positive values.", min=0.0001, soft_min=0.2, soft_max=5
+        ),
         Bool("black_clamp", True, "Clamp negative results to 0."),
         Bool("white_clamp", False, "Clamp results above 1 to 1."),
         Float("mix", 1.0, "Blend between the input (0) and the graded result (1).", min=0, max=1),

@@ -23,7 +23,16 @@ class Read(NodeSpec):
     params = (
         FilePath("file", "", "Image or sequence; #### is the frame number padded to 4 digits."),
         String("colorspace", "default", "Colour space of the file ('default': by file type)."),
-        Int("frame_offset", 0, "Added to the script frame to pick the file's frame.", animatable=False),
-        Enum("missing_frames", ("error", "black"), "error",
-             "What a missing frame of a sequence gives: an error, or a black frame."),
+        Int(
+            "frame_offset",
+            0,
+            "Added to the script frame to pick the file's frame.",
+            animatable=False,
+        ),
+        Enum(
+            "missing_frames",
+            ("error", "black"),
+            "error",
+            "What a missing frame of a sequence gives: an error, or a black frame.",
+        ),
     )

@@ -4,8 +4,21 @@ from __future__ import annotations
 
 from mattebox.nodes.spec import Bool, Enum, FilePath, Kind, NodeSpec, String, register
 
-COMPRESSIONS = ("zip", "zips", "piz", "none", "rle", "pxr24", "b44", "b44a", "dwaa", "dwab",
-                "lzw", "packbits", "jpeg")
+COMPRESSIONS = (
+    "zip",
+    "zips",
+    "piz",
+    "none",
+    "rle",
+    "pxr24",
+    "b44",
+    "b44a",
+    "dwaa",
+    "dwab",
+    "lzw",
+    "packbits",
+    "jpeg",
+)
 
 
 @register
@@ -20,10 +33,16 @@ class Write(NodeSpec):
     family = "io"
     kind = Kind.SINK
     params = (
-        FilePath("file", "", "Output path; the extension picks the format (.exr .tif .png .jpg .dpx)."),
+        FilePath(
+            "file", "", "Output path; the extension picks the format (.exr .tif .png .jpg .dpx)."
+        ),
         String("colorspace", "default", "Colour space written ('default': by file type)."),
-        Enum("datatype", ("half", "float", "uint8", "uint16"), "half",
-             "Pixel type in the file (formats that cannot store it are refused)."),
+        Enum(
+            "datatype",
+            ("half", "float", "uint8", "uint16"),
+            "half",
+            "Pixel type in the file (formats that cannot store it are refused).",
+        ),
         Enum("compression", COMPRESSIONS, "zip", "Compression (EXR and TIFF; ignored elsewhere)."),
         Bool("tiled", False, "Write tiles instead of scanlines (EXR, TIFF)."),
     )

@@ -23,5 +23,11 @@ class OCIODisplay(NodeSpec):
 
     @classmethod
     def ocio_request(cls, values, ctx):
-        return {"op": "display", "src": values["in_colorspace"], "display": values["display"],
-                "view": values["view"], "look": values["look"] or None, "inverse": values["inverse"]}
+        return {
+            "op": "display",
+            "src": values["in_colorspace"],
+            "display": values["display"],
+            "view": values["view"],
+            "look": values["look"] or None,
+            "inverse": values["inverse"],
+        }

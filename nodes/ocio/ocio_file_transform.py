@@ -16,11 +16,19 @@ class OCIOFileTransform(NodeSpec):
     params = (
         FilePath("file", "", "LUT or transform file."),
         Enum("direction", ("forward", "inverse"), "forward", "Apply the file or its inverse."),
-        Enum("interpolation", ("linear", "tetrahedral", "nearest", "best"), "linear",
-             "How LUT entries are interpolated."),
+        Enum(
+            "interpolation",
+            ("linear", "tetrahedral", "nearest", "best"),
+            "linear",
+            "How LUT entries are interpolated.",
+        ),
     )
 
     @classmethod
     def ocio_request(cls, values, ctx):
-        return {"op": "file", "file": values["file"], "direction": values["direction"],
-                "interpolation": values["interpolation"]}
+        return {
+            "op": "file",
+            "file": values["file"],
+            "direction": values["direction"],
+            "interpolation": values["interpolation"],
+        }

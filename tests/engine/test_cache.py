@@ -15,7 +15,11 @@ def _executed(func):
     before = render.session().executed.copy()
     func()
     after = render.session().executed
-    return {name: after[name] - before.get(name, 0) for name in after if after[name] != before.get(name, 0)}
+    return {
+        name: after[name] - before.get(name, 0)
+        for name in after
+        if after[name] != before.get(name, 0)
+    }
 
 
 def test_editing_one_node_recomputes_only_it_and_downstream(array_source):

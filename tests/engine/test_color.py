@@ -10,6 +10,7 @@ import os
 import numpy as np
 import PyOpenColorIO as OCIO
 import pytest
+
 from mattebox.engine import color
 
 W, H = 37, 23

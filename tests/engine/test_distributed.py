@@ -13,12 +13,25 @@ def test_dask_render_matches_local(tmp_path):
     g = mb.Graph()
     g.settings.format = mb.Format(32, 20)
     c = g.add("Checkerboard", size=4)
-    grade = g.add("Grade", inputs={"Source": c},
-                  gain={"keys": [[1, 0.5], [5, 2.0]]})  # animated: frames differ
-    g.add("Write", name="Out", inputs={"Source": grade}, file=str(tmp_path / "d.####.exr"),
-          datatype="float", colorspace="Raw")
-    g.add("Write", name="Local", inputs={"Source": grade}, file=str(tmp_path / "l.####.exr"),
-          datatype="float", colorspace="Raw")
+    grade = g.add(
+        "Grade", inputs={"Source": c}, gain={"keys": [[1, 0.5], [5, 2.0]]}
+    )  # animated: frames differ
+    g.add(
+        "Write",
+        name="Out",
+        inputs={"Source": grade},
+        file=str(tmp_path / "d.####.exr"),
+        datatype="float",
+        colorspace="Raw",
+    )
+    g.add(
+        "Write",
+        name="Local",
+        inputs={"Source": grade},
+        file=str(tmp_path / "l.####.exr"),
+        datatype="float",
+        colorspace="Raw",
+    )
     script = tmp_path / "comp.mbx"
     g.save(script)
     written = distributed.execute(script, range(1, 6), writes=["Out"], scheduler="threads", chunk=2)

@@ -12,6 +12,7 @@ import threading
 import numpy as np
 import OpenImageIO as oiio
 import pytest
+
 from mattebox.engine import io as mio
 
 W, H = 37, 23  # odd sizes on purpose: not multiples of tiles, chunks or 3

@@ -55,7 +55,9 @@ def test_dependencies_point_app_engine_nodes():
 
 
 def test_every_package_folder_is_listed_in_pyproject():
-    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
     found = {"mattebox"}
     for folder in ("app", "engine", "nodes"):
         for init in (ROOT / folder).rglob("__init__.py"):

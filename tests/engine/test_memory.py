@@ -36,10 +36,11 @@ SCRIPT = textwrap.dedent(
 
 
 def test_chain_of_twenty_nodes_peaks_below_three_images():
-    result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
-                            timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=600, check=False
+    )
     assert result.returncode == 0, result.stderr[-2000:]
-    peak, image_bytes, out_bytes, window = result.stdout.split(maxsplit=3)
+    peak, image_bytes, _out_bytes, window = result.stdout.split(maxsplit=3)
     peak, image_bytes = int(peak), int(image_bytes)
     # The result itself lives in a pool buffer; everything traced counts, sources included.
     assert peak < 3 * image_bytes, (peak / image_bytes, window)

@@ -48,8 +48,11 @@ def test_area_chain_ping_pongs_between_two_buffers(array_source):
     g = mb.Graph()
     node = array_source(g, random_image(30, 30, seed=4))
     for i in range(8):
-        node = g.add("Blur" if i % 2 else "Grade", inputs={"Source": node},
-                     **({"size": 2} if i % 2 else {"gain": 1.1}))
+        node = g.add(
+            "Blur" if i % 2 else "Grade",
+            inputs={"Source": node},
+            **({"size": 2} if i % 2 else {"gain": 1.1}),
+        )
     plan = render.plan(g, node, use_cache=False)
     assert len(plan.tiles[0].slot_bytes) == 2, str(plan)
 

@@ -79,19 +79,33 @@ def _base(nodes) -> dict:
         ('{"mattebox": {"format": 1}, "nodes": {', "not valid JSON (line 1"),
         ({"nodes": {}}, "mattebox.format: missing"),
         ({"mattebox": {"format": 99}, "nodes": {}}, "version 99 is newer"),
-        (_base({"Grade1": {"type": "Grade", "params": {"gain": "abc"}}}),
-         "Grade1.gain: expected 4 numbers, got 'abc'"),
-        (_base({"Grade1": {"type": "Grade", "params": {"gian": 1}}}),
-         "Grade1.gian: Grade has no such parameter"),
-        (_base({"Grade1": {"type": "Grade", "inputs": {"Source": "Read9"}}}),
-         "Grade1.inputs.Source: no node named 'Read9'"),
-        (_base({"Grade1": {"type": "Grade", "inputs": {"Src": "Grade1"}}}),
-         "Grade1.inputs.Src"),
-        (_base({"A": {"type": "Grade", "inputs": {"Source": "B"}},
-                "B": {"type": "Grade", "inputs": {"Source": "A"}}}), "cycle"),
+        (
+            _base({"Grade1": {"type": "Grade", "params": {"gain": "abc"}}}),
+            "Grade1.gain: expected 4 numbers, got 'abc'",
+        ),
+        (
+            _base({"Grade1": {"type": "Grade", "params": {"gian": 1}}}),
+            "Grade1.gian: Grade has no such parameter",
+        ),
+        (
+            _base({"Grade1": {"type": "Grade", "inputs": {"Source": "Read9"}}}),
+            "Grade1.inputs.Source: no node named 'Read9'",
+        ),
+        (_base({"Grade1": {"type": "Grade", "inputs": {"Src": "Grade1"}}}), "Grade1.inputs.Src"),
+        (
+            _base(
+                {
+                    "A": {"type": "Grade", "inputs": {"Source": "B"}},
+                    "B": {"type": "Grade", "inputs": {"Source": "A"}},
+                }
+            ),
+            "cycle",
+        ),
         (_base({"Blur1": {"type": "Blur", "params": {"size": -3}}}), "Blur1.size: -3 is below"),
-        (_base({"Merge1": {"type": "Merge", "params": {"operation": "overr"}}}),
-         "Merge1.operation: expected one of over"),
+        (
+            _base({"Merge1": {"type": "Merge", "params": {"operation": "overr"}}}),
+            "Merge1.operation: expected one of over",
+        ),
     ],
 )
 def test_bad_scripts_raise_one_line_naming_node_and_key(tmp_path, data, message):
@@ -104,8 +118,12 @@ def test_bad_scripts_raise_one_line_naming_node_and_key(tmp_path, data, message)
 
 
 def test_unknown_type_is_a_warning_and_a_placeholder_that_round_trips(tmp_path):
-    entry = {"type": "FancyGlow", "version": 3, "params": {"glow": [1, 2], "x": "y"},
-             "inputs": {"Source": "Grade1"}}
+    entry = {
+        "type": "FancyGlow",
+        "version": 3,
+        "params": {"glow": [1, 2], "x": "y"},
+        "inputs": {"Source": "Grade1"},
+    }
     data = _base({"Grade1": {"type": "Grade", "version": 1}, "Glow1": entry})
     with pytest.warns(mb.ScriptWarning, match="Glow1.*FancyGlow"):
         g = _load_text(tmp_path, data)

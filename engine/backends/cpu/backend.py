@@ -63,8 +63,15 @@ class CpuBackend:
         else:
             src, window = np.zeros((1, 1, 4), np.float32), Window(0, 0, 1, 1)
         args = ev.spec.kernel_args(ev.values, node_context(ev, ctx), window, step.region)
-        kernel(np.ascontiguousarray(src), window.x0, window.y0, output,
-               step.region.x0, step.region.y0, *args)
+        kernel(
+            np.ascontiguousarray(src),
+            window.x0,
+            window.y0,
+            output,
+            step.region.x0,
+            step.region.y0,
+            *args,
+        )
 
     _run_resample = _run_area
 
@@ -82,8 +89,10 @@ class CpuBackend:
         if have.empty:
             return
         region = step.region
-        block = src[have.y0 - window.y0 : have.y1 - window.y0, have.x0 - window.x0 : have.x1 - window.x0]
+        block = src[
+            have.y0 - window.y0 : have.y1 - window.y0, have.x0 - window.x0 : have.x1 - window.x0
+        ]
         processor = color.cpu(ocio_processor(ev, ctx))
-        output[have.y0 - region.y0 : have.y1 - region.y0, have.x0 - region.x0 : have.x1 - region.x0] = (
-            color.apply_cpu(processor, np.ascontiguousarray(block))
-        )
+        output[
+            have.y0 - region.y0 : have.y1 - region.y0, have.x0 - region.x0 : have.x1 - region.x0
+        ] = color.apply_cpu(processor, np.ascontiguousarray(block))
