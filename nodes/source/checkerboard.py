@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from mattebox.nodes.source.constant import blank, format_params, paste, source_format
-from mattebox.nodes.spec import RGBA, ImageInfo, Int, Kind, NodeSpec, Window, register
+from mattebox.nodes.source.constant import (
+    FormatSource,
+    blank,
+    format_params,
+    paste,
+    source_format,
+)
+from mattebox.nodes.spec import RGBA, Int, Window, register
 
 
 @register
-class Checkerboard(NodeSpec):
+class Checkerboard(FormatSource):
     """Squares of ``size`` pixels alternating between ``color0`` and ``color1``.
 
     The square at the top-left corner (pixels ``0..size-1`` on both axes) is ``color0``;
@@ -20,9 +26,6 @@ class Checkerboard(NodeSpec):
     """
 
     type_name = "Checkerboard"
-    family = "source"
-    kind = Kind.SOURCE
-    inputs = ()
     params = (
         Int("size", 64, "Side of each square in pixels.", min=1, soft_max=512, spatial=True),
         RGBA(
@@ -41,12 +44,6 @@ class Checkerboard(NodeSpec):
         ),
         *format_params("board"),
     )
-
-    @classmethod
-    def source_info(cls, values, ctx) -> ImageInfo:
-        """Format from the parameters; the data window is the whole format."""
-        fmt = source_format(values, ctx)
-        return ImageInfo(fmt, fmt.window)
 
     @classmethod
     def generate(cls, values, region: Window, ctx) -> np.ndarray:

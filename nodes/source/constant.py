@@ -55,8 +55,23 @@ def paste(out: np.ndarray, region: Window, inside: Window, pixels) -> np.ndarray
     return out
 
 
+class FormatSource(NodeSpec):
+    """Base of the generated sources: no inputs, a format from ``width``/``height``, and
+    a data window covering the whole format."""
+
+    family = "source"
+    kind = Kind.SOURCE
+    inputs = ()
+
+    @classmethod
+    def source_info(cls, values, ctx) -> ImageInfo:
+        """Format from the parameters; the data window is the whole format."""
+        fmt = source_format(values, ctx)
+        return ImageInfo(fmt, fmt.window)
+
+
 @register
-class Constant(NodeSpec):
+class Constant(FormatSource):
     """A frame filled with one colour: every pixel of the format is ``color``.
 
     The data window is the whole format (``width`` × ``height``, 0 meaning the script
@@ -65,9 +80,6 @@ class Constant(NodeSpec):
     """
 
     type_name = "Constant"
-    family = "source"
-    kind = Kind.SOURCE
-    inputs = ()
     params = (
         RGBA(
             "color",
@@ -78,12 +90,6 @@ class Constant(NodeSpec):
         ),
         *format_params("frame"),
     )
-
-    @classmethod
-    def source_info(cls, values, ctx) -> ImageInfo:
-        """Format from the parameters; the data window is the whole format."""
-        fmt = source_format(values, ctx)
-        return ImageInfo(fmt, fmt.window)
 
     @classmethod
     def generate(cls, values, region: Window, ctx) -> np.ndarray:
