@@ -92,8 +92,37 @@ def dumps(data: dict) -> str:
 
 
 def save(graph: Graph, path: str | os.PathLike) -> None:
-    """Write ``graph`` to ``path`` atomically: a temporary file, then a rename."""
+    """Write ``graph`` to ``path`` atomically: a temporary file, then a rename.
+
+    Relative file paths are relative to the script's folder. A graph saved into another
+    folder than the one its paths were relative to (its previous script's, or the current
+    folder for a graph never saved) has them rewritten, so they keep naming the same files.
+    """
+    new_dir = os.path.dirname(os.path.abspath(path))
+    old_dir = os.path.dirname(os.path.abspath(graph.path)) if graph.path else os.getcwd()
+    if new_dir != old_dir:
+        rebase_file_paths(graph, old_dir, new_dir)
     write_atomic(Path(path), dumps(to_dict(graph)))
+
+
+def rebase_file_paths(graph: Graph, old_dir: str, new_dir: str) -> None:
+    """Rewrite relative file parameters from ``old_dir`` to ``new_dir`` (made absolute
+    where the two share nothing but the filesystem root)."""
+    for node in graph.nodes.values():
+        if node.is_placeholder:
+            continue
+        for param in node.spec.params:
+            value = node.values.get(param.name)
+            if param.type != "file" or not isinstance(value, str) or not value:
+                continue
+            if os.path.isabs(value) or value.startswith(("~", "$")):
+                continue
+            target = os.path.normpath(os.path.join(old_dir, value))
+            if os.path.commonpath([target, new_dir]) == os.path.sep:
+                moved = target  # nothing shared but the root: an absolute path reads better
+            else:
+                moved = os.path.relpath(target, new_dir)
+            node.values[param.name] = moved.replace(os.sep, "/")
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -149,3 +149,30 @@ def test_loading_runs_nothing_from_the_script(tmp_path):
     data = _base({"Read1": {"type": "Read", "params": {"file": "__import__('os').system('x')"}}})
     g = _load_text(tmp_path, data)
     assert g["Read1"]["file"] == "__import__('os').system('x')"
+
+
+def test_relative_paths_keep_naming_the_same_files_when_saved_elsewhere(tmp_path, monkeypatch):
+    (tmp_path / "plates").mkdir()
+    monkeypatch.chdir(tmp_path)
+    g = mb.Graph()
+    read = g.add("Read", file="plates/a.####.exr")
+    absolute = g.add("Read", file="/data/b.exr")
+    g.save(tmp_path / "comps" / "shot.mbx")  # never saved: paths were relative to the cwd
+    assert read["file"] == "../plates/a.####.exr"
+    assert absolute["file"] == "/data/b.exr"
+    g.save(tmp_path / "comps" / "v2" / "shot.mbx")
+    assert (
+        mb.load(tmp_path / "comps" / "v2" / "shot.mbx")["Read1"]["file"]
+        == "../../plates/a.####.exr"
+    )
+    g.save(tmp_path / "comps" / "v2" / "again.mbx")  # same folder: unchanged
+    assert read["file"] == "../../plates/a.####.exr"
+
+
+def test_paths_become_absolute_when_the_folders_share_only_the_root(tmp_path, monkeypatch):
+    from mattebox.engine.script import rebase_file_paths
+
+    g = mb.Graph()
+    read = g.add("Read", file="plates/a.exr")
+    rebase_file_paths(g, "/work/show", "/tmp/comps")
+    assert read["file"] == "/work/show/plates/a.exr"
