@@ -158,6 +158,16 @@ def _editor(argv: list[str]) -> int:
     )
     parser.add_argument("--size", default="1600x1000", help="window size for --screenshot")
     args = parser.parse_args(argv)
+    import os
+
+    headless = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if headless and not os.environ.get("QT_QPA_PLATFORM"):
+        if not args.screenshot:
+            raise SystemExit(
+                "error: no display for the editor (set DISPLAY, run under xvfb-run, or render "
+                "headless with `mattebox render SCRIPT`)"
+            )
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no screen
     from mattebox.app.main import run_editor
 
     return run_editor(args.script, screenshot=args.screenshot, size=args.size)

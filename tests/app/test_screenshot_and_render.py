@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import OpenImageIO as oiio
+import pytest
 from PySide6 import QtGui
 
 from mattebox.app.main import parse_size, run_editor
@@ -51,3 +52,13 @@ def test_render_can_be_cancelled(window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: window.write_renderer is None, timeout=30000)
     paths, error = window.last_render
     assert error == "cancelled" and len(paths) < 10
+
+
+def test_the_editor_without_a_display_says_so_in_one_line(monkeypatch):
+    from mattebox.app.cli import main
+
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(SystemExit) as stopped:
+        main([])
+    assert str(stopped.value.code).startswith("error: no display for the editor")
