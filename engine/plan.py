@@ -356,15 +356,16 @@ def _bands(region: Window, count: int) -> list[Window]:
 
 def _plan_tile(root: NodeEval, region: Window, ctx: Context, options: PlanOptions) -> TilePlan:
     rois = _regions(root, region, ctx, options)
-    groups = _group(root, rois, options)
-    passes, buffers, slots = _schedule(root, rois, groups, options, ctx)
+    live = _live(root, rois, options)
+    groups = _group(root, live, rois, options)
+    passes, buffers, slots = _schedule(root, live, rois, groups, options, ctx)
     return TilePlan(region, tuple(passes), buffers, tuple(slots))
 
 
 def _regions(root: NodeEval, region: Window, ctx: Context, options: PlanOptions) -> dict:
     """Region of interest of every needed node (by id), propagated backwards."""
     rois: dict[int, Window] = {id(root): region}
-    order = _topological(root, rois, options, ctx)
+    order = _post_order(root, _inputs)
     for ev in reversed(order):  # consumers before producers
         roi = rois.get(id(ev), EMPTY).intersect(ev.info.data_window)
         rois[id(ev)] = roi
@@ -383,8 +384,9 @@ def _is_cached(ev: NodeEval, roi: Window, options: PlanOptions) -> bool:
     return bool(options.cached and options.cached(ev.hash, roi))
 
 
-def _topological(root: NodeEval, rois, options, ctx) -> list[NodeEval]:
-    """Nodes reachable from ``root``, producers before consumers."""
+def _post_order(root: NodeEval, follow) -> list[NodeEval]:
+    """Nodes reached from ``root`` through ``follow(ev)`` (the inputs to walk into),
+    producers before consumers."""
     order: list[NodeEval] = []
     seen: set[int] = set()
 
@@ -392,19 +394,29 @@ def _topological(root: NodeEval, rois, options, ctx) -> list[NodeEval]:
         if id(ev) in seen:
             return
         seen.add(id(ev))
-        for upstream in ev.inputs:
-            if upstream is not None:
-                visit(upstream)
+        for upstream in follow(ev):
+            visit(upstream)
         order.append(ev)
 
     visit(root)
     return order
 
 
-def _group(root: NodeEval, rois: dict, options: PlanOptions) -> dict[int, list[NodeEval]]:
+def _live(root: NodeEval, rois: dict, options: PlanOptions) -> list[NodeEval]:
+    """Nodes that must run (non-empty region, not below a cached result), producers first."""
+
+    def needed_inputs(ev: NodeEval) -> list[NodeEval]:
+        roi = rois.get(id(ev), EMPTY)
+        if roi.empty or _is_cached(ev, roi, options):
+            return []
+        return [i for i in ev.inputs if i is not None and not rois.get(id(i), EMPTY).empty]
+
+    return _post_order(root, needed_inputs)
+
+
+def _group(root: NodeEval, live: list[NodeEval], rois: dict, options: PlanOptions) -> dict:
     """Fusion groups keyed by the id of their output node; members leaves-first."""
     consumers: dict[int, int] = {}
-    live = [ev for ev in _live(root, rois, options)]
     for ev in live:
         if _is_cached(ev, rois[id(ev)], options):
             continue
@@ -452,26 +464,6 @@ def _group(root: NodeEval, rois: dict, options: PlanOptions) -> dict[int, list[N
     return groups
 
 
-def _live(root: NodeEval, rois: dict, options: PlanOptions) -> list[NodeEval]:
-    """Nodes that must run (non-empty region, not below a cached result), producers first."""
-    order: list[NodeEval] = []
-    seen: set[int] = set()
-
-    def visit(ev: NodeEval) -> None:
-        if id(ev) in seen:
-            return
-        seen.add(id(ev))
-        roi = rois.get(id(ev), EMPTY)
-        if not roi.empty and not _is_cached(ev, roi, options):
-            for upstream in ev.inputs:
-                if upstream is not None and not rois.get(id(upstream), EMPTY).empty:
-                    visit(upstream)
-        order.append(ev)
-
-    visit(root)
-    return order
-
-
 _PASS_KIND = {
     Kind.POINT: "fused",
     Kind.AREA: "area",
@@ -481,14 +473,16 @@ _PASS_KIND = {
 }
 
 
-def _schedule(root: NodeEval, rois: dict, groups: dict, options: PlanOptions, ctx: Context):
+def _schedule(
+    root: NodeEval, live: list, rois: dict, groups: dict, options: PlanOptions, ctx: Context
+):
     """Passes in execution order with buffers assigned from a pool by liveness."""
     passes: list[Pass] = []
     buffer_of: dict[int, int] = {}  # node id -> buffer id
     windows: dict[int, Window] = {}
     owned: set[int] = set()  # buffers not from the pool (cached, read)
     feeds_boundary = {id(i) for b in _boundary_nodes(root, options) for i in b.inputs if i}
-    order = [ev for ev in _live(root, rois, options) if id(ev) in groups]
+    order = [ev for ev in live if id(ev) in groups]
 
     for ev in order:
         members = groups[id(ev)]
@@ -543,19 +537,13 @@ def _schedule(root: NodeEval, rois: dict, groups: dict, options: PlanOptions, ct
     return passes, buffers, slots
 
 
+def _inputs(ev: NodeEval) -> list[NodeEval]:
+    return [i for i in ev.inputs if i is not None]
+
+
 def _boundary_nodes(root: NodeEval, options: PlanOptions) -> list[NodeEval]:
-    found = []
-    seen = set()
-    stack = [root]
-    while stack:
-        ev = stack.pop()
-        if id(ev) in seen:
-            continue
-        seen.add(id(ev))
-        if ev.name in options.boundaries:
-            found.append(ev)
-        stack.extend(i for i in ev.inputs if i is not None)
-    return found
+    """The nodes being edited (whose inputs are materialised) upstream of ``root``."""
+    return [ev for ev in _post_order(root, _inputs) if ev.name in options.boundaries]
 
 
 def _assign_slots(passes: list[Pass], windows: dict[int, Window], owned: set[int]):
