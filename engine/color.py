@@ -426,6 +426,37 @@ def cpu(proc: OCIO.Processor) -> OCIO.CPUProcessor:
     return found
 
 
+_matrix_cache: dict[str, tuple[tuple[float, ...], ...] | None] = {}
+
+
+def matrix_rows(proc: OCIO.Processor) -> tuple[tuple[float, ...], ...] | None:
+    """The processor as three rows ``(m0, m1, m2, 0)`` of an RGB matrix, or None.
+
+    Not None only where the optimised processor is nothing but matrices without offsets
+    that leave alpha alone: a change of primaries such as ACEScg to ACES2065-1. Such a
+    transform is linear, so it commutes with premultiplication and maps black to black;
+    the engine then runs it as a ColorMatrix point op that fuses with its neighbours.
+    """
+    key = proc.getCacheID()
+    if key in _matrix_cache:
+        return _matrix_cache[key]
+    total = np.eye(4)
+    rows = None
+    group = proc.getOptimizedProcessor(OCIO.OPTIMIZATION_DEFAULT).createGroupTransform()
+    for transform in group:
+        if not isinstance(transform, OCIO.MatrixTransform) or any(transform.getOffset()):
+            break
+        matrix = np.array(transform.getMatrix(), np.float64).reshape(4, 4)
+        if transform.getDirection() == OCIO.TRANSFORM_DIR_INVERSE:
+            matrix = np.linalg.inv(matrix)
+        total = matrix @ total
+    else:
+        if np.array_equal(total[3], [0, 0, 0, 1]) and not total[:3, 3].any():
+            rows = tuple((*map(float, total[c, :3]), 0.0) for c in range(3))
+    _matrix_cache[key] = rows
+    return rows
+
+
 def cpu_processor(config_uri: str | None, src: str, dst: str) -> OCIO.CPUProcessor:
     """The cached CPU processor converting colour space ``src`` to ``dst``."""
     return cpu(colorspace_processor(config_uri, src, dst))

@@ -25,7 +25,9 @@ import os
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from mattebox.engine import color
 from mattebox.engine.graph import Graph, Node
+from mattebox.nodes import spec as specs
 from mattebox.nodes.spec import EMPTY, Context, ImageInfo, Kind, NodeSpec, Window
 
 BYTES_PER_PIXEL = 16  # RGBA float32
@@ -161,7 +163,25 @@ class Evaluator:
         digest = _hash(parts if self.ctx.proxy == 1 else [*parts, ["proxy", self.ctx.proxy]])
         if "identity" in extras and self.ctx.proxy != 1:
             extras["full_hash"] = _hash(parts)  # the full-resolution decode of the same file
-        return NodeEval(node, spec, values, inputs, info, digest, params, extras)
+        result = NodeEval(node, spec, values, inputs, info, digest, params, extras)
+        if spec.kind is Kind.COLOR_PROCESSOR:
+            result = self._as_matrix(result)
+        return result
+
+    def _as_matrix(self, ev: NodeEval) -> NodeEval:
+        """A colour processor that is one RGB matrix (a change of primaries) as a ColorMatrix.
+
+        Both backends then run it as a point op fused with its neighbours instead of a
+        pass of its own through OCIO; the pixels agree with OCIO's processor to float
+        rounding (tests/engine/test_color.py). The node keeps its name and hash.
+        """
+        rows = color.matrix_rows(ocio_processor(ev, self.ctx))
+        if rows is None:
+            return ev
+        matrix = specs.get("ColorMatrix")
+        values = matrix.defaults() | dict(zip(("row0", "row1", "row2"), rows))
+        params = tuple(float(v) for v in matrix.pack(values, self.ctx))
+        return replace(ev, spec=matrix, values=values, params=params)
 
     def _black(self, node: Node, spec, values) -> NodeEval:
         info = ImageInfo(self.ctx.script_format, EMPTY)
@@ -175,6 +195,22 @@ class Evaluator:
             raise
         except (ValueError, ZeroDivisionError, KeyError, TypeError, OSError) as error:
             raise RenderError(node.name, str(error) or type(error).__name__) from None
+
+
+def ocio_processor(ev: NodeEval, ctx: Context):
+    """The OCIO processor of a colour-processor node at its frame (both backends share it).
+
+    The node's ``ocio_request`` names the kind (``op``) and its arguments; a relative LUT
+    path is taken from the script's folder. Raises RenderError naming the node.
+    """
+    request = dict(ev.spec.ocio_request(ev.values, ctx))
+    kind = request.pop("op")
+    if kind == "file" and request["file"] and not os.path.isabs(request["file"]):
+        request["file"] = os.path.join(ctx.script_dir, request["file"])
+    try:
+        return color.get_processor(kind, ctx.ocio_config, **request)
+    except color.ColorError as error:
+        raise RenderError(ev.name, str(error)) from None
 
 
 # --------------------------------------------------------------------------- plan data

@@ -41,24 +41,3 @@ class Backend(Protocol):
 
     def run(self, step: Pass, inputs: list[tuple[Any, Window]], output: Any, ctx: Context) -> None:
         """Compute ``step.region`` of ``step`` into ``output`` from its input buffers."""
-
-
-def ocio_processor(ev, ctx: Context):
-    """The OCIO processor of a colour-processor node at its frame (CPU and GPU share it).
-
-    The node's ``ocio_request`` names the kind (``op``) and its arguments; a relative LUT
-    path is taken from the script's folder. Raises RenderError naming the node.
-    """
-    import os
-
-    from mattebox.engine import color
-    from mattebox.engine.plan import RenderError
-
-    request = dict(ev.spec.ocio_request(ev.values, ctx))
-    kind = request.pop("op")
-    if kind == "file" and request["file"] and not os.path.isabs(request["file"]):
-        request["file"] = os.path.join(ctx.script_dir, request["file"])
-    try:
-        return color.get_processor(kind, ctx.ocio_config, **request)
-    except color.ColorError as error:
-        raise RenderError(ev.name, str(error)) from None

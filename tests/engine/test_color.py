@@ -296,6 +296,32 @@ def test_acescg_to_aces2065_matches_the_published_matrix(rng):
     np.testing.assert_allclose(result[..., :3], expected, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize(
+    ("src", "dst"),
+    [("ACEScg", "ACES2065-1"), ("ACES2065-1", "ACEScg"), ("ACEScg", "Linear Rec.709 (sRGB)")],
+)
+def test_changes_of_primaries_have_a_matrix_form(rng, src, dst):
+    proc = color.colorspace_processor(None, src, dst)
+    rows = color.matrix_rows(proc)
+    assert rows is not None and all(row[3] == 0.0 for row in rows)
+    colours = rng.uniform(-0.2, 4.0, (500, 3)).astype(np.float32)
+    expected = colours.copy()
+    color.cpu(proc).applyRGB(expected.reshape(-1))
+    matrix = np.array([row[:3] for row in rows])
+    np.testing.assert_allclose(colours @ matrix.T, expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("src", "dst"), [("ACEScg", "ACEScct"), ("ACEScg", "sRGB - Texture"), ("ACEScg", "Raw")]
+)
+def test_curves_and_non_colour_have_no_matrix_form(src, dst):
+    rows = color.matrix_rows(color.colorspace_processor(None, src, dst))
+    if dst == "Raw":  # a no-op processor is the identity matrix
+        assert rows == ((1.0, 0.0, 0.0, 0.0), (0.0, 1.0, 0.0, 0.0), (0.0, 0.0, 1.0, 0.0))
+    else:
+        assert rows is None
+
+
 def test_inverse_display_round_trips(rng):
     forward = color.display_cpu_processor(None, "ACEScg", "sRGB - Display", "Un-tone-mapped")
     inverse = color.display_cpu_processor(

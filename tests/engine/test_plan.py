@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import mattebox as mb
-from mattebox.engine import render
+from mattebox.engine import color, render
 from tests.conftest import random_image
 
 
@@ -30,6 +30,27 @@ def test_point_chain_and_merge_fuse_into_one_pass(array_source):
     fused = next(p for p in plan.passes if p.kind == "fused")
     assert {n.name for n in fused.nodes} == {"Grade1", "Saturation1", "Invert1", "Merge1", "Clamp1"}
     assert "fused" in str(plan) and "Grade1+" in str(plan)
+
+
+def test_a_change_of_primaries_fuses_with_point_ops(backend, array_source):
+    """ACEScg -> ACES2065-1 is one matrix: it runs inside the Grade's fused pass, and its
+    pixels are OCIO's (its CPU processor, unpremultiplied around the transform)."""
+    g = mb.Graph()
+    pixels = random_image(20, 30, seed=4, lo=-0.2, hi=3.0)
+    pixels[::3, ::4] = [0.2, -0.1, 0.3, 0.0]  # alpha 0 with light: converted as it is
+    grade = g.add("Grade", inputs={"Source": array_source(g, pixels)}, gain=[1.2, 1.0, 0.8, 1])
+    aces = g.add(
+        "OCIOColorSpace",
+        inputs={"Source": grade},
+        in_colorspace="ACEScg",
+        out_colorspace="ACES2065-1",
+    )
+    plan = render.plan(g, aces, use_cache=False)
+    assert [p.kind for p in plan.passes if p.kind != "read"] == ["fused"], str(plan)
+    out = g.render(aces, frame=1, backend=backend)
+    graded = render.render(g, grade, backend="cpu", use_cache=False).pixels
+    expected = color.apply_cpu(color.cpu_processor(None, "ACEScg", "ACES2065-1"), graded)
+    np.testing.assert_allclose(out.pixels, expected, rtol=1e-5, atol=2e-6)
 
 
 def test_unneeded_nodes_are_dropped_and_regions_propagate(array_source):

@@ -7,9 +7,8 @@ import sys
 import numpy as np
 
 from mattebox.engine import color
-from mattebox.engine.backends.base import ocio_processor
 from mattebox.engine.backends.cpu import compiler
-from mattebox.engine.plan import Pass, node_context
+from mattebox.engine.plan import Pass, node_context, ocio_processor
 from mattebox.nodes.spec import Context, Window
 
 

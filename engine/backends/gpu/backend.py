@@ -32,11 +32,17 @@ import numpy as np
 import wgpu
 
 from mattebox.engine import color
-from mattebox.engine.backends.base import ocio_processor
 from mattebox.engine.backends.gpu import shaders
 from mattebox.engine.backends.gpu.device import AdapterInfo, GpuDevice, open_device
 from mattebox.engine.backends.gpu.shaders import READ, WRITE, ShaderCompileError
-from mattebox.engine.plan import BYTES_PER_PIXEL, NodeEval, Pass, RenderError, node_context
+from mattebox.engine.plan import (
+    BYTES_PER_PIXEL,
+    NodeEval,
+    Pass,
+    RenderError,
+    node_context,
+    ocio_processor,
+)
 from mattebox.nodes.spec import Context, Window
 
 BUDGET_FRACTION = 0.6  # of device memory, for everything a render keeps on the device
