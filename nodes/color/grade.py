@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mattebox.nodes.kernel import kernel
+from mattebox.nodes.kernel_math import pow_positive
 from mattebox.nodes.spec import RGBA, Bool, Float, Kind, NodeSpec, register
 
 
@@ -10,13 +11,34 @@ from mattebox.nodes.spec import RGBA, Bool, Float, Kind, NodeSpec, register
 def grade_channel(v, a_gain, b_offset, inv_gamma, black_clamp, white_clamp):
     """One channel: linear ramp, gamma on positive values, then the clamps."""
     out = a_gain * v + b_offset
-    if out > 0.0 and inv_gamma != 1.0:
-        out = out**inv_gamma
+    if inv_gamma != 1.0 and out > 0.0:
+        out = pow_positive(out, inv_gamma)
     if black_clamp > 0.5 and out < 0.0:
         out = 0.0
     if white_clamp > 0.5 and out > 1.0:
         out = 1.0
     return out
+
+
+@kernel
+def grade_channel_linear(v, a_gain, b_offset, black_clamp, white_clamp):
+    """One channel without gamma: the linear ramp, then the clamps."""
+    out = a_gain * v + b_offset
+    if black_clamp > 0.5 and out < 0.0:
+        out = 0.0
+    if white_clamp > 0.5 and out > 1.0:
+        out = 1.0
+    return out
+
+
+@kernel
+def grade_point_linear(r, g, b, a, p):
+    """:func:`grade_point` where every gamma is 1 (no ``pow`` to compute in the loop)."""
+    mix = p[11]
+    gr = grade_channel_linear(r, p[0], p[3], p[9], p[10])
+    gg = grade_channel_linear(g, p[1], p[4], p[9], p[10])
+    gb = grade_channel_linear(b, p[2], p[5], p[9], p[10])
+    return r + (gr - r) * mix, g + (gg - g) * mix, b + (gb - b) * mix, a
 
 
 @kernel
@@ -69,6 +91,12 @@ class Grade(NodeSpec):
             inv_gamma.append(1.0 / values["gamma"][c])
         clamps = [float(values["black_clamp"]), float(values["white_clamp"])]
         return a + b + inv_gamma + clamps + [values["mix"]]
+
+    @classmethod
+    def cpu_point_for(cls, values):
+        """Without gamma, a variant whose loop has no ``pow`` in it: a vectorised loop
+        computes both sides of a branch, so the ``pow`` would cost even when skipped."""
+        return grade_point_linear if all(v == 1.0 for v in values["gamma"][:3]) else grade_point
 
     @classmethod
     def pass_through(cls, values):

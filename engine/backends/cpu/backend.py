@@ -39,8 +39,8 @@ class CpuBackend:
     def _run_fused(self, step: Pass, inputs: list, output: np.ndarray, ctx: Context) -> None:
         functions = [ev.spec.cpu_point_for(ev.values) for ev in step.nodes]
         members = tuple(
-            (sys.modules[f.__module__].__name__, f.__name__, wiring)
-            for f, wiring in zip(functions, step.wiring)
+            (sys.modules[f.__module__].__name__, f.__name__, wiring, len(ev.params))
+            for f, ev, wiring in zip(functions, step.nodes, step.wiring)
         )
         region = step.region
         covers = tuple(w.contains(region) for _, w in inputs) + tuple(
