@@ -21,6 +21,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import math
+import mmap
 import multiprocessing
 import multiprocessing.spawn
 import os
@@ -302,11 +303,14 @@ def _decode(path: str, region: Window | None, alloc) -> tuple[np.ndarray, Window
             data = _read_block(inp, spec, box, chans)
         except ImageIOError as exc:
             raise _error(path, exc) from None
-        for out_channel, index in enumerate((*rgb, alpha)):
-            if index is None:
-                out[..., out_channel] = 1.0 if out_channel == 3 else 0.0
-            else:
-                out[..., out_channel] = data[..., index - chans.start]
+        if (*rgb, alpha) == (chans.start, chans.start + 1, chans.start + 2, chans.start + 3):
+            out[...] = data  # RGBA in order: one contiguous copy
+        else:
+            for out_channel, index in enumerate((*rgb, alpha)):
+                if index is None:
+                    out[..., out_channel] = 1.0 if out_channel == 3 else 0.0
+                else:
+                    out[..., out_channel] = data[..., index - chans.start]
         if alpha is not None and spec.get_int_attribute("oiio:UnassociatedAlpha", 0):
             out[..., :3] *= out[..., 3:4]  # the file stores unassociated alpha
         return out, window, info
@@ -599,13 +603,29 @@ def read_image(path: str, region: Window | None = None) -> tuple[np.ndarray, Win
     _, name, shape, window, info = _worker.request(("read", path, region), path)
     if name is None:
         return np.zeros(shape, np.float32), window, info
+    return _take_block(name, shape), window, info
+
+
+def _take_block(name: str, shape: tuple[int, int, int]) -> np.ndarray:
+    """The worker's shared-memory block as an array of ours, its name removed.
+
+    Where shared memory is a file (Linux ``/dev/shm``) the array maps it, with no copy: the
+    memory is returned to the system when the array is freed. Elsewhere it is copied.
+    """
     block = shared_memory.SharedMemory(name=name)
     try:
-        pixels = np.ndarray(shape, np.float32, buffer=block.buf).copy()
+        path = os.path.join("/dev/shm", name.lstrip("/"))
+        if os.path.exists(path):
+            fd = os.open(path, os.O_RDWR)
+            try:
+                mapped = mmap.mmap(fd, math.prod(shape) * 4)
+            finally:
+                os.close(fd)
+            return np.frombuffer(mapped, np.float32).reshape(shape)
+        return np.ndarray(shape, np.float32, buffer=block.buf).copy()
     finally:
         block.close()
         block.unlink()
-    return pixels, window, info
 
 
 # --------------------------------------------------------------------------- writing
