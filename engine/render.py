@@ -159,6 +159,8 @@ def _to_working(ev: NodeEval, pixels: np.ndarray, path: str, datatype: str, ctx:
         processor = color.cpu_processor(ctx.ocio_config, space, ctx.working_space)
     except color.ColorError as error:
         raise RenderError(ev.name, f"colorspace: {error}") from None
+    if processor.isNoOp():  # the file is in the working space already: no copy
+        return pixels
     return color.apply_cpu(processor, pixels)
 
 

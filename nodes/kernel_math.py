@@ -31,7 +31,9 @@ def log_positive(x):
     if m > SQRT2:  # keep m in [sqrt(1/2), sqrt(2)) so the series below converges fast
         m = m * 0.5
         e = e + 1.0
-    s = (m - 1.0) / (m + 1.0)  # ln m = 2 atanh(s), |s| < 0.172
+    # ln m = 2 atanh(s), |s| < 0.172. np.divide: no zero check (m + 1 >= 1.7), which
+    # numba's parallel loops would otherwise keep, and which stops vectorisation.
+    s = np.divide(m - 1.0, m + 1.0)
     s2 = s * s
     series = 1.0 / 13.0
     series = 1.0 / 11.0 + s2 * series

@@ -52,7 +52,13 @@ class CpuBackend:
         params = np.array([v for ev in step.nodes for v in ev.params] or [0.0], np.float32)
         offsets = np.cumsum([0] + [len(ev.params) for ev in step.nodes]).astype(np.int64)
         windows = np.array([ev.info.data_window.as_tuple() for ev in step.nodes], np.int64)
-        kernel(output, step.region.x0, step.region.y0, *arrays, origins, params, offsets, windows)
+        x0, y0 = step.region.x0, step.region.y0
+        compiler.run_in_bands(
+            lambda j0, j1: kernel(
+                output, x0, y0, j0, j1, *arrays, origins, params, offsets, windows
+            ),
+            output.shape[0],
+        )
 
     def _run_area(self, step: Pass, inputs: list, output: np.ndarray, ctx: Context) -> None:
         ev = step.node
