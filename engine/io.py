@@ -345,7 +345,7 @@ def _worker_main(conn, test_hooks: bool) -> None:
             if kind == "probe":
                 conn.send(("ok", _probe_file(request[1])))
             elif kind == "read":
-                _worker_read(conn, request[1], request[2])
+                _worker_read(conn, *request[1:])
             elif kind == "crash" and test_hooks:
                 os.kill(os.getpid(), request[2])
             else:
@@ -356,14 +356,31 @@ def _worker_main(conn, test_hooks: bool) -> None:
             conn.send(("error", str(_error(request[1], f"{type(exc).__name__}: {exc}"))))
 
 
-def _worker_read(conn, path: str, region: Window | None) -> None:
-    """Decode into a new shared-memory block and send its name; the parent unlinks it."""
+_arena: list[shared_memory.SharedMemory] = []  # the worker's mapping of the parent's arena
+
+
+def _attach_arena(name: str) -> shared_memory.SharedMemory:
+    """The parent's arena, attached once per arena (a new name: the parent replaced it)."""
+    if not _arena or _arena[0].name != name:
+        for old in _arena:
+            old.close()
+        _arena[:] = [shared_memory.SharedMemory(name=name)]
+    return _arena[0]
+
+
+def _worker_read(
+    conn, path: str, region: Window | None, arena: str | None = None, arena_size: int = 0
+) -> None:
+    """Decode into the parent's arena when it is large enough, else into a new block the
+    parent takes over (and unlinks); send the block's name."""
     blocks: list[shared_memory.SharedMemory] = []
 
     def alloc(shape: tuple[int, int, int]) -> np.ndarray:
         nbytes = math.prod(shape) * 4
         if nbytes == 0:
             return np.zeros(shape, np.float32)
+        if arena is not None and nbytes <= arena_size:
+            return np.ndarray(shape, np.float32, buffer=_attach_arena(arena).buf)
         block = shared_memory.SharedMemory(create=True, size=nbytes)
         blocks.append(block)
         return np.ndarray(shape, np.float32, buffer=block.buf)
@@ -377,7 +394,7 @@ def _worker_read(conn, path: str, region: Window | None) -> None:
             block.close()
             block.unlink()
         raise
-    name = blocks[0].name if blocks else None
+    name = blocks[0].name if blocks else (arena if math.prod(shape) else None)
     conn.send(("ok", name, shape, window, info))
     for block in blocks:
         block.close()
@@ -428,6 +445,10 @@ class _Worker:
         self._lock = threading.Lock()
         self._process = None
         self._conn = None
+        # Shared memory the worker decodes into, reused from read to read: the first
+        # write to new shared memory costs a page fault per 4 KiB (about 250 ms for a 4K
+        # float image), a copy out of memory already mapped about 30 ms.
+        self._arena: shared_memory.SharedMemory | None = None
 
     def _start(self) -> None:
         context = multiprocessing.get_context("spawn")
@@ -457,31 +478,71 @@ class _Worker:
     def request(self, message: tuple, path: str) -> tuple:
         """Send one request and return its reply; a dead worker becomes ImageIOError."""
         with self._lock:
-            if self._process is not None and not self._process.is_alive():
-                self._discard(kill=False)
-            if self._process is None:
-                try:
-                    self._start()
-                except Exception as exc:  # noqa: BLE001 - e.g. inside a daemonic process
-                    raise _error(
-                        path,
-                        f"cannot start the decoder process ({type(exc).__name__}: {exc}); "
-                        "set MATTEBOX_IO_INPROCESS=1 to decode in this process",
-                    ) from None
+            return self._exchange(message, path)
+
+    def read(self, path: str, region: Window | None) -> tuple[np.ndarray, Window, ImageInfo]:
+        """Decode ``path`` in the worker; the pixels come back through the arena."""
+        with self._lock:
+            arena = self._arena
+            message = (
+                "read",
+                path,
+                region,
+                arena.name if arena else None,
+                arena.size if arena else 0,
+            )
+            _, name, shape, window, info = self._exchange(message, path)
+            if name is None:
+                return np.zeros(shape, np.float32), window, info
+            if arena is not None and name == arena.name:
+                pixels = np.empty(shape, np.float32)  # copied while the lock keeps the arena ours
+                np.copyto(pixels, np.ndarray(shape, np.float32, buffer=arena.buf))
+                return pixels, window, info
+            pixels = _take_block(name, shape)
+            self._replace_arena(math.prod(shape) * 4)
+            return pixels, window, info
+
+    def _replace_arena(self, nbytes: int) -> None:
+        """A bigger arena for the next read (the old one is removed)."""
+        self._drop_arena()
+        try:
+            self._arena = shared_memory.SharedMemory(create=True, size=nbytes)
+        except OSError:  # no room in /dev/shm: blocks per read, as before
+            self._arena = None
+
+    def _drop_arena(self) -> None:
+        if self._arena is not None:
+            self._arena.close()
+            self._arena.unlink()
+            self._arena = None
+
+    def _exchange(self, message: tuple, path: str) -> tuple:
+        """One request and its reply (the lock held); a dead worker becomes ImageIOError."""
+        if self._process is not None and not self._process.is_alive():
+            self._discard(kill=False)
+        if self._process is None:
             try:
-                self._conn.send(message)
-                reply = self._conn.recv()
-            except (EOFError, OSError):
-                code = self._discard(kill=True)
-                raise ImageIOError(
-                    f"{path}: decoder crashed ({_describe_exit(code)}) reading {path}"
+                self._start()
+            except Exception as exc:  # noqa: BLE001 - e.g. inside a daemonic process
+                raise _error(
+                    path,
+                    f"cannot start the decoder process ({type(exc).__name__}: {exc}); "
+                    "set MATTEBOX_IO_INPROCESS=1 to decode in this process",
                 ) from None
-            except BaseException:
-                self._discard(kill=True)  # e.g. KeyboardInterrupt: the pipe is out of step
-                raise
-            if reply[0] == "error":
-                raise ImageIOError(reply[1])
-            return reply
+        try:
+            self._conn.send(message)
+            reply = self._conn.recv()
+        except (EOFError, OSError):
+            code = self._discard(kill=True)
+            raise ImageIOError(
+                f"{path}: decoder crashed ({_describe_exit(code)}) reading {path}"
+            ) from None
+        except BaseException:
+            self._discard(kill=True)  # e.g. KeyboardInterrupt: the pipe is out of step
+            raise
+        if reply[0] == "error":
+            raise ImageIOError(reply[1])
+        return reply
 
     def shutdown(self) -> None:
         """Stop the process if it runs."""
@@ -495,11 +556,13 @@ class _Worker:
             if process is not None:
                 process.join(2)
             self._discard(kill=True)
+            self._drop_arena()
 
     def forget_after_fork(self) -> None:
         """In a forked child: drop the parent's worker (it is not ours to talk to)."""
         self._lock = threading.Lock()
         self._process = self._conn = None
+        self._arena = None  # the parent's: not ours to remove
 
     @property
     def pid(self) -> int | None:
@@ -600,10 +663,7 @@ def read_image(path: str, region: Window | None = None) -> tuple[np.ndarray, Win
     if _in_process():
         pixels, window, info = _decode(path, region, lambda shape: np.empty(shape, np.float32))
         return np.ascontiguousarray(pixels), window, info
-    _, name, shape, window, info = _worker.request(("read", path, region), path)
-    if name is None:
-        return np.zeros(shape, np.float32), window, info
-    return _take_block(name, shape), window, info
+    return _worker.read(path, region)
 
 
 def _take_block(name: str, shape: tuple[int, int, int]) -> np.ndarray:

@@ -518,10 +518,19 @@ def test_shared_memory_is_released(tmp_path, rng, monkeypatch):
         return original(name=name, create=create, size=size)
 
     monkeypatch.setattr(mio.shared_memory, "SharedMemory", spy)
-    mio.read_image(tmp_path / "a.exr")
-    assert len(names) == 1 and names[0]
+    mio.shutdown_worker()  # no arena yet
+    first, _, _ = mio.read_image(tmp_path / "a.exr")
+    # the first read comes in a block of its own, removed once taken; an arena is made
+    assert len(names) == 2 and names[0] and names[1] is None
     with pytest.raises(FileNotFoundError):
         original(name=names[0])
+    arena = mio._worker._arena.name
+    second, _, _ = mio.read_image(tmp_path / "a.exr")  # through the arena: nothing new
+    assert len(names) == 2
+    np.testing.assert_array_equal(first, second)
+    mio.shutdown_worker()
+    with pytest.raises(FileNotFoundError):
+        original(name=arena)
 
 
 def test_concurrent_reads(tmp_path, rng, monkeypatch):
