@@ -571,12 +571,22 @@ class _Worker:
 
 
 _worker = _Worker()
-os.register_at_fork(after_in_child=_worker.forget_after_fork)
+# A second decoder, started on first need, lets two images decode at once (a comp's plate
+# and background): decoding an EXR is mostly one thread's work.
+_workers = (_worker, _Worker())
+for _each in _workers:
+    os.register_at_fork(after_in_child=_each.forget_after_fork)
+
+
+def _free_worker() -> _Worker:
+    """The first decoder not busy (the first one when all are)."""
+    return next((w for w in _workers if not w._lock.locked()), _worker)
 
 
 def shutdown_worker() -> None:
-    """Stop the decoder process; the next read starts a new one. Runs at exit."""
-    _worker.shutdown()
+    """Stop the decoder processes; the next read starts one again. Runs at exit."""
+    for worker in _workers:
+        worker.shutdown()
 
 
 atexit.register(shutdown_worker)
@@ -663,7 +673,7 @@ def read_image(path: str, region: Window | None = None) -> tuple[np.ndarray, Win
     if _in_process():
         pixels, window, info = _decode(path, region, lambda shape: np.empty(shape, np.float32))
         return np.ascontiguousarray(pixels), window, info
-    return _worker.read(path, region)
+    return _free_worker().read(path, region)
 
 
 def _take_block(name: str, shape: tuple[int, int, int]) -> np.ndarray:

@@ -12,6 +12,7 @@ import threading
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +49,16 @@ class Session:
 
 
 _session = Session()
+_prefetch: dict[int, ThreadPoolExecutor] = {}  # by process id: a forked child makes its own
+
+
+def _reader() -> ThreadPoolExecutor:
+    """Threads that decode a tile's Reads ahead of their passes (two, as the decoders)."""
+    pid = os.getpid()
+    if pid not in _prefetch:
+        _prefetch.clear()
+        _prefetch[pid] = ThreadPoolExecutor(2, thread_name_prefix="mattebox-read")
+    return _prefetch[pid]
 
 
 def session() -> Session:
@@ -266,10 +277,15 @@ def _run_tile(tile, backend, ctx: Context, cancel, own: bool) -> Callable[[], np
     handles: dict[int, tuple[Any, Window]] = {}
     last_use = {b: i for i, step in enumerate(tile.passes) for b in step.inputs}
     last = tile.passes[-1]
+    reads = {  # every Read of the tile decodes at once, on two decoders, ahead of its pass
+        step.output: _reader().submit(_read_pixels, step.node, ctx, cache)
+        for step in tile.passes
+        if step.kind == "read"
+    }
     for index, step in enumerate(tile.passes):
         if cancel is not None and cancel():
             raise Cancelled()
-        handles[step.output] = _run_pass(step, tile, backend, ctx, cache, slots, handles)
+        handles[step.output] = _run_pass(step, tile, backend, ctx, cache, slots, handles, reads)
         if step.store and step.kind not in ("cached", "read", "source"):
             output, region = handles[step.output]
             stores.append((step, _fetch(backend, output, region, copy=True)))
@@ -296,14 +312,15 @@ def _run_tile(tile, backend, ctx: Context, cancel, own: bool) -> Callable[[], np
     return finish
 
 
-def _run_pass(step, tile, backend, ctx: Context, cache: Cache, slots: dict, handles: dict):
-    """Run one pass; returns its output as (handle, window)."""
+def _run_pass(step, tile, backend, ctx, cache: Cache, slots: dict, handles: dict, reads: dict):
+    """Run one pass; returns its output as (handle, window). ``reads`` holds the futures
+    of the tile's decodes by output buffer."""
     ev = step.node
     if step.kind in ("cached", "read"):
         if step.kind == "cached":
             pixels, window = cache.find(ev.hash, step.region)
         else:
-            pixels, window = _read_pixels(ev, ctx, cache)
+            pixels, window = reads.pop(step.output).result()
         if getattr(backend, "crop_inputs", False) and window != step.region:
             # a device gets only this tile's part, not the whole plate for every tile
             pixels, window = _part(pixels, window, step.region), step.region

@@ -1,4 +1,4 @@
-"""What node kernels import: a marker for compiled functions and ``prange``.
+"""What node kernels import: a marker for compiled functions, ``prange``, float32 constants.
 
 Kernels are plain Python. The CPU backend compiles every function marked with
 :func:`kernel` (and swaps ``prange`` for numba's parallel range) the first time a node
@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from importlib import resources
 
+import numpy as np
+
 prange = range  # replaced by numba.prange in modules the CPU backend compiles
+
+# float32 constants for kernels: numba types a literal 1.0 as float64, and one float64
+# value turns the rest of a fused chain into float64 arithmetic (half as many lanes per
+# vector instruction). ``ONE - a`` stays float32 where ``1.0 - a`` does not.
+ZERO = np.float32(0.0)
+ONE = np.float32(1.0)
 
 
 def kernel(func: Callable | None = None, *, parallel: bool = False):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mattebox.nodes.kernel import kernel
+from mattebox.nodes.kernel import ONE, ZERO, kernel
 from mattebox.nodes.kernel_math import pow_positive
 from mattebox.nodes.spec import RGBA, Bool, Float, Kind, NodeSpec, register
 
@@ -14,9 +14,9 @@ def grade_channel(v, a_gain, b_offset, inv_gamma, black_clamp, white_clamp):
     if inv_gamma != 1.0 and out > 0.0:
         out = pow_positive(out, inv_gamma)
     if black_clamp > 0.5 and out < 0.0:
-        out = 0.0
+        out = ZERO
     if white_clamp > 0.5 and out > 1.0:
-        out = 1.0
+        out = ONE
     return out
 
 
@@ -25,9 +25,9 @@ def grade_channel_linear(v, a_gain, b_offset, black_clamp, white_clamp):
     """One channel without gamma: the linear ramp, then the clamps."""
     out = a_gain * v + b_offset
     if black_clamp > 0.5 and out < 0.0:
-        out = 0.0
+        out = ZERO
     if white_clamp > 0.5 and out > 1.0:
-        out = 1.0
+        out = ONE
     return out
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mattebox.nodes.kernel import kernel
+from mattebox.nodes.kernel import ONE, kernel
 from mattebox.nodes.spec import Enum, Float, Kind, NodeSpec, register
 
 CHANNELS = {"rgb": (1, 1, 1, 0), "rgba": (1, 1, 1, 1), "alpha": (0, 0, 0, 1)}
@@ -12,10 +12,10 @@ CHANNELS = {"rgb": (1, 1, 1, 0), "rgba": (1, 1, 1, 1), "alpha": (0, 0, 0, 1)}
 def invert_point(r, g, b, a, p):
     """p: per-channel weight of the inverted value (mix where inverted, else 0) for r g b a."""
     return (
-        r + (1.0 - r - r) * p[0],
-        g + (1.0 - g - g) * p[1],
-        b + (1.0 - b - b) * p[2],
-        a + (1.0 - a - a) * p[3],
+        r + (ONE - r - r) * p[0],
+        g + (ONE - g - g) * p[1],
+        b + (ONE - b - b) * p[2],
+        a + (ONE - a - a) * p[3],
     )
 
 

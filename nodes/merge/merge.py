@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mattebox.nodes.kernel import kernel
+from mattebox.nodes.kernel import ONE, kernel
 from mattebox.nodes.spec import Enum, Float, Kind, NodeSpec, register
 
 # Index = the value packed for the kernels; never reorder (scripts store the names).
@@ -29,9 +29,9 @@ OPERATIONS = (
 def merge_channel(op, fa, fb, a, b):
     """One channel: ``fa``/``fb`` are A's and B's values, ``a``/``b`` their alphas."""
     if op == 0.0:
-        return fa + fb * (1.0 - a)
+        return fa + fb * (ONE - a)
     if op == 1.0:
-        return fa * (1.0 - b) + fb
+        return fa * (ONE - b) + fb
     if op == 2.0:
         return fa + fb
     if op == 3.0:
@@ -49,14 +49,14 @@ def merge_channel(op, fa, fb, a, b):
     if op == 9.0:
         return fa * b
     if op == 10.0:
-        return fa * (1.0 - b)
+        return fa * (ONE - b)
     if op == 11.0:
-        return fa * b + fb * (1.0 - a)
+        return fa * b + fb * (ONE - a)
     if op == 12.0:
-        return fa * (1.0 - b) + fb * (1.0 - a)
+        return fa * (ONE - b) + fb * (ONE - a)
     if op == 13.0:
         return fb * a
-    return fb * (1.0 - a)
+    return fb * (ONE - a)
 
 
 @kernel

@@ -114,7 +114,7 @@ def fused_kernel(shape: tuple) -> object:
         return module.kernel
 
 
-_pool: ThreadPoolExecutor | None = None
+_pool: tuple[tuple[int, int], ThreadPoolExecutor] | None = None
 
 
 def run_in_bands(kernel, height: int, *args) -> None:
@@ -126,9 +126,12 @@ def run_in_bands(kernel, height: int, *args) -> None:
         kernel(0, height)
         return
     with _lock:
-        if _pool is None or _pool._max_workers != threads:
-            _pool = ThreadPoolExecutor(threads, thread_name_prefix="mattebox-cpu")
-        pool = _pool
+        # a new pool for a new thread count, and in a forked child (the parent's threads
+        # do not exist there)
+        if _pool is None or _pool[0] != (threads, os.getpid()):
+            executor = ThreadPoolExecutor(threads, thread_name_prefix="mattebox-cpu")
+            _pool = ((threads, os.getpid()), executor)
+        pool = _pool[1]
     edges = [height * k // bands for k in range(bands + 1)]
     jobs = [pool.submit(kernel, a, b) for a, b in itertools.pairwise(edges) if b > a]
     for job in jobs:
