@@ -31,41 +31,107 @@ def gaussian_weights(size: float) -> np.ndarray:
     return (weights / weights.sum()).astype(np.float32)
 
 
+BLOCK_ROWS = 16  # output rows per parallel task: their vertical sums share src rows in cache
+CHUNK = 1024  # floats per run of a pass: the run's partial sums stay in L1 between taps
+
+
+@kernel
+def scale_into(out, weight, values):
+    """``out[j] = weight * values[j]``.
+
+    The loops of these helpers count from 0 over whole 1-D arrays, so numba's wrap of
+    negative indices folds away and LLVM vectorises them (8 floats per AVX2 instruction).
+    """
+    for j in range(out.shape[0]):
+        out[j] = weight * values[j]
+
+
+@kernel
+def add_scaled(out, weight, values):
+    """``out[j] += weight * values[j]``."""
+    for j in range(out.shape[0]):
+        out[j] += weight * values[j]
+
+
+@kernel
+def add_scaled4(out, w0, v0, w1, v1, w2, v2, w3, v3):
+    """``out[j] += w0 * v0[j]``, then ``+= w1 * v1[j]`` and so on: the roundings of four
+    :func:`add_scaled` calls, with ``out`` loaded and stored once instead of four times."""
+    for j in range(out.shape[0]):
+        out[j] = out[j] + w0 * v0[j] + w1 * v1[j] + w2 * v2[j] + w3 * v3[j]
+
+
+@kernel
+def weighted_runs(out, values, start, stride, weights):
+    """``out[j] = sum(weights[k] * values[start + k * stride + j])``, added in order of ``k``.
+
+    The vertical pass reads one run per src row (``stride`` is a row of floats), the
+    horizontal pass one per pixel of shift along a row buffer (``stride`` 4).
+    """
+    n = out.shape[0]
+    taps = weights.shape[0]
+    scale_into(out, weights[0], values[start : start + n])
+    k = 1
+    while k + 4 <= taps:
+        at = start + k * stride
+        add_scaled4(
+            out,
+            weights[k],
+            values[at : at + n],
+            weights[k + 1],
+            values[at + stride : at + stride + n],
+            weights[k + 2],
+            values[at + 2 * stride : at + 2 * stride + n],
+            weights[k + 3],
+            values[at + 3 * stride : at + 3 * stride + n],
+        )
+        k += 4
+    for rest in range(k, taps):
+        at = start + rest * stride
+        add_scaled(out, weights[rest], values[at : at + n])
+
+
 @kernel(parallel=True)
 def blur_kernel(src, sx0, sy0, dst, dx0, dy0, weights):
-    """Separable Gaussian, one output row at a time (no full-size temporary).
+    """Separable Gaussian in blocks of output rows (no full-size temporary).
 
     For each output row, the vertically blurred row over ``[dx0 - r, dx0 + W + r)`` goes to
     a row buffer, which is then blurred horizontally into ``dst``. Outside ``src`` is black.
+    A block's vertical sums are made a column chunk at a time for all its rows, so the src
+    rows they share are read from cache; both passes add taps in order ``-r..r``.
     """
     h, w = src.shape[0], src.shape[1]
     height, width = dst.shape[0], dst.shape[1]
-    radius = (weights.shape[0] - 1) // 2
+    taps = weights.shape[0]
+    radius = (taps - 1) // 2
     span = width + 2 * radius
     left = dx0 - radius  # image x of the row buffer's first pixel
     lo = min(max(sx0 - left, 0), span)  # the buffer's columns that lie over src
     hi = max(min(sx0 + w - left, span), lo)
     shift = 4 * (left - sx0)  # flat offset from a buffer column to its src column
-    for row in prange(height):
-        # Both passes are multiply-adds over contiguous runs of floats (SIMD-friendly).
-        line = np.zeros(4 * span, np.float32)
-        y = dy0 + row
-        for k in range(-radius, radius + 1):
-            sy = y + k - sy0
-            if sy < 0 or sy >= h:
-                continue
-            wk = weights[k + radius]
-            src_row = src[sy].ravel()
-            for j in range(4 * lo, 4 * hi):
-                line[j] += wk * src_row[j + shift]
-        out = np.zeros(4 * width, np.float32)
-        for k in range(2 * radius + 1):
-            wk = weights[k]
-            for j in range(4 * width):
-                out[j] += wk * line[j + 4 * k]
-        for x in range(width):
-            for c in range(4):
-                dst[row, x, c] = out[4 * x + c]
+    flat = src.reshape(h * w * 4)
+    out = dst.reshape(height, 4 * width)
+    for block in prange((height + BLOCK_ROWS - 1) // BLOCK_ROWS):
+        b0 = block * BLOCK_ROWS
+        b1 = min(b0 + BLOCK_ROWS, height)
+        lines = np.empty((b1 - b0, 4 * span), np.float32)
+        lines[:, : 4 * lo] = 0.0
+        lines[:, 4 * hi :] = 0.0
+        for c0 in range(4 * lo, 4 * hi, CHUNK):
+            c1 = min(c0 + CHUNK, 4 * hi)
+            for row in range(b0, b1):
+                y = dy0 + row - radius - sy0  # src row of the first tap
+                first = max(0, -y)
+                last = min(taps, h - y)
+                if first < last:
+                    start = (y + first) * 4 * w + c0 + shift
+                    weighted_runs(lines[row - b0, c0:c1], flat, start, 4 * w, weights[first:last])
+                else:
+                    lines[row - b0, c0:c1] = 0.0
+        for row in range(b0, b1):
+            for c0 in range(0, 4 * width, CHUNK):
+                c1 = min(c0 + CHUNK, 4 * width)
+                weighted_runs(out[row, c0:c1], lines[row - b0], c0, 4, weights)
 
 
 @register

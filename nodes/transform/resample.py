@@ -16,13 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from mattebox.nodes.kernel import kernel, prange
+from mattebox.nodes.kernel import ZERO, kernel, prange
 from mattebox.nodes.spec import EMPTY, Enum, Format, ImageInfo, Kind, NodeSpec, Window
 
 FILTERS = ("nearest", "linear", "cubic", "lanczos3")
 FILTER_RADIUS = (0.5, 1.0, 2.0, 3.0)  # support of each filter in input pixels, unscaled
 SINGULAR = 1e-12  # |det| below which a transform is degenerate (nothing comes out)
 EDGE_EPS = 1e-6  # slack, in pixels, for rounding windows of nearly exact positions
+BLOCK_ROWS = 8  # output rows per parallel task of the separable path (one row buffer each)
 
 
 # --------------------------------------------------------------------------- filters
@@ -123,12 +124,27 @@ def weighted_sum(src, i0, nx, taps_x, j0, ny, taps_y):
     return r, g, b, a
 
 
-@kernel(parallel=True)
 def resample_kernel(src, sx0, sy0, dst, dx0, dy0, m, filter_id):
     """Affine resampling of ``src`` into ``dst`` through the inverse map ``m`` (module doc).
 
-    ``filter_id`` indexes :data:`FILTERS`. Every pixel of ``dst`` is written.
+    ``filter_id`` indexes :data:`FILTERS`. Every pixel of ``dst`` is written. Axis-aligned
+    maps (Reformat, scale-and-move: ``m[1] == m[3] == 0``) take
+    :func:`separable_resample`, any other :func:`affine_resample`; both give the same
+    pixels but for float32 rounding.
+
+    Plain Python on purpose, choosing between the two compiled kernels once per call: a
+    numba function that calls a ``parallel`` one crashes when loaded from numba's on-disk
+    cache (numba issue 8578), so this one is not a ``@kernel``.
     """
+    if m[1] == 0.0 and m[3] == 0.0:
+        separable_resample(src, sx0, sy0, dst, dx0, dy0, m, filter_id)
+    else:
+        affine_resample(src, sx0, sy0, dst, dx0, dy0, m, filter_id)
+
+
+@kernel(parallel=True)
+def affine_resample(src, sx0, sy0, dst, dx0, dy0, m, filter_id):
+    """Any affine map: a 2-D weighted sum per output pixel, its taps found afresh."""
     h, w = src.shape[0], src.shape[1]
     height, width = dst.shape[0], dst.shape[1]
     widen_x = filter_widening(filter_id, m[0], m[1])
@@ -137,27 +153,10 @@ def resample_kernel(src, sx0, sy0, dst, dx0, dy0, m, filter_id):
     reach_y = filter_radius(filter_id) * widen_y
     max_x = int(2.0 * reach_x) + 2
     max_y = int(2.0 * reach_y) + 2
-    # Axis-aligned maps (Reformat, scale-and-move): a column's taps are the same on every
-    # row and a row's on every column, so each is computed once.
-    aligned = filter_id != 0 and m[1] == 0.0 and m[3] == 0.0
-    columns = width if aligned else 0
-    col_taps = np.empty((columns, max_x), np.float64)
-    col_first = np.empty(columns, np.int64)
-    col_count = np.empty(columns, np.int64)
-    col_total = np.empty(columns, np.float64)
-    for col in range(columns):
-        fx = m[0] * (dx0 + col + 0.5) + m[2] - 0.5 - sx0
-        first, count, total = filter_taps(filter_id, fx, widen_x, col_taps[col])
-        col_first[col] = first
-        col_count[col] = count
-        col_total[col] = total
     for row in prange(height):
         taps_x = np.empty(max_x, np.float64)
         taps_y = np.empty(max_y, np.float64)
         oy = dy0 + row + 0.5
-        j0, ny, total_y = 0, 0, 0.0
-        if aligned:
-            j0, ny, total_y = filter_taps(filter_id, m[4] * oy + m[5] - 0.5 - sy0, widen_y, taps_y)
         for col in range(width):
             for c in range(4):
                 dst[row, col, c] = 0.0
@@ -176,21 +175,118 @@ def resample_kernel(src, sx0, sy0, dst, dx0, dy0, m, filter_id):
                     for c in range(4):
                         dst[row, col, c] = src[j, i, c]
                 continue
-            if aligned:
-                total_x = col_total[col]
-                r, g, b, a = weighted_sum(
-                    src, col_first[col], col_count[col], col_taps[col], j0, ny, taps_y
-                )
-            else:
-                i0, nx, total_x = filter_taps(filter_id, fx, widen_x, taps_x)
-                j0, ny, total_y = filter_taps(filter_id, fy, widen_y, taps_y)
-                r, g, b, a = weighted_sum(src, i0, nx, taps_x, j0, ny, taps_y)
+            i0, nx, total_x = filter_taps(filter_id, fx, widen_x, taps_x)
+            j0, ny, total_y = filter_taps(filter_id, fy, widen_y, taps_y)
+            r, g, b, a = weighted_sum(src, i0, nx, taps_x, j0, ny, taps_y)
             norm = total_x * total_y
             if norm != 0.0:
                 dst[row, col, 0] = r / norm
                 dst[row, col, 1] = g / norm
                 dst[row, col, 2] = b / norm
                 dst[row, col, 3] = a / norm
+
+
+@kernel
+def axis_taps(filter_id, scale, offset, d0, n_out, s0, n_src, widen):
+    """The taps of the output pixels ``d0 .. d0 + n_out - 1`` along one axis of an
+    axis-aligned map, pixel ``d0 + o`` sampling ``scale * (d0 + o + 0.5) + offset``.
+
+    Only the taps inside the input's ``n_src`` pixels (the first at ``s0``) are kept, so
+    black costs nothing; their weights are normalised by the sum over all the taps, as
+    :func:`affine_resample` does. Returns ``(start, count, weights)``: per output pixel
+    the input index (from ``s0``) of its first kept tap, how many it keeps (0 where it
+    reads only black), and in ``weights[o, :count[o]]`` their float32 weights.
+    """
+    reach = filter_radius(filter_id) * widen
+    taps = np.empty(int(2.0 * reach) + 2, np.float64)
+    start = np.zeros(n_out, np.int64)
+    count = np.zeros(n_out, np.int64)
+    weights = np.zeros((n_out, min(taps.shape[0], n_src)), np.float32)
+    for o in range(n_out):
+        f = scale * (d0 + o + 0.5) + offset - 0.5 - s0  # in pixel-index space, as there
+        if not (f > -reach - 1.0 and f < n_src + reach):  # also false for NaN
+            continue
+        if filter_id == 0:
+            i = math.floor(f + 0.5)
+            if 0 <= i < n_src:
+                start[o], count[o] = i, 1
+                weights[o, 0] = 1.0
+            continue
+        first, n, total = filter_taps(filter_id, f, widen, taps)
+        lo, hi = max(0, -first), min(n, n_src - first)
+        if total == 0.0 or hi <= lo:
+            continue
+        for k in range(lo, hi):
+            weights[o, k - lo] = taps[k] / total
+        start[o], count[o] = first + lo, hi - lo
+    return start, count, weights
+
+
+@kernel
+def add_scaled(out, weight, values):
+    """``out[j] += weight * values[j]`` over whole 1-D arrays (a loop from 0, so numba
+    drops its negative-index wrap and LLVM vectorises it)."""
+    for j in range(out.shape[0]):
+        out[j] += weight * values[j]
+
+
+@kernel
+def weighted_pixels(line, start, count, weights, out):
+    """The horizontal pass: ``out[o] = sum(weights[o, k] * line[start[o] + k])`` for each
+    pixel ``o`` of a row (``line`` and ``out`` are (pixels, 4))."""
+    for o in range(out.shape[0]):
+        s = start[o]
+        r = g = b = a = ZERO
+        for k in range(count[o]):
+            wk = weights[o, k]
+            r += wk * line[s + k, 0]
+            g += wk * line[s + k, 1]
+            b += wk * line[s + k, 2]
+            a += wk * line[s + k, 3]
+        out[o, 0] = r
+        out[o, 1] = g
+        out[o, 2] = b
+        out[o, 3] = a
+
+
+@kernel(parallel=True)
+def separable_resample(src, sx0, sy0, dst, dx0, dy0, m, filter_id):
+    """Axis-aligned maps (``m[1] == m[3] == 0``): one 1-D filter per axis.
+
+    Each column's and each row's taps are found once (:func:`axis_taps`). An output row is
+    the vertical weighted sum of its input rows over the input columns any output column
+    reads (a row buffer), then each pixel the horizontal weighted sum of that buffer: per
+    pixel ``nx + ny`` taps instead of ``nx * ny``. Equal to :func:`affine_resample` but
+    for float32 rounding (both normalise by the sum of all taps and read black outside).
+    """
+    h, w = src.shape[0], src.shape[1]
+    height, width = dst.shape[0], dst.shape[1]
+    widen_x = filter_widening(filter_id, m[0], m[1])
+    widen_y = filter_widening(filter_id, m[3], m[4])
+    start_x, count_x, weights_x = axis_taps(filter_id, m[0], m[2], dx0, width, sx0, w, widen_x)
+    start_y, count_y, weights_y = axis_taps(filter_id, m[4], m[5], dy0, height, sy0, h, widen_y)
+    lo, hi = w, 0  # the input columns read by some output column
+    for o in range(width):
+        if count_x[o] > 0:
+            lo = min(lo, start_x[o])
+            hi = max(hi, start_x[o] + count_x[o])
+    hi = max(hi, lo)
+    for o in range(width):
+        if count_x[o] > 0:
+            start_x[o] -= lo  # now an index into the row buffer
+    rows = src.reshape(h, 4 * w)
+    out = dst.reshape(height, 4 * width)
+    for block in prange((height + BLOCK_ROWS - 1) // BLOCK_ROWS):
+        line = np.empty(4 * (hi - lo), np.float32)
+        for row in range(block * BLOCK_ROWS, min((block + 1) * BLOCK_ROWS, height)):
+            n = count_y[row]
+            if n == 0 or hi == lo:
+                out[row] = 0.0
+                continue
+            line[:] = 0.0
+            for k in range(n):
+                add_scaled(line, weights_y[row, k], rows[start_y[row] + k, 4 * lo : 4 * hi])
+            weighted_pixels(line.reshape(hi - lo, 4), start_x, count_x, weights_x, dst[row])
 
 
 # --------------------------------------------------------------------------- matrices

@@ -14,7 +14,9 @@ import pytest
 from scipy.ndimage import correlate1d
 
 import mattebox as mb
+from mattebox.engine.backends.cpu import compiler
 from mattebox.engine.image import Image
+from mattebox.nodes.filter import blur
 from mattebox.nodes.filter.blur import Blur
 from mattebox.nodes.kernel import wgsl_source
 from mattebox.nodes.spec import Format
@@ -78,6 +80,33 @@ def test_blur_kernel_writes_every_pixel_of_a_larger_destination():
     expected, window = reference_blur(pixels, (3, 4, 10, 9), 1.5)
     full = Image(expected.astype(np.float32), window, Format(20, 20))
     np.testing.assert_allclose(dst, full.crop((-4, -3, 17, 17)), rtol=RTOL, atol=ATOL)
+
+
+def gaussian_matrix(outputs, inputs, size):
+    """Float64 (len(outputs), len(inputs)) matrix of the documented Gaussian taps: output
+    pixel ``o`` takes ``g(i - o)`` from input pixel ``i`` within ``r = ceil(size)``."""
+    radius = math.ceil(size)
+    sigma = size / 3.0
+    offset = np.asarray(inputs)[None, :] - np.asarray(outputs)[:, None]
+    taps = np.exp(-(np.arange(-radius, radius + 1) ** 2) / (2.0 * sigma**2))
+    weights = np.exp(-(offset.astype(np.float64) ** 2) / (2.0 * sigma**2)) / taps.sum()
+    return np.where(np.abs(offset) <= radius, weights, 0.0)
+
+
+@pytest.mark.parametrize("size", [3.0, 7.5, 40.0])
+def test_compiled_blur_kernel_matches_a_float64_matrix_reference(size):
+    """The compiled kernel works in blocks of rows and chunks of columns: a source wider
+    than a chunk and taller than a block, a destination that starts left of and above the
+    source and reaches past it (black there), and more taps than the source has rows."""
+    pixels = random_image(37, 300, seed=8)
+    sx0, sy0, dx0, dy0 = 5, 3, -20, -9
+    dst = np.full((60, 340, 4), np.nan, np.float32)
+    kernel = compiler.compiled(blur.blur_kernel)
+    kernel(pixels, sx0, sy0, dst, dx0, dy0, blur.gaussian_weights(size))
+    wy = gaussian_matrix(np.arange(dy0, dy0 + 60), np.arange(sy0, sy0 + 37), size)
+    wx = gaussian_matrix(np.arange(dx0, dx0 + 340), np.arange(sx0, sx0 + 300), size)
+    expected = np.einsum("yj,xi,jic->yxc", wy, wx, pixels.astype(np.float64))
+    np.testing.assert_allclose(dst, expected, rtol=RTOL, atol=ATOL)
 
 
 def test_blur_wgsl_compiles():
