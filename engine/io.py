@@ -507,6 +507,9 @@ class _Worker:
         self._drop_arena()
         try:
             self._arena = shared_memory.SharedMemory(create=True, size=nbytes)
+            # touched now, so that the page faults of new shared memory (about 250 ms for
+            # a 4K float image) fall on this read and not on the next
+            np.ndarray((nbytes,), np.uint8, buffer=self._arena.buf)[::4096] = 0
         except OSError:  # no room in /dev/shm: blocks per read, as before
             self._arena = None
 
@@ -959,6 +962,15 @@ def write_image(
     _write_atomically(path, spec, pixels)
 
 
+def _hold(path: str) -> int | None:
+    """A descriptor keeping the file at ``path`` alive, if there is one: replacing a file
+    frees its pages when its last reference goes (tens of ms for a large image)."""
+    try:
+        return os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+
+
 def _write_atomically(path: str, spec: oiio.ImageSpec, pixels: np.ndarray) -> None:
     """Write to a hidden temporary file, then rename it over ``path``."""
     temporary = _temporary_path(path)
@@ -973,10 +985,14 @@ def _write_atomically(path: str, spec: oiio.ImageSpec, pixels: np.ndarray) -> No
         ok = out.close() and ok
         if not ok:
             raise _error(path, message or out.geterror() or "write failed")
+        old = _hold(path)
         try:
             os.replace(temporary, path)
         except OSError as exc:
             raise _error(path, f"cannot replace the file: {exc.strerror or exc}") from None
+        finally:
+            if old is not None:  # the replaced file's pages are freed off this thread
+                threading.Thread(target=os.close, args=(old,), daemon=True).start()
     finally:
         if os.path.lexists(temporary):
             os.remove(temporary)
