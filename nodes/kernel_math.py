@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mattebox.nodes.kernel import kernel
+from mattebox.nodes.kernel import ZERO, kernel
 
 LN2_HI = 6.93147180369123816490e-01  # ln 2 split in two so k * LN2_HI is exact
 LN2_LO = 1.90821492927058770002e-10
@@ -19,6 +19,7 @@ INV_LN2 = 1.44269504088896338700
 SQRT2 = 1.4142135623730951
 ROUND_MAGIC = 6755399441055744.0  # 1.5 * 2**52: adding it rounds to an integer in the low bits
 INT_MAGIC = 4503599627370496.0  # 2**52: the double whose low bits hold a small integer
+SMALLEST = np.float32(1.17549435e-38)  # the smallest normal float32
 
 
 @kernel
@@ -28,9 +29,9 @@ def log_positive(x):
     exponent = ((bits >> 52) & 0x7FF) | 0x4330000000000000
     e = np.int64(exponent).view(np.float64) - (INT_MAGIC + 1023.0)
     m = np.int64((bits & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000).view(np.float64)
-    if m > SQRT2:  # keep m in [sqrt(1/2), sqrt(2)) so the series below converges fast
-        m = m * 0.5
-        e = e + 1.0
+    big = m > SQRT2  # keep m in [sqrt(1/2), sqrt(2)) so the series below converges fast
+    m = m * 0.5 if big else m
+    e = e + 1.0 if big else e
     # ln m = 2 atanh(s), |s| < 0.172. np.divide: no zero check (m + 1 >= 1.7), which
     # numba's parallel loops would otherwise keep, and which stops vectorisation.
     s = np.divide(m - 1.0, m + 1.0)
@@ -71,7 +72,18 @@ def exp_clamped(t):
 
 @kernel
 def pow_positive(x, y):
-    """``x ** y`` as float32 for ``x > 0`` (inf allowed) and finite ``y``, vectorisable."""
-    if x == np.inf:
-        return np.float32(np.inf) if y > 0.0 else np.float32(0.0 if y < 0.0 else 1.0)
-    return np.float32(exp_clamped(np.float64(y) * log_positive(np.float64(x))))
+    """``x ** y`` as float32 for ``x > 0`` (inf allowed) and finite ``y``, vectorisable.
+
+    Written without early returns: a vectorised loop needs every branch turned into a
+    select, and LLVM gives up on loops whose bodies branch more than a little.
+    """
+    powered = exp_clamped(np.float64(y) * log_positive(np.float64(x)))
+    at_inf = np.inf if y > 0.0 else (0.0 if y < 0.0 else 1.0)
+    return np.float32(at_inf if x == np.inf else powered)
+
+
+@kernel
+def pow_where_positive(x, y):
+    """``x ** y`` where ``x > 0``, else ``x`` unchanged (float32 ``x``), vectorisable."""
+    powered = pow_positive(max(x, SMALLEST), y)
+    return powered if x > ZERO else x

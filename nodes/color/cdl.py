@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from mattebox.nodes.kernel import kernel
-from mattebox.nodes.kernel_math import pow_positive
+from mattebox.nodes.kernel import ONE, ZERO, kernel
+from mattebox.nodes.kernel_math import pow_where_positive
 from mattebox.nodes.spec import RGBA, Enum, Float, Kind, NodeSpec, register
 
+INF = np.float32(np.inf)
 RECIPROCAL_FLOOR = 0.01  # OCIO inverts slope, power and saturation as 1 / max(x, 0.01)
 
 
@@ -23,11 +24,10 @@ def cdl_clamp(v, clamp):
 def cdl_power(v, power, clamp):
     """``v ** power``; the ASC style clamps first, the no-clamp style passes negatives through."""
     v = cdl_clamp(v, clamp)
-    if v < 0.0 or power == 1.0:
-        return v
-    if v == 0.0:
-        return np.float32(1.0 if power == 0.0 else (0.0 if power > 0.0 else np.inf))
-    return pow_positive(v, power)
+    result = pow_where_positive(v, power)
+    at_zero = ONE if power == 0.0 else (ZERO if power > 0.0 else INF)
+    result = at_zero if v == ZERO else result
+    return v if power == ONE else result
 
 
 @kernel

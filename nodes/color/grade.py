@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mattebox.nodes.kernel import ONE, ZERO, kernel
-from mattebox.nodes.kernel_math import pow_positive
+from mattebox.nodes.kernel_math import pow_where_positive
 from mattebox.nodes.spec import RGBA, Bool, Float, Kind, NodeSpec, register
 
 
@@ -11,8 +11,7 @@ from mattebox.nodes.spec import RGBA, Bool, Float, Kind, NodeSpec, register
 def grade_channel(v, a_gain, b_offset, inv_gamma, black_clamp, white_clamp):
     """One channel: linear ramp, gamma on positive values, then the clamps."""
     out = a_gain * v + b_offset
-    if inv_gamma != 1.0 and out > 0.0:
-        out = pow_positive(out, inv_gamma)
+    out = pow_where_positive(out, inv_gamma) if inv_gamma != ONE else out
     if black_clamp > 0.5 and out < 0.0:
         out = ZERO
     if white_clamp > 0.5 and out > 1.0:
