@@ -91,7 +91,7 @@ def write_exr(path: Path, pixels: np.ndarray) -> None:
 
 
 def make_inputs(folder: Path, width: int, height: int) -> tuple[Path, Path]:
-    """A soft disc over a gradient (as bench/bench_comp.py), as uncompressed float EXRs."""
+    """A soft disc over a gradient, as uncompressed float EXRs."""
     rng = np.random.default_rng(1)
     paths = folder / f"plate_{width}.exr", folder / f"bg_{width}.exr"
     if all(p.exists() for p in paths):
