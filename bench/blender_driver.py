@@ -106,7 +106,8 @@ SCALE_NOTE = (
 GRADE_NOTE = (
     "Grade(gain g, gamma G) = ColorBalance OFFSET_POWER_SLOPE with slope g, power 1/G, "
     "offset 0: out = max(g*in, 0)^(1/G) (Blender clamps negatives to 0 before the power; "
-    "Mattebox's Grade leaves negatives linear)."
+    "Mattebox's Grade leaves them out of the gamma and its default black_clamp then sets "
+    "them to 0, so the two agree)."
 )
 
 
