@@ -8,10 +8,8 @@ from mattebox.nodes.spec import RGBA, Bool, Float, Kind, NodeSpec, register
 
 
 @kernel
-def grade_channel(v, a_gain, b_offset, inv_gamma, black_clamp, white_clamp):
-    """One channel: linear ramp, gamma on positive values, then the clamps."""
-    out = a_gain * v + b_offset
-    out = pow_where_positive(out, inv_gamma) if inv_gamma != ONE else out
+def grade_clamps(out, black_clamp, white_clamp):
+    """Negative results to 0 with ``black_clamp``, results above 1 to 1 with ``white_clamp``."""
     if black_clamp > 0.5 and out < 0.0:
         out = ZERO
     if white_clamp > 0.5 and out > 1.0:
@@ -20,14 +18,17 @@ def grade_channel(v, a_gain, b_offset, inv_gamma, black_clamp, white_clamp):
 
 
 @kernel
+def grade_channel(v, a_gain, b_offset, inv_gamma, black_clamp, white_clamp):
+    """One channel: linear ramp, gamma on positive values, then the clamps."""
+    out = a_gain * v + b_offset
+    out = pow_where_positive(out, inv_gamma) if inv_gamma != ONE else out
+    return grade_clamps(out, black_clamp, white_clamp)
+
+
+@kernel
 def grade_channel_linear(v, a_gain, b_offset, black_clamp, white_clamp):
     """One channel without gamma: the linear ramp, then the clamps."""
-    out = a_gain * v + b_offset
-    if black_clamp > 0.5 and out < 0.0:
-        out = ZERO
-    if white_clamp > 0.5 and out > 1.0:
-        out = ONE
-    return out
+    return grade_clamps(a_gain * v + b_offset, black_clamp, white_clamp)
 
 
 @kernel

@@ -15,8 +15,10 @@ RTOL, ATOL = 2e-5, 2e-6
 def reference_grade(pixels, values):
     """Nuke's Grade from the formula in float64: ramp, gamma on positives, clamps, mix."""
     v = {k: np.array(values.get(k, Grade.defaults()[k]), np.float64) for k in Grade.defaults()}
-    a = v["multiply"][:3] * (v["gain"][:3] - v["lift"][:3]) / (
-        v["whitepoint"][:3] - v["blackpoint"][:3]
+    a = (
+        v["multiply"][:3]
+        * (v["gain"][:3] - v["lift"][:3])
+        / (v["whitepoint"][:3] - v["blackpoint"][:3])
     )
     b = v["offset"][:3] + v["lift"][:3] - a * v["blackpoint"][:3]
     rgb = pixels[..., :3] * a + b
