@@ -68,6 +68,12 @@ class Cache:
                 _, evicted = self._entries.popitem(last=False)
                 self._bytes -= evicted.nbytes
 
+    def forget(self, key: str) -> None:
+        """Drop every stored result of ``key``."""
+        with self._lock:
+            for entry in [e for e in self._entries if e[0] == key]:
+                self._bytes -= self._entries.pop(entry).nbytes
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

@@ -497,7 +497,7 @@ def write_frame(graph: Graph, write: Node, frame: int, backend: str = "auto") ->
         if space == "default":
             space = color.default_file_colorspace(config, path, values["datatype"])
         processor = color.cpu_processor(ctx.ocio_config, ctx.working_space, space)
-        pixels = color.apply_cpu(processor, image.pixels)
+        pixels = image.pixels if processor.isNoOp() else color.apply_cpu(processor, image.pixels)
     except color.ColorError as error:
         raise RenderError(write.name, f"colorspace: {error}") from None
     fmt = image.format
@@ -547,4 +547,20 @@ def execute(
             written.append(write_frame(graph, write, frame, backend))
             if progress is not None:
                 progress(len(written), total, written[-1])
+        _forget_sequence_frames(graph, frame)
     return written
+
+
+def _forget_sequence_frames(graph: Graph, frame: int) -> None:
+    """Drop the cached decodes of Reads of image sequences at ``frame``: rendering a range,
+    no later frame reads them again, and kept they would fill the cache's whole budget.
+    Reads of a single image stay cached for the next frame."""
+    for node in graph.nodes.values():
+        if node.type != "Read" or node.is_placeholder:
+            continue
+        if not io.is_sequence(str(node.values_at(frame)["file"])):
+            continue
+        try:
+            _session.cache.forget(evaluate(graph, node, frame).hash)
+        except RenderError:
+            pass  # a Read that failed has nothing cached

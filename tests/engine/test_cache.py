@@ -73,3 +73,23 @@ def test_lru_budget_and_region_lookup():
     found = cache.find("k3", Window(2, 2, 5, 5))
     assert found is not None and found[1] == Window(0, 0, 10, 10)
     assert cache.bytes <= cache.budget
+
+
+def test_rendering_a_range_does_not_keep_the_frames_of_sequences(tmp_path, array_source):
+    """A sequence Read's decodes are dropped frame by frame; a still's stays cached."""
+    from tests.conftest import write_exr
+
+    for frame in (1, 2, 3):
+        write_exr(tmp_path / f"plate.{frame:04d}.exr", random_image(8, 12, seed=frame))
+    g = mb.Graph()
+    g.settings.format = mb.Format(12, 8)
+    plate = g.add("Read", file=str(tmp_path / "plate.####.exr"), colorspace="Raw")
+    still = array_source(g, random_image(8, 12, seed=9))
+    merge = g.add("Merge", inputs={"A": plate, "B": still})
+    write = g.add("Write", inputs={"Source": merge}, file=str(tmp_path / "out.####.exr"))
+    cache = render.session().cache
+    cache.clear()
+    g.execute([write], frames=[1, 2, 3], backend="cpu")
+    for frame in (1, 2, 3):
+        assert not cache.contains(render.evaluate(g, plate, frame).hash, Window(0, 0, 1, 1))
+    assert cache.contains(render.evaluate(g, still, 3).hash, Window(0, 0, 12, 8))
