@@ -170,9 +170,13 @@ def _to_working(ev: NodeEval, pixels: np.ndarray, path: str, datatype: str, ctx:
         processor = color.cpu_processor(ctx.ocio_config, space, ctx.working_space)
     except color.ColorError as error:
         raise RenderError(ev.name, f"colorspace: {error}") from None
-    if processor.isNoOp():  # the file is in the working space already: no copy
-        return pixels
-    return color.apply_cpu(processor, pixels)
+    return _through(processor, pixels)
+
+
+def _through(processor, pixels: np.ndarray) -> np.ndarray:
+    """``pixels`` through a CPU processor; the same array when it changes nothing (a Read
+    or Write in the working space), not the copy ``apply_cpu`` makes."""
+    return pixels if processor.isNoOp() else color.apply_cpu(processor, pixels)
 
 
 # --------------------------------------------------------------------------- planning
@@ -497,7 +501,7 @@ def write_frame(graph: Graph, write: Node, frame: int, backend: str = "auto") ->
         if space == "default":
             space = color.default_file_colorspace(config, path, values["datatype"])
         processor = color.cpu_processor(ctx.ocio_config, ctx.working_space, space)
-        pixels = image.pixels if processor.isNoOp() else color.apply_cpu(processor, image.pixels)
+        pixels = _through(processor, image.pixels)
     except color.ColorError as error:
         raise RenderError(write.name, f"colorspace: {error}") from None
     fmt = image.format
