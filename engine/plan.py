@@ -22,57 +22,36 @@ import hashlib
 import json
 import math
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mattebox.engine import color
 from mattebox.engine.graph import Graph, Node
+from mattebox.engine.passes import (
+    BYTES_PER_PIXEL,
+    NodeEval,
+    Pass,
+    RenderError,
+    node_context,
+    ocio_processor,
+)
 from mattebox.nodes import spec as specs
-from mattebox.nodes.spec import EMPTY, Context, ImageInfo, Kind, NodeSpec, Window
+from mattebox.nodes.spec import EMPTY, Context, ImageInfo, Kind, Window
 
-BYTES_PER_PIXEL = 16  # RGBA float32
-
-
-class RenderError(RuntimeError):
-    """A node that cannot be computed; ``str()`` is one line starting with the node name."""
-
-    def __init__(self, node: str, message: str):
-        super().__init__(f"{node}: {message}")
-        self.node = node
-        self.message = message
-
-
-# --------------------------------------------------------------------------- evaluation
-
-
-@dataclass(eq=False)
-class NodeEval:
-    """A node at one frame: values, inputs (pass-throughs resolved), info and hash."""
-
-    node: Node
-    spec: type[NodeSpec]
-    values: dict[str, Any]
-    inputs: list[NodeEval | None]
-    info: ImageInfo
-    hash: str
-    params: tuple[float, ...] = ()
-    extras: dict = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return self.node.name
-
-    @property
-    def kind(self) -> Kind:
-        return self.spec.kind
-
-
-def node_context(ev: NodeEval, ctx: Context) -> Context:
-    """``ctx`` as one node sees it: ``extras["inputs"]`` holds its inputs' ImageInfo (a
-    resample needs its input's format to map regions and build its kernel arguments)."""
-    extras = dict(ctx.extras)
-    extras["inputs"] = [i.info if i is not None else None for i in ev.inputs]
-    return replace(ctx, extras=extras)
+__all__ = [
+    "BYTES_PER_PIXEL",
+    "Buffer",
+    "Evaluator",
+    "NodeEval",
+    "Pass",
+    "Plan",
+    "PlanOptions",
+    "RenderError",
+    "TilePlan",
+    "build",
+    "node_context",
+    "ocio_processor",
+]
 
 
 def _hash(parts: Any) -> str:
@@ -136,7 +115,7 @@ class Evaluator:
             if upstream is None and spec.kind is not Kind.POINT and spec.is_required(name):
                 raise RenderError(node.name, f"nothing connected to input {name}")
         extras: dict = {}
-        if spec.kind is Kind.SOURCE and getattr(spec, "file_source", False):
+        if spec.kind is Kind.SOURCE and spec.file_source:
             info, identity = self.source_info(node, values, self.ctx)
             extras["identity"] = identity
         elif spec.kind is Kind.SOURCE:
@@ -145,7 +124,7 @@ class Evaluator:
             infos = [i.info if i else None for i in inputs]
             info = self._call(node, spec.data_window, values, infos, self.ctx)
         params: tuple[float, ...] = ()
-        if spec.kind in (Kind.POINT, Kind.SOURCE) and hasattr(spec, "pack"):
+        if spec.kind in (Kind.POINT, Kind.SOURCE):
             params = tuple(float(v) for v in self._call(node, spec.pack, values, self.ctx))
         hashed = {
             k: spec.param(k).to_json(v) for k, v in values.items() if spec.param(k).affects_pixels
@@ -197,57 +176,7 @@ class Evaluator:
             raise RenderError(node.name, str(error) or type(error).__name__) from None
 
 
-def ocio_processor(ev: NodeEval, ctx: Context):
-    """The OCIO processor of a colour-processor node at its frame (both backends share it).
-
-    The node's ``ocio_request`` names the kind (``op``) and its arguments; a relative LUT
-    path is taken from the script's folder. Raises RenderError naming the node.
-    """
-    request = dict(ev.spec.ocio_request(ev.values, ctx))
-    kind = request.pop("op")
-    if kind == "file" and request["file"] and not os.path.isabs(request["file"]):
-        request["file"] = os.path.join(ctx.script_dir, request["file"])
-    try:
-        return color.get_processor(kind, ctx.ocio_config, **request)
-    except color.ColorError as error:
-        raise RenderError(ev.name, str(error)) from None
-
-
 # --------------------------------------------------------------------------- plan data
-
-
-@dataclass(frozen=True)
-class Pass:
-    """One unit of work for a backend.
-
-    ``kind`` is ``read``, ``source``, ``fused`` (point ops), ``area``, ``resample``,
-    ``color`` or ``cached``. ``nodes`` lists the nodes it computes (a fused pass: leaves
-    first, its output node last); ``inputs`` are buffer ids, ``output`` its buffer.
-    """
-
-    kind: str
-    nodes: tuple[NodeEval, ...]
-    inputs: tuple[int, ...]
-    output: int
-    region: Window
-    # fused passes: for each node, where each of its inputs comes from:
-    # ("buf", index into inputs) / ("node", index into nodes) / ("none", -1)
-    wiring: tuple[tuple[tuple[str, int], ...], ...] = ()
-    store: bool = False  # keep the result in the cache
-    device: str = ""  # where a backend runs it when not on its own device ("cpu (why)")
-
-    @property
-    def node(self) -> NodeEval:
-        return self.nodes[-1]
-
-    def describe(self) -> str:
-        names = "+".join(n.name for n in self.nodes)
-        ins = ",".join(f"b{i}" for i in self.inputs) or "-"
-        cache = " (cached)" if self.kind == "cached" else (" -> cache" if self.store else "")
-        device = f"  on {self.device}" if self.device else ""
-        return (
-            f"{self.kind:<9} {names:<36} {ins:>8} -> b{self.output}  {self.region}{cache}{device}"
-        )
 
 
 @dataclass(frozen=True)
@@ -530,7 +459,7 @@ def _schedule(
         elif _is_cached(ev, roi, options):
             kind = "cached"
         elif ev.kind is Kind.SOURCE:
-            kind = "read" if getattr(ev.spec, "file_source", False) else "source"
+            kind = "read" if ev.spec.file_source else "source"
         else:
             kind = _PASS_KIND[ev.kind]
         if kind in ("cached", "read", "source", "empty"):

@@ -219,7 +219,7 @@ def _build(graph, root, frame, region, ctx, budget, use_cache, backend=None) -> 
     # A backend with memory of its own (the GPU) sizes tiles to it (budget, largest
     # binding, inputs copied per tile), keeps intermediates there instead of copying each
     # back for the cache (store_all), and names the passes it hands to the CPU.
-    fit = dict(backend.plan_options()) if hasattr(backend, "plan_options") else {}
+    fit = dict(backend.plan_options()) if backend is not None else {}
     options = PlanOptions(
         budget=budget or fit.pop("budget", 0),
         boundaries=frozenset(graph.hot_nodes) if use_cache else frozenset(),
@@ -263,16 +263,6 @@ def run_plan(
     return out
 
 
-def _fetch(backend, handle, window: Window, copy: bool) -> Callable[[], np.ndarray]:
-    """A handle's pixels: now (CPU), or once the device has computed them (GPU)."""
-    later = getattr(backend, "download_later", None)
-    if later is not None:
-        return later(handle, window)
-    pixels = backend.download(handle, window)
-    pixels = pixels.copy() if copy else pixels
-    return lambda: pixels
-
-
 def _run_tile(tile, backend, ctx: Context, cancel, own: bool) -> Callable[[], np.ndarray]:
     """Hand a tile's passes to the backend; returns a callable giving its pixels."""
     cache = _session.cache
@@ -292,16 +282,17 @@ def _run_tile(tile, backend, ctx: Context, cancel, own: bool) -> Callable[[], np
         handles[step.output] = _run_pass(step, tile, backend, ctx, cache, slots, handles, reads)
         if step.store and step.kind not in ("cached", "read", "source"):
             output, region = handles[step.output]
-            stores.append((step, _fetch(backend, output, region, copy=True)))
+            stores.append((step, backend.download_later(output, region, copy=True)))
         for buffer in step.inputs:  # let go of inputs nothing later reads
             if last_use[buffer] == index and buffer != last.output:
                 handles.pop(buffer, None)
     handle, window = handles[last.output]
-    result = _fetch(backend, handle, window, copy=False)
-    if hasattr(backend, "flush"):  # a device: the next tile's passes come after these,
-        for slot in slots.values():  # so it may reuse this tile's slots,
-            backend.release(slot)
-        backend.flush()  # and this tile computes while the next one is prepared
+    result = backend.download_later(handle, window, copy=False)
+    # a device: the next tile's passes come after these, so it may reuse this tile's
+    # slots, and this tile computes while the next one is prepared
+    for slot in slots.values():
+        backend.release(slot)
+    backend.flush()
 
     def finish() -> np.ndarray:
         for step, stored in stores:
@@ -325,12 +316,12 @@ def _run_pass(step, tile, backend, ctx, cache: Cache, slots: dict, handles: dict
             pixels, window = cache.find(ev.hash, step.region)
         else:
             pixels, window = reads.pop(step.output).result()
-        if getattr(backend, "crop_inputs", False) and window != step.region:
+        if backend.crop_inputs and window != step.region:
             # a device gets only this tile's part, not the whole plate for every tile
             pixels, window = _part(pixels, window, step.region), step.region
         return backend.upload(pixels), window
     if step.kind == "source":
-        made = backend.source(step, ctx) if hasattr(backend, "source") else None
+        made = backend.source(step, ctx)
         if made is not None:  # generated on the device itself
             _session.executed[ev.name] += 1
             return made, step.region
@@ -435,27 +426,17 @@ def _gpu_warning(error: BaseException) -> None:
     _session.warn_once(f"GPU failed ({type(error).__name__}: {first}); rendering on the CPU")
 
 
-def _discard(backend) -> None:
-    """Drop what a device recorded for a render that stopped half-way."""
-    discard = getattr(backend, "discard", None)
-    if discard is not None:
-        discard()
-
-
 def _run_with_fallback(plan_: Plan, backend, ctx: Context, cancel) -> np.ndarray:
     """Run on ``backend``; if a GPU fails (device lost, out of memory, a kernel that does
     not compile), warn once (one line) and render the same plan on the CPU."""
-    lock = getattr(backend, "lock", None)
     try:
-        if lock is None:
-            return run_plan(plan_, backend, ctx, cancel)
-        with lock:  # one render at a time records into the device's command stream
+        with backend.lock:  # one render at a time records into the device's command stream
             return run_plan(plan_, backend, ctx, cancel)
     except (RenderError, Cancelled):
-        _discard(backend)
+        backend.discard()
         raise
     except Exception as error:  # a device lost or out of memory: finish on the CPU
-        _discard(backend)
+        backend.discard()
         if backend.name == "cpu" or not _fallback_allowed():
             raise
         _gpu_warning(error)

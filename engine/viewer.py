@@ -97,18 +97,17 @@ def reduce(pixels: np.ndarray, factor: int) -> np.ndarray:
 def apply_display_processor(processor, pixels: np.ndarray, backend: str = "auto") -> np.ndarray:
     """Apply an OCIO processor to premultiplied display-bound pixels, on ``backend``.
 
-    A backend object with an ``apply_processor(processor, pixels)`` method (the GPU
-    backend) runs it there; otherwise, or if that fails, OCIO's CPU processor runs it.
+    The backend's ``apply_processor`` runs it (OCIO's CPU processor on the CPU, the
+    processor's shader on a GPU); if a GPU fails, OCIO's CPU processor runs it.
     Colour is transformed as stored (premultiplied: the image over black), alpha kept.
     """
     try:
         engine_backend = render.backend_for(backend)  # a GPU that fails falls back to the CPU
     except ValueError:
         engine_backend = None
-    apply = getattr(engine_backend, "apply_processor", None)
-    if apply is not None:
+    if engine_backend is not None and engine_backend.name != "cpu":
         try:
-            return np.asarray(apply(processor, pixels), np.float32)
+            return np.asarray(engine_backend.apply_processor(processor, pixels), np.float32)
         except Exception as error:  # noqa: BLE001 - a GPU failure falls back to the CPU
             render.session().warn_once(f"viewer display transform on the CPU ({error})")
     return color.apply_cpu(color.cpu(processor), pixels, unpremultiply=False)

@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import numpy as np
+
 
 class Kind(enum.Enum):
     """How the engine evaluates a node type (ARCHITECTURE.md, "One declaration per node")."""
@@ -425,6 +427,17 @@ class NodeSpec:
     optional_inputs: ClassVar[tuple[str, ...]] = ()
     params: ClassVar[tuple[Param, ...]] = ()
     doc: ClassVar[str] = ""
+    #: SOURCE: pixels come from a file the engine reads (Read), not from ``generate``.
+    file_source: ClassVar[bool] = False
+    #: AREA: the WGSL runs as two 1D passes (``<stem>_vertical`` into a scratch buffer
+    #: indexed by ``<stem>_tmp_index``, then ``<stem>_horizontal``) instead of one
+    #: ``<stem>_pixel`` per output pixel.
+    separable: ClassVar[bool] = False
+    #: POINT: the CPU reference function (see :meth:`cpu_point_for`).
+    cpu_point: ClassVar[Any] = None
+    #: AREA and RESAMPLE: the CPU kernel of a tile ``(src, sx0, sy0, dst, dx0, dy0,
+    #: *kernel_args)``.
+    cpu_kernel: ClassVar[Any] = None
 
     # -- declaration helpers ------------------------------------------------------------
 
@@ -508,6 +521,48 @@ class NodeSpec:
     def pack(cls, values: dict[str, Any], ctx: Context) -> list[float]:
         """Point ops: the parameter block as floats, in the order ``point`` reads them."""
         return []
+
+    @classmethod
+    def halo(cls, values: dict[str, Any], ctx: Context | None = None) -> tuple[int, int]:
+        """AREA: the pixels (x, y) an output pixel reaches into its input on each side."""
+        return (0, 0)
+
+    @classmethod
+    def kernel_args(
+        cls, values: dict[str, Any], ctx: Context, src_window: Window, dst_window: Window
+    ) -> tuple:
+        """AREA and RESAMPLE: the arguments after the windows of ``cpu_kernel`` (and,
+        flattened to floats, the WGSL kernel's parameter block)."""
+        return ()
+
+    @classmethod
+    def gpu_kernel_params(
+        cls, values: dict[str, Any], args: tuple, out_window: Window, src_window: Window
+    ) -> tuple[list[float], tuple[int, int], tuple[int, int]]:
+        """AREA and RESAMPLE: the WGSL kernel's parameter block and the coordinate
+        origins (output, input) it works in, from :meth:`kernel_args`' ``args``.
+
+        By default ``args`` flattened, in image coordinates (origins 0). A node whose
+        float32 positions would lose precision far from the origin re-expresses them
+        relative to its windows (:class:`~mattebox.nodes.transform.resample.AffineResample`).
+        """
+        flat = [float(v) for a in args for v in np.ravel(np.asarray(a, np.float64))]
+        return flat, (0, 0), (0, 0)
+
+    @classmethod
+    def source_info(cls, values: dict[str, Any], ctx: Context) -> ImageInfo:
+        """SOURCE (generated): the output's format and data window."""
+        raise NotImplementedError(f"{cls.type_name} does not describe its output")
+
+    @classmethod
+    def generate(cls, values: dict[str, Any], region: Window, ctx: Context):
+        """SOURCE (generated): the pixels of ``region`` as an H×W×4 float32 array."""
+        raise NotImplementedError(f"{cls.type_name} generates no pixels")
+
+    @classmethod
+    def ocio_request(cls, values: dict[str, Any], ctx: Context) -> dict[str, Any]:
+        """COLOR_PROCESSOR: the OCIO processor to build: ``{"op": kind, ...arguments}``."""
+        raise NotImplementedError(f"{cls.type_name} builds no OCIO processor")
 
 
 _REGISTRY: dict[str, type[NodeSpec]] = {}

@@ -4,40 +4,92 @@ Buffers are backend handles: numpy arrays on the CPU, device buffers on the GPU.
 executor allocates pool slots, views windows of them, uploads sources, runs passes and
 downloads the result; intermediates never leave the backend between passes.
 
-A backend with memory of its own (the GPU) may also have, and the executor then uses:
-``plan_options()`` (budget, largest buffer, ... for the planner), ``crop_inputs`` (give it
-only each tile's part of read and cached images), ``source(step, ctx)`` (a generated
-source made on the device, or None), ``download_later(handle, window)`` (a callable
-giving the pixels once computed), ``release(slot)`` and ``flush()`` at the end of a tile,
-``discard()`` after a render that stopped half-way, and ``lock`` (held for a whole plan).
+Every member the executor may use is declared here with the CPU's behaviour as its
+default, so the contract reads in one place and the executor never probes a backend with
+``hasattr``. A backend with memory of its own (the GPU) overrides the optional members:
+:meth:`plan_options` (budget, largest buffer, ... for the planner), :attr:`crop_inputs`
+(give it only each tile's part of read and cached images), :meth:`source` (a generated
+source made on the device), :meth:`download_later` (pixels once computed),
+:meth:`release` and :meth:`flush` at the end of a tile, :meth:`discard` after a render
+that stopped half-way, :attr:`lock` (held for a whole plan) and :meth:`apply_processor`
+(the viewer's display transform).
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+import contextlib
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from mattebox.engine.plan import Pass
+from mattebox.engine import color
+from mattebox.engine.passes import Pass
 from mattebox.nodes.spec import Context, Window
 
 
-class Backend(Protocol):
+class Backend:
     """A place to run passes: the CPU through numba, a GPU through wgpu."""
 
-    name: str
+    name: str = ""
+    #: Whether read and cached inputs are handed over one tile's part at a time.
+    crop_inputs: bool = False
+    #: Held by the executor for a whole plan (one render at a time per device).
+    lock: Any = contextlib.nullcontext()
+
+    # -- required ------------------------------------------------------------------------
 
     def alloc(self, nbytes: int) -> Any:
         """A pool slot of at least ``nbytes``."""
+        raise NotImplementedError
 
     def view(self, slot: Any, window: Window) -> Any:
         """A handle to ``window``-sized pixels at the start of ``slot``."""
+        raise NotImplementedError
 
     def upload(self, pixels: np.ndarray) -> Any:
         """A handle holding host pixels (H×W×4 float32)."""
+        raise NotImplementedError
 
     def download(self, handle: Any, window: Window) -> np.ndarray:
         """Host pixels of a handle (H×W×4 float32)."""
+        raise NotImplementedError
 
     def run(self, step: Pass, inputs: list[tuple[Any, Window]], output: Any, ctx: Context) -> None:
         """Compute ``step.region`` of ``step`` into ``output`` from its input buffers."""
+        raise NotImplementedError
+
+    # -- optional, with the CPU's behaviour ------------------------------------------------
+
+    def plan_options(self) -> dict:
+        """Planner options that fit tiles to this backend (``PlanOptions`` fields)."""
+        return {}
+
+    def source(self, step: Pass, ctx: Context) -> Any | None:
+        """A generated source computed by the backend itself, or None (the executor then
+        uploads the node's ``generate()``)."""
+        return None
+
+    def download_later(
+        self, handle: Any, window: Window, copy: bool = True
+    ) -> Callable[[], np.ndarray]:
+        """A callable giving a handle's host pixels; ``copy`` when the handle's memory
+        is reused afterwards (a pool slot) and the pixels must outlive it."""
+        pixels = self.download(handle, window)
+        pixels = pixels.copy() if copy else pixels
+        return lambda: pixels
+
+    def release(self, slot: Any) -> None:
+        """A tile's pool slot is no longer needed (its commands are recorded)."""
+
+    def flush(self) -> None:
+        """Start what was recorded for a tile (a device computes it while the next tile
+        is prepared)."""
+
+    def discard(self) -> None:
+        """Forget what was recorded for a render that stopped half-way."""
+
+    def apply_processor(self, processor, pixels: np.ndarray) -> np.ndarray:
+        """An OCIO processor applied to premultiplied pixels as stored, alpha kept (the
+        viewer's display transform)."""
+        return color.apply_cpu(color.cpu(processor), pixels, unpremultiply=False)

@@ -159,6 +159,7 @@ class Blur(NodeSpec):
         ),
     )
     cpu_kernel = blur_kernel
+    separable = True
 
     @classmethod
     def pass_through(cls, values):

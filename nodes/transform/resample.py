@@ -481,3 +481,22 @@ class AffineResample(NodeSpec):
     def kernel_args(cls, values, ctx, src_window: Window, dst_window: Window) -> tuple:
         """``(m, filter_id)``: the inverse map (float64[6]) and the index in FILTERS."""
         return cls.resample_matrix(values, ctx), FILTERS.index(values["filter"])
+
+    @classmethod
+    def gpu_kernel_params(cls, values, args, out_window: Window, src_window: Window):
+        """The inverse map re-expressed (in float64) between coordinates whose origins are
+        the corners of the output and input data windows: f32 positions stay as small as
+        the image (not as large as its coordinates), and are the same in every tile, so
+        tiled renders equal untiled ones."""
+        m, filter_id = args
+        m = np.asarray(m, np.float64)
+        dx, dy, sx, sy = out_window.x0, out_window.y0, src_window.x0, src_window.y0
+        local = [
+            m[0],
+            m[1],
+            m[2] + m[0] * dx + m[1] * dy - sx,
+            m[3],
+            m[4],
+            m[5] + m[3] * dx + m[4] * dy - sy,
+        ]
+        return [*(float(v) for v in local), float(filter_id)], (dx, dy), (sx, sy)

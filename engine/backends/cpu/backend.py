@@ -7,12 +7,13 @@ import sys
 import numpy as np
 
 from mattebox.engine import color
+from mattebox.engine.backends.base import Backend
 from mattebox.engine.backends.cpu import compiler
-from mattebox.engine.plan import Pass, node_context, ocio_processor
+from mattebox.engine.passes import Pass, node_context, ocio_processor
 from mattebox.nodes.spec import Context, Window
 
 
-class CpuBackend:
+class CpuBackend(Backend):
     """Runs plans on the CPU with numba (``parallel=True``, ``nogil=True``, ``cache=True``)."""
 
     name = "cpu"

@@ -32,10 +32,11 @@ import numpy as np
 import wgpu
 
 from mattebox.engine import color
+from mattebox.engine.backends.base import Backend
 from mattebox.engine.backends.gpu import shaders
 from mattebox.engine.backends.gpu.device import AdapterInfo, GpuDevice, open_device
 from mattebox.engine.backends.gpu.shaders import READ, WRITE, ShaderCompileError
-from mattebox.engine.plan import (
+from mattebox.engine.passes import (
     BYTES_PER_PIXEL,
     NodeEval,
     Pass,
@@ -90,7 +91,7 @@ class _Readback:
         return pixels
 
 
-class GpuBackend:
+class GpuBackend(Backend):
     """Runs plans on one wgpu device (see the module docstring).
 
     Attributes
@@ -221,8 +222,11 @@ class GpuBackend:
     def download(self, handle: GpuImage, window: Window) -> np.ndarray:
         return self.download_later(handle, window)()
 
-    def download_later(self, handle: GpuImage, window: Window) -> Callable[[], np.ndarray]:
-        """Record a copy of ``handle`` to host memory; calling the result waits for it."""
+    def download_later(
+        self, handle: GpuImage, window: Window, copy: bool = True
+    ) -> Callable[[], np.ndarray]:
+        """Record a copy of ``handle`` to host memory; calling the result waits for it
+        (the pixels are always a copy of their own)."""
         shape = (window.height, window.width)
         nbytes = window.pixels * BYTES_PER_PIXEL
         if nbytes == 0:
@@ -289,19 +293,19 @@ class GpuBackend:
         source = shaders.node_wgsl(spec)
         name = shaders.stem(spec)
         region = step.region
-        if all(
-            shaders.has_function(source, f"{name}_{part}")
-            for part in ("vertical", "horizontal", "tmp_index")
-        ):
+        if spec.separable:
             self._run_separable(step, src, window, args, output)
             return
         if not shaders.has_function(source, f"{name}_pixel"):
             raise ShaderCompileError(
-                f"{spec.type_name}: its WGSL has no {name}_pixel (nor a separable "
-                f"{name}_vertical/{name}_horizontal)"
+                f"{spec.type_name}: its WGSL has no {name}_pixel (a separable node "
+                f"declares separable = True and gives {name}_vertical/{name}_horizontal)"
             )
         program = self.pipelines.get(("kernel", spec.type_name), lambda: _kernel_program(spec))
-        params, origin, src_origin = _kernel_params(ev, args)
+        src_window = ev.inputs[0].info.data_window if ev.inputs and ev.inputs[0] else None
+        params, origin, src_origin = spec.gpu_kernel_params(
+            ev.values, args, ev.info.data_window, src_window or ev.info.data_window
+        )
         meta = [*_xywh(region), *_xywh(window), *_xywh(region), 0, *origin, *src_origin]
         self._dispatch(program, "main", params, meta, output, [(src.buffer, src.nbytes)], region)
 
@@ -594,36 +598,6 @@ def _source_program(spec) -> tuple:
         shaders.library("source", function=f"{shaders.stem(spec)}_source"),
     ]
     return "\n".join(parts), ("main",), [READ, READ, WRITE], {}
-
-
-def _kernel_params(ev: NodeEval, args) -> tuple[list[float], tuple, tuple]:
-    """Parameter block and coordinate origins (output, input) of an area/resample kernel.
-
-    An affine resample's inverse map is re-expressed (in float64) between coordinates
-    whose origins are the corners of the node's output and input data windows: f32
-    positions stay as small as the image (not as large as its coordinates), and are the
-    same in every tile, so tiled renders equal untiled ones.
-    """
-    from mattebox.nodes.transform.resample import AffineResample
-
-    if issubclass(ev.spec, AffineResample):
-        m, filter_id = args
-        m = np.asarray(m, np.float64)
-        out = ev.info.data_window
-        source = ev.inputs[0].info.data_window if ev.inputs and ev.inputs[0] else out
-        dx, dy, sx, sy = out.x0, out.y0, source.x0, source.y0
-        local = [
-            m[0],
-            m[1],
-            m[2] + m[0] * dx + m[1] * dy - sx,
-            m[3],
-            m[4],
-            m[5] + m[3] * dx + m[4] * dy - sy,
-        ]
-        return [*local, float(filter_id)], (dx, dy), (sx, sy)
-    flat = [np.ravel(np.asarray(a, np.float64)) for a in args]
-    params = [float(v) for v in np.concatenate(flat)] if flat else []
-    return params, (0, 0), (0, 0)
 
 
 # --------------------------------------------------------------------------- helpers
