@@ -1,0 +1,122 @@
+"""Image files in and out, through OpenImageIO only.
+
+Pixels in memory are RGBA float32, alpha premultiplied, of an image's *data window*
+(ARCHITECTURE.md, "Image model"). This package maps files to and from that model:
+
+- ``sequences``: :func:`expand_frame` turns ``plate.####.exr`` or ``plate.%04d.exr`` into
+  a frame's file name;
+- ``decode``: decoding and probing with OpenImageIO;
+- ``worker``: :func:`probe` and :func:`read_image` decode in a worker process, because a
+  malformed file can kill the process that decodes it (SIGSEGV/SIGFPE inside OpenImageIO);
+  pixels come back through shared memory and a crashed decoder becomes an
+  :class:`ImageIOError`;
+- ``write``: :func:`write_image` writes atomically (a hidden temporary file in the same
+  folder, then a rename).
+
+The package imports only the standard library, numpy and OpenImageIO, so that the worker
+process starts quickly. See ``docs/io-and-colour.md``.
+"""
+
+from __future__ import annotations
+
+import os
+from multiprocessing import shared_memory as shared_memory  # tests watch its SharedMemory
+
+import numpy as np
+
+from mattebox.engine.io.decode import _decode, _probe_file
+from mattebox.engine.io.info import ImageInfo, ImageIOError, Window, _error
+from mattebox.engine.io.sequences import expand_frame, is_sequence
+from mattebox.engine.io.worker import _crash_worker as _crash_worker  # a test hook
+from mattebox.engine.io.worker import _free_worker, _worker, shutdown_worker
+from mattebox.engine.io.write import write_image
+
+__all__ = [
+    "IN_PROCESS",
+    "ImageIOError",
+    "ImageInfo",
+    "expand_frame",
+    "is_sequence",
+    "probe",
+    "read_image",
+    "shutdown_worker",
+    "write_image",
+]
+
+#: Decode in this process instead of the worker (for tests and debugging). The
+#: environment variable ``MATTEBOX_IO_INPROCESS=1`` does the same.
+IN_PROCESS = False
+
+
+def _in_process() -> bool:
+    """Whether to decode here; read at each call, so setting ``io.IN_PROCESS`` works."""
+    return IN_PROCESS or os.environ.get("MATTEBOX_IO_INPROCESS") == "1"
+
+
+def _check_readable(path: str) -> None:
+    """Raise a plain ImageIOError for a missing, unreadable or non-file path."""
+    if not os.path.exists(path):
+        raise _error(path, "file not found")
+    if os.path.isdir(path):
+        raise _error(path, "is a folder, not an image file")
+    if not os.access(path, os.R_OK):
+        raise _error(path, "permission denied")
+
+
+def probe(path: str) -> ImageInfo:
+    """Describe an image file without reading its pixels.
+
+    Parameters
+    ----------
+    path : str
+        A file name (expand sequence patterns first with :func:`expand_frame`).
+
+    Returns
+    -------
+    ImageInfo
+
+    Raises
+    ------
+    ImageIOError
+        When the file is missing, unreadable, damaged, or crashes the decoder.
+    """
+    path = os.fspath(path)
+    _check_readable(path)
+    if _in_process():
+        return _probe_file(path)
+    return _worker.request(("probe", path), path)[1]
+
+
+def read_image(path: str, region: Window | None = None) -> tuple[np.ndarray, Window, ImageInfo]:
+    """Read an image's pixels as premultiplied RGBA float32.
+
+    Parameters
+    ----------
+    path : str
+        A file name (expand sequence patterns first with :func:`expand_frame`).
+    region : tuple of int, optional
+        ``(x0, y0, x1, y1)`` in display-window coordinates; only the part of the data
+        window inside it is read (tiled files read only the tiles it touches).
+
+    Returns
+    -------
+    pixels : ndarray
+        float32, shape ``(y1 - y0, x1 - x0, 4)``, C-contiguous, alpha premultiplied.
+        Channels map by name (R, G, B, A; Y is grey); a missing alpha is 1.
+    window : tuple of int
+        The window the pixels cover: the data window intersected with ``region``.
+    info : ImageInfo
+
+    Raises
+    ------
+    ImageIOError
+        When the file is missing, unreadable, damaged, or crashes the decoder.
+    """
+    path = os.fspath(path)
+    _check_readable(path)
+    if region is not None:
+        region = tuple(int(v) for v in region)
+    if _in_process():
+        pixels, window, info = _decode(path, region, lambda shape: np.empty(shape, np.float32))
+        return np.ascontiguousarray(pixels), window, info
+    return _free_worker().read(path, region)

@@ -1,0 +1,324 @@
+"""The decoder worker processes and the shared memory their pixels come back through.
+
+OpenImageIO can kill the process that decodes a malformed file (SIGSEGV, SIGFPE), so
+files are decoded in persistent worker processes started with multiprocessing ``spawn``;
+a dead worker becomes an :class:`ImageIOError` of the file it was reading and the next
+request starts a fresh one. The worker imports only the standard library, numpy,
+OpenImageIO and this package, so that it starts quickly.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import math
+import mmap
+import multiprocessing
+import multiprocessing.spawn
+import os
+import signal
+import threading
+from multiprocessing import shared_memory
+
+import numpy as np
+
+from mattebox.engine.io.decode import _decode, _probe_file
+from mattebox.engine.io.info import ImageInfo, ImageIOError, Window, _error
+
+#: Environment variable that enables the worker's test hooks (see ``_crash_worker``).
+_TEST_HOOKS_ENV = "MATTEBOX_IO_TEST_HOOKS"
+
+
+def _worker_main(conn, test_hooks: bool) -> None:
+    """The decoder process: answer ("probe", path) and ("read", path, region) requests."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C belongs to the parent
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            return
+        kind = request[0]
+        if kind == "stop":
+            return
+        try:
+            if kind == "probe":
+                conn.send(("ok", _probe_file(request[1])))
+            elif kind == "read":
+                _worker_read(conn, *request[1:])
+            elif kind == "crash" and test_hooks:
+                os.kill(os.getpid(), request[2])
+            else:
+                conn.send(("error", f"unknown request {kind!r}"))
+        except ImageIOError as exc:
+            conn.send(("error", str(exc)))
+        except Exception as exc:  # noqa: BLE001 - any decoder failure is that file's error
+            conn.send(("error", str(_error(request[1], f"{type(exc).__name__}: {exc}"))))
+
+
+_arena: list[shared_memory.SharedMemory] = []  # the worker's mapping of the parent's arena
+
+
+def _attach_arena(name: str) -> shared_memory.SharedMemory:
+    """The parent's arena, attached once per arena (a new name: the parent replaced it)."""
+    if not _arena or _arena[0].name != name:
+        for old in _arena:
+            old.close()
+        _arena[:] = [shared_memory.SharedMemory(name=name)]
+    return _arena[0]
+
+
+def _worker_read(
+    conn, path: str, region: Window | None, arena: str | None = None, arena_size: int = 0
+) -> None:
+    """Decode into the parent's arena when it is large enough, else into a new block the
+    parent takes over (and unlinks); send the block's name."""
+    blocks: list[shared_memory.SharedMemory] = []
+
+    def alloc(shape: tuple[int, int, int]) -> np.ndarray:
+        nbytes = math.prod(shape) * 4
+        if nbytes == 0:
+            return np.zeros(shape, np.float32)
+        if arena is not None and nbytes <= arena_size:
+            return np.ndarray(shape, np.float32, buffer=_attach_arena(arena).buf)
+        block = shared_memory.SharedMemory(create=True, size=nbytes)
+        blocks.append(block)
+        return np.ndarray(shape, np.float32, buffer=block.buf)
+
+    try:
+        pixels, window, info = _decode(path, region, alloc)
+        shape = pixels.shape
+        del pixels  # release the view so the block can be closed
+    except BaseException:
+        for block in blocks:
+            block.close()
+            block.unlink()
+        raise
+    name = blocks[0].name if blocks else (arena if math.prod(shape) else None)
+    conn.send(("ok", name, shape, window, info))
+    for block in blocks:
+        block.close()
+
+
+def _describe_exit(exitcode: int | None) -> str:
+    """``signal 11, SIGSEGV`` or ``exit code 3`` for a dead worker's exit code."""
+    if exitcode is None:
+        return "no exit code"
+    if exitcode < 0:
+        try:
+            return f"signal {-exitcode}, {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"signal {-exitcode}"
+    return f"exit code {exitcode}"
+
+
+@contextlib.contextmanager
+def _without_main_module():
+    """Start spawn children from this thread without re-running the parent's ``__main__``.
+
+    multiprocessing's spawn re-imports the parent's main script in the child. For the
+    decoder that is slow (the editor's imports, Qt) and breaks plain scripts without an
+    ``if __name__ == "__main__"`` guard; the worker needs nothing from ``__main__``.
+    Only processes started by the calling thread are affected.
+    """
+    original = multiprocessing.spawn.get_preparation_data
+    caller = threading.get_ident()
+
+    def preparation_data(*args, **kwargs):
+        data = original(*args, **kwargs)
+        if threading.get_ident() == caller:
+            data.pop("init_main_from_path", None)
+            data.pop("init_main_from_name", None)
+        return data
+
+    multiprocessing.spawn.get_preparation_data = preparation_data
+    try:
+        yield
+    finally:
+        multiprocessing.spawn.get_preparation_data = original
+
+
+class _Worker:
+    """One persistent decoder process, started lazily, restarted when it dies."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process = None
+        self._conn = None
+        # Shared memory the worker decodes into, reused from read to read: the first
+        # write to new shared memory costs a page fault per 4 KiB (about 250 ms for a 4K
+        # float image), a copy out of memory already mapped about 30 ms.
+        self._arena: shared_memory.SharedMemory | None = None
+
+    def _start(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        parent_conn, child_conn = context.Pipe()
+        hooks = os.environ.get(_TEST_HOOKS_ENV) == "1"
+        process = context.Process(
+            target=_worker_main, args=(child_conn, hooks), name="mattebox-io", daemon=True
+        )
+        with _without_main_module():
+            process.start()
+        child_conn.close()
+        self._process, self._conn = process, parent_conn
+
+    def _discard(self, kill: bool) -> int | None:
+        """Forget the current process (killing it if asked) and return its exit code."""
+        process, conn = self._process, self._conn
+        self._process = self._conn = None
+        if conn is not None:
+            conn.close()
+        if process is None:
+            return None
+        if kill and process.is_alive():
+            process.kill()
+        process.join(5)
+        return process.exitcode
+
+    def request(self, message: tuple, path: str) -> tuple:
+        """Send one request and return its reply; a dead worker becomes ImageIOError."""
+        with self._lock:
+            return self._exchange(message, path)
+
+    def read(self, path: str, region: Window | None) -> tuple[np.ndarray, Window, ImageInfo]:
+        """Decode ``path`` in the worker; the pixels come back through the arena."""
+        with self._lock:
+            arena = self._arena
+            message = (
+                "read",
+                path,
+                region,
+                arena.name if arena else None,
+                arena.size if arena else 0,
+            )
+            _, name, shape, window, info = self._exchange(message, path)
+            if name is None:
+                return np.zeros(shape, np.float32), window, info
+            if arena is not None and name == arena.name:
+                pixels = np.empty(shape, np.float32)  # copied while the lock keeps the arena ours
+                np.copyto(pixels, np.ndarray(shape, np.float32, buffer=arena.buf))
+                return pixels, window, info
+            pixels = _take_block(name, shape)
+            self._replace_arena(math.prod(shape) * 4)
+            return pixels, window, info
+
+    def _replace_arena(self, nbytes: int) -> None:
+        """A bigger arena for the next read (the old one is removed)."""
+        self._drop_arena()
+        try:
+            self._arena = shared_memory.SharedMemory(create=True, size=nbytes)
+            # touched now, so that the page faults of new shared memory (about 250 ms for
+            # a 4K float image) fall on this read and not on the next
+            np.ndarray((nbytes,), np.uint8, buffer=self._arena.buf)[::4096] = 0
+        except OSError:  # no room in /dev/shm: blocks per read, as before
+            self._arena = None
+
+    def _drop_arena(self) -> None:
+        if self._arena is not None:
+            self._arena.close()
+            self._arena.unlink()
+            self._arena = None
+
+    def _exchange(self, message: tuple, path: str) -> tuple:
+        """One request and its reply (the lock held); a dead worker becomes ImageIOError."""
+        if self._process is not None and not self._process.is_alive():
+            self._discard(kill=False)
+        if self._process is None:
+            try:
+                self._start()
+            except Exception as exc:  # noqa: BLE001 - e.g. inside a daemonic process
+                raise _error(
+                    path,
+                    f"cannot start the decoder process ({type(exc).__name__}: {exc}); "
+                    "set MATTEBOX_IO_INPROCESS=1 to decode in this process",
+                ) from None
+        try:
+            self._conn.send(message)
+            reply = self._conn.recv()
+        except (EOFError, OSError):
+            code = self._discard(kill=True)
+            raise ImageIOError(
+                f"{path}: decoder crashed ({_describe_exit(code)}) reading {path}"
+            ) from None
+        except BaseException:
+            self._discard(kill=True)  # e.g. KeyboardInterrupt: the pipe is out of step
+            raise
+        if reply[0] == "error":
+            raise ImageIOError(reply[1])
+        return reply
+
+    def shutdown(self) -> None:
+        """Stop the process if it runs."""
+        with self._lock:
+            if self._conn is not None:
+                try:
+                    self._conn.send(("stop",))
+                except OSError:
+                    pass
+            process = self._process
+            if process is not None:
+                process.join(2)
+            self._discard(kill=True)
+            self._drop_arena()
+
+    def forget_after_fork(self) -> None:
+        """In a forked child: drop the parent's worker (it is not ours to talk to)."""
+        self._lock = threading.Lock()
+        self._process = self._conn = None
+        self._arena = None  # the parent's: not ours to remove
+
+    @property
+    def pid(self) -> int | None:
+        """Process id of the running worker, if any (for tests)."""
+        return self._process.pid if self._process is not None else None
+
+
+_worker = _Worker()
+# A second decoder, started on first need, lets two images decode at once (a comp's plate
+# and background): decoding an EXR is mostly one thread's work.
+_workers = (_worker, _Worker())
+for _each in _workers:
+    os.register_at_fork(after_in_child=_each.forget_after_fork)
+
+
+def _free_worker() -> _Worker:
+    """The first decoder not busy (the first one when all are)."""
+    return next((w for w in _workers if not w._lock.locked()), _worker)
+
+
+def shutdown_worker() -> None:
+    """Stop the decoder processes; the next read starts one again. Runs at exit."""
+    for worker in _workers:
+        worker.shutdown()
+
+
+atexit.register(shutdown_worker)
+
+
+def _crash_worker(path: str, signum: int = signal.SIGSEGV) -> None:
+    """Test hook: make the worker kill itself with ``signum`` as if decoding ``path``.
+
+    Works only when the worker was started with ``MATTEBOX_IO_TEST_HOOKS=1`` set.
+    """
+    _worker.request(("crash", path, int(signum)), path)
+
+
+def _take_block(name: str, shape: tuple[int, int, int]) -> np.ndarray:
+    """The worker's shared-memory block as an array of ours, its name removed.
+
+    Where shared memory is a file (Linux ``/dev/shm``) the array maps it, with no copy: the
+    memory is returned to the system when the array is freed. Elsewhere it is copied.
+    """
+    block = shared_memory.SharedMemory(name=name)
+    try:
+        path = os.path.join("/dev/shm", name.lstrip("/"))
+        if os.path.exists(path):
+            fd = os.open(path, os.O_RDWR)
+            try:
+                mapped = mmap.mmap(fd, math.prod(shape) * 4)
+            finally:
+                os.close(fd)
+            return np.frombuffer(mapped, np.float32).reshape(shape)
+        return np.ndarray(shape, np.float32, buffer=block.buf).copy()
+    finally:
+        block.close()
+        block.unlink()

@@ -1,0 +1,307 @@
+"""Writing image files: formats, their checks, and the atomic rename."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import OpenImageIO as oiio
+
+from mattebox.engine.io.info import Window, _error, _intersect
+
+
+@dataclass(frozen=True)
+class _Format:
+    """What Mattebox writes in one file format."""
+
+    datatypes: frozenset[str]
+    compressions: dict[str, tuple[int, int] | None]  # name -> allowed ":N" range, or None
+    default_compression: str | None
+    channels: int  # 4: RGBA, 3: RGB (alpha dropped)
+    tiles: bool
+    data_window: bool  # stores a data window apart from the display window
+    unassociated: bool  # stores unassociated alpha (we unpremultiply before writing)
+
+
+_EXR_COMPRESSIONS: dict[str, tuple[int, int] | None] = {
+    "none": None,
+    "rle": None,
+    "zips": (1, 9),
+    "zip": (1, 9),
+    "piz": None,
+    "pxr24": None,
+    "b44": None,
+    "b44a": None,
+    "dwaa": (1, 1000),
+    "dwab": (1, 1000),
+    "htj2k256": None,
+    "htj2k32": None,
+}
+
+_FORMATS = {
+    "openexr": _Format(
+        frozenset({"half", "float"}), _EXR_COMPRESSIONS, "zip", 4, True, True, False
+    ),
+    "tiff": _Format(
+        frozenset({"uint8", "uint16", "half", "float"}),
+        {"none": None, "lzw": None, "zip": (1, 9), "packbits": None},
+        "zip",
+        4,
+        True,
+        False,
+        False,
+    ),
+    "png": _Format(frozenset({"uint8", "uint16"}), {"zip": (0, 9)}, None, 4, False, False, True),
+    "jpeg": _Format(frozenset({"uint8"}), {"jpeg": (1, 100)}, None, 3, False, False, False),
+    "dpx": _Format(
+        frozenset({"uint8", "uint10", "uint12", "uint16", "float"}),
+        {"none": None},
+        None,
+        3,
+        False,
+        False,
+        False,
+    ),
+}
+
+_EXTENSIONS = {"openexr": "exr", "tiff": "tif", "png": "png", "jpeg": "jpg", "dpx": "dpx"}
+
+
+def _output_format(path: str) -> str:
+    """OpenImageIO's format name for ``path``'s extension, if Mattebox writes it."""
+    out = oiio.ImageOutput.create(path)
+    name = out.format_name() if out is not None else None
+    if name not in _FORMATS:
+        ext = os.path.splitext(path)[1] or "(none)"
+        known = ", ".join(sorted(_EXTENSIONS.values()))
+        raise _error(path, f"cannot write files of type {ext} (Mattebox writes {known})")
+    return name
+
+
+def _check_compression(path: str, fmt: _Format, file_format: str, compression: str) -> None:
+    """Refuse a compression name (or level) the format does not have."""
+    name, _, level = compression.partition(":")
+    allowed = fmt.compressions
+    if name not in allowed or (level and (allowed[name] is None or not level.isdigit())):
+        choices = ", ".join(n + (":N" if r else "") for n, r in allowed.items())
+        raise _error(path, f"{file_format} has no compression {compression!r} (use {choices})")
+    low, high = allowed[name] or (0, 0)
+    if level and not low <= int(level) <= high:
+        raise _error(path, f"{compression!r}: level must be {low}..{high}")
+
+
+def _check_write_args(path, fmt, file_format, datatype, compression, tiled, tile_size) -> None:
+    """Refuse combinations the format cannot store, with one clear line."""
+    if datatype not in fmt.datatypes:
+        raise _error(
+            path,
+            f"{file_format} cannot store {datatype} pixels "
+            f"(use {', '.join(sorted(fmt.datatypes))})",
+        )
+    if compression is not None:
+        _check_compression(path, fmt, file_format, compression)
+    if tiled:
+        if not fmt.tiles:
+            raise _error(path, f"{file_format} files cannot be tiled (only EXR and TIFF)")
+        if tile_size <= 0 or (file_format == "tiff" and tile_size % 16):
+            rule = "a multiple of 16" if file_format == "tiff" else "positive"
+            raise _error(path, f"tile size {tile_size} must be {rule}")
+
+
+def _checked_pixels(path: str, pixels: np.ndarray, data_window: Window) -> np.ndarray:
+    """``pixels`` as float32 (H, W, 4), checked against the data window's size."""
+    pixels = np.asarray(pixels)
+    x0, y0, x1, y1 = data_window
+    expected = (max(0, y1 - y0), max(0, x1 - x0), 4)
+    if pixels.shape != expected:
+        raise _error(path, f"pixels have shape {pixels.shape}, data window needs {expected}")
+    return np.asarray(pixels, dtype=np.float32)
+
+
+def _on_display_window(pixels: np.ndarray, data_window: Window, size: tuple[int, int]):
+    """Paste data-window pixels onto a black display window (for formats without one)."""
+    width, height = size
+    canvas = np.zeros((height, width, 4), np.float32)
+    x0, y0, x1, y1 = _intersect(data_window, (0, 0, width, height))
+    if x1 > x0 and y1 > y0:
+        dx, dy = data_window[0], data_window[1]
+        canvas[y0:y1, x0:x1] = pixels[y0 - dy : y1 - dy, x0 - dx : x1 - dx]
+    return canvas
+
+
+def _unpremultiply(pixels: np.ndarray) -> np.ndarray:
+    """Divide colour by alpha where alpha > 0; colour is 0 where alpha is 0 or less."""
+    alpha = pixels[..., 3:4]
+    out = pixels.copy()
+    np.divide(pixels[..., :3], alpha, out=out[..., :3], where=alpha > 0)
+    out[..., :3] = np.where(alpha > 0, out[..., :3], 0.0)
+    return out
+
+
+def _metadata_value(path: str, key: str, value: object) -> object:
+    """Refuse metadata values OpenImageIO cannot type on its own."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise _error(path, f"metadata {key!r}: expected a string or a number, got {value!r}")
+    return value
+
+
+def _base_spec(fmt: _Format, window: Window, size: tuple[int, int], datatype: str):
+    """An ImageSpec with the channels, type and data/display windows of a write."""
+    x0, y0, x1, y1 = window
+    stored = "uint16" if datatype in ("uint10", "uint12") else datatype
+    spec = oiio.ImageSpec(x1 - x0, y1 - y0, fmt.channels, stored)
+    spec.channelnames = ("R", "G", "B", "A")[: fmt.channels]
+    if fmt.channels == 4:
+        spec.alpha_channel = 3
+    spec.x, spec.y = x0, y0
+    spec.full_x, spec.full_y, spec.full_width, spec.full_height = 0, 0, size[0], size[1]
+    if datatype in ("uint10", "uint12"):
+        spec.attribute("oiio:BitsPerSample", int(datatype[4:]))
+    if fmt.unassociated:
+        spec.attribute("oiio:UnassociatedAlpha", 1)  # we unpremultiplied already
+    return spec
+
+
+def _set_storage(spec, file_format: str, fmt: _Format, datatype: str, compression, tiled,
+                 tile_size: int) -> None:  # fmt: skip
+    """Compression, tiling and half-TIFF attributes of a write."""
+    if file_format == "tiff" and datatype == "half":
+        spec.attribute("tiff:half", 1)  # else OIIO stores float
+    compression = compression or fmt.default_compression
+    if compression and file_format == "png":
+        level = compression.partition(":")[2]
+        if level:
+            spec.attribute("png:compressionLevel", int(level))
+    elif compression:
+        spec.attribute("compression", compression)
+    if tiled:
+        spec.tile_width = spec.tile_height = tile_size
+        spec.tile_depth = 1
+
+
+def _temporary_path(path: str) -> str:
+    """A hidden sibling of ``path`` with the same extension (OIIO picks the format by it)."""
+    folder, name = os.path.split(path)
+    stem, ext = os.path.splitext(name)
+    return os.path.join(folder, f".{stem}.tmp-{secrets.token_hex(6)}{ext}")
+
+
+def write_image(
+    path: str,
+    pixels: np.ndarray,
+    data_window: Window,
+    size: tuple[int, int],
+    *,
+    pixel_aspect: float = 1.0,
+    datatype: str = "half",
+    compression: str | None = None,
+    tiled: bool = False,
+    tile_size: int = 64,
+    metadata: dict | None = None,
+) -> None:
+    """Write premultiplied RGBA float32 pixels to an image file, atomically.
+
+    Parameters
+    ----------
+    path : str
+        Target file; its extension picks the format (exr, tif, png, jpg, dpx). Missing
+        parent folders are created.
+    pixels : ndarray
+        float32 ``(y1 - y0, x1 - x0, 4)``, alpha premultiplied, of ``data_window``.
+    data_window : tuple of int
+        ``(x0, y0, x1, y1)`` of the pixels in display-window coordinates.
+    size : tuple of int
+        ``(width, height)`` of the display window.
+    pixel_aspect : float
+        Pixel aspect ratio stored in the file.
+    datatype : str
+        ``"half"`` or ``"float"`` (EXR, TIFF; DPX float), ``"uint8"``, ``"uint16"``
+        (TIFF, PNG, DPX; JPEG uint8 only), ``"uint10"``/``"uint12"`` (DPX).
+    compression : str, optional
+        EXR: none, rle, zips, zip, piz, pxr24, b44, b44a, dwaa, dwab, htj2k256, htj2k32
+        (zip/zips ``:1-9``, dwaa/dwab ``:level``; default zip). TIFF: none, lzw, zip,
+        packbits (default zip). PNG: ``zip:0-9``. JPEG: ``jpeg:1-100`` (quality). DPX: none.
+    tiled, tile_size : bool, int
+        Tiled storage (EXR, TIFF; TIFF tiles are multiples of 16), else scanlines.
+    metadata : dict, optional
+        Extra attributes (string or number values), such as ``{"Copyright": "..."}``.
+
+    Notes
+    -----
+    EXR stores the data window as given, inside or beyond the display window. Other
+    formats store the display window, black outside the data window. JPEG and DPX store
+    RGB (alpha dropped); PNG stores unassociated alpha (colour divided by alpha, clamped
+    to 0..1 by quantisation). The file appears complete or not at all: the image is
+    written to a hidden temporary file beside ``path``, then renamed over it.
+
+    Raises
+    ------
+    ImageIOError
+        On bad arguments or any failure; ``path`` is then left as it was.
+    """
+    path = os.fspath(path)
+    file_format = _output_format(path)
+    fmt = _FORMATS[file_format]
+    _check_write_args(path, fmt, file_format, datatype, compression, tiled, int(tile_size))
+    data_window = tuple(int(v) for v in data_window)
+    size = (int(size[0]), int(size[1]))
+    pixels = _checked_pixels(path, pixels, data_window)
+    if size[0] <= 0 or size[1] <= 0:
+        raise _error(path, f"display window size {size} must be positive")
+    if not fmt.data_window:
+        pixels, data_window = _on_display_window(pixels, data_window, size), (0, 0) + size
+    elif pixels.size == 0:  # OpenEXR needs at least one pixel in the data window
+        pixels, data_window = np.zeros((1, 1, 4), np.float32), (0, 0, 1, 1)
+    if fmt.unassociated:
+        pixels = _unpremultiply(pixels)
+    pixels = np.ascontiguousarray(pixels[..., : fmt.channels])
+    spec = _base_spec(fmt, data_window, size, datatype)
+    _set_storage(spec, file_format, fmt, datatype, compression, tiled, int(tile_size))
+    spec.attribute("PixelAspectRatio", float(pixel_aspect))
+    for key, value in (metadata or {}).items():
+        spec.attribute(key, _metadata_value(path, key, value))
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise _error(path, f"cannot create folder {folder}: {exc.strerror or exc}") from None
+    _write_atomically(path, spec, pixels)
+
+
+def _hold(path: str) -> int | None:
+    """A descriptor keeping the file at ``path`` alive, if there is one: replacing a file
+    frees its pages when its last reference goes (tens of ms for a large image)."""
+    try:
+        return os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+
+
+def _write_atomically(path: str, spec: oiio.ImageSpec, pixels: np.ndarray) -> None:
+    """Write to a hidden temporary file, then rename it over ``path``."""
+    temporary = _temporary_path(path)
+    try:
+        out = oiio.ImageOutput.create(temporary)
+        if out is None:
+            raise _error(path, oiio.geterror() or "no writer for this file type")
+        if not out.open(temporary, spec):
+            raise _error(path, out.geterror() or "cannot open for writing")
+        ok = out.write_image(pixels)
+        message = out.geterror()
+        ok = out.close() and ok
+        if not ok:
+            raise _error(path, message or out.geterror() or "write failed")
+        old = _hold(path)
+        try:
+            os.replace(temporary, path)
+        except OSError as exc:
+            raise _error(path, f"cannot replace the file: {exc.strerror or exc}") from None
+        finally:
+            if old is not None:  # the replaced file's pages are freed off this thread
+                threading.Thread(target=os.close, args=(old,), daemon=True).start()
+    finally:
+        if os.path.lexists(temporary):
+            os.remove(temporary)
