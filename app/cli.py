@@ -136,6 +136,8 @@ def _nodes(argv: list[str]) -> int:
     from mattebox.nodes.spec import registry
 
     for name, spec in sorted(registry().items()):
+        if spec.internal:
+            continue
         doc = (spec.doc or spec.__doc__ or "").strip().splitlines()[0]
         print(f"{name:<20} {spec.family:<10} {spec.kind.value:<17} {doc}")
     return 0

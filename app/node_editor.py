@@ -265,7 +265,7 @@ class NodeEditor(QtCore.QObject):
         self.view_graph.set_pipe_collision(True)
         self.view_graph.set_background_color(38, 38, 38)
         self.view_graph.set_grid_color(46, 46, 46)
-        self.specs = registry()
+        self.specs = {n: s for n, s in registry().items() if not s.internal}
         for spec in self.specs.values():
             self.view_graph.register_node(_node_class(spec))
         self.view_graph.register_node(PlaceholderNode)

@@ -52,8 +52,9 @@ def node_section(spec: type[NodeSpec]) -> str:
 
 
 def page() -> str:
-    """The whole reference page."""
-    specs = sorted(registry().values(), key=lambda s: (s.family, s.type_name))
+    """The whole reference page (node types marked ``internal`` are left out)."""
+    public = [s for s in registry().values() if not s.internal]  # engine-made: not for users
+    specs = sorted(public, key=lambda s: (s.family, s.type_name))
     head = [
         "# Node reference",
         "",
