@@ -347,13 +347,21 @@ class Graph:
         backend: str = "auto",
         region: tuple[int, int, int, int] | None = None,
         proxy: int = 1,
+        layers: Iterable[str] | str | None = None,
     ) -> Image:
-        """Render ``node`` at ``frame`` and return an :class:`~mattebox.engine.image.Image`;
+        """Render ``node`` at ``frame`` and return an :class:`~mattebox.engine.image.Image`
+        with every layer (or the ``layers`` named; ``()`` for the main layer alone);
         ``proxy`` N > 1 renders at 1/N scale (a proxy render, see ``render.render``)."""
         from mattebox.engine import render
 
         return render.render(
-            self, self._resolve(node), frame=frame, backend=backend, region=region, proxy=proxy
+            self,
+            self._resolve(node),
+            frame=frame,
+            backend=backend,
+            region=region,
+            proxy=proxy,
+            layers=layers,
         )
 
     def execute(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -24,16 +24,59 @@ class Image:
     proxy : int
         The proxy level N it was rendered at: 1 is full resolution; at N > 1 the format,
         the data window and the pixels are at 1/N scale (proxy pixels).
+    planes : dict
+        The layers other than the main one: layer name -> ``(channel names, plane)``, the
+        plane an H×W×4 float32 array over the same data window whose first components
+        are the layer's channels. Read them with :meth:`layer` and :meth:`channel`.
+
+    Examples
+    --------
+    >>> image = graph.render(read)                                # doctest: +SKIP
+    >>> image.channels                                            # doctest: +SKIP
+    ('R', 'G', 'B', 'A', 'diffuse.R', 'diffuse.G', 'diffuse.B', 'depth.Z')
+    >>> image.layer("diffuse").shape, image.channel("depth.Z").shape  # doctest: +SKIP
+    ((1080, 1920, 3), (1080, 1920))
     """
 
     pixels: np.ndarray
     data_window: tuple[int, int, int, int]
     format: Format
     proxy: int = 1
+    planes: dict = field(default_factory=dict)
 
     @property
     def window(self) -> Window:
         return Window(*self.data_window)
+
+    @property
+    def layers(self) -> tuple[str, ...]:
+        """Layer names, the main ``rgba`` first."""
+        return ("rgba", *self.planes)
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """Every channel name, layer by layer: ``("R", "G", "B", "A", "diffuse.R", ...)``."""
+        return ("R", "G", "B", "A", *(c for names, _ in self.planes.values() for c in names))
+
+    def layer(self, name: str) -> np.ndarray:
+        """The pixels of layer ``name`` as float32 H×W×C, its channels in the order
+        :attr:`channels` lists them (``rgba``: :attr:`pixels`)."""
+        if name == "rgba":
+            return self.pixels
+        if name not in self.planes:
+            raise KeyError(f"no layer {name!r} (the image has {', '.join(self.layers)})")
+        names, plane = self.planes[name]
+        return plane[..., : len(names)]
+
+    def channel(self, name: str) -> np.ndarray:
+        """The pixels of one channel (``"A"``, ``"depth.Z"``) as float32 H×W."""
+        main = ("R", "G", "B", "A")
+        if name in main:
+            return self.pixels[..., main.index(name)]
+        for names, plane in self.planes.values():
+            if name in names:
+                return plane[..., names.index(name)]
+        raise KeyError(f"no channel {name!r} (the image has {', '.join(self.channels)})")
 
     def crop(self, box: tuple[int, int, int, int]) -> np.ndarray:
         """Pixels of ``box`` (image coordinates), black where outside the data window."""

@@ -18,15 +18,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from mattebox.engine import color
-from mattebox.engine.graph import Graph, Node
+from mattebox.engine.evaluate import Evaluator
 from mattebox.engine.passes import (
     BYTES_PER_PIXEL,
     NodeEval,
@@ -35,8 +32,7 @@ from mattebox.engine.passes import (
     node_context,
     ocio_processor,
 )
-from mattebox.nodes import spec as specs
-from mattebox.nodes.spec import EMPTY, Context, ImageInfo, Kind, Window
+from mattebox.nodes.spec import EMPTY, Context, Kind, Window
 
 __all__ = [
     "BYTES_PER_PIXEL",
@@ -52,128 +48,6 @@ __all__ = [
     "node_context",
     "ocio_processor",
 ]
-
-
-def _hash(parts: Any) -> str:
-    text = json.dumps(parts, sort_keys=True, default=str)
-    return hashlib.sha1(text.encode()).hexdigest()[:20]
-
-
-class Evaluator:
-    """Resolves nodes at one frame into :class:`NodeEval` records (memoised per name).
-
-    ``source_info`` is the engine's hook for file sources: it returns
-    ``(ImageInfo, identity)`` for a Read node, identity being anything that changes when
-    the file does (path, size, mtime).
-
-    A proxy render (``ctx.proxy`` N > 1) is scaled here and nowhere else: the values at
-    the frame become the values at 1/N scale (spatial parameters divided by N, see
-    :meth:`Param.scaled`) before pass-through, ``pack`` and the hash, and the hash
-    includes N so that results of different levels never share a cache entry. The
-    context's ``script_format`` is already scaled (``render.context_for``) and
-    ``source_info`` scales file formats and data windows.
-    """
-
-    def __init__(self, graph: Graph, ctx: Context, source_info):
-        self.graph = graph
-        self.ctx = ctx
-        self.source_info = source_info
-        self.memo: dict[str, NodeEval] = {}
-        self.visiting: set[str] = set()
-
-    def eval(self, node: Node) -> NodeEval:
-        if node.name in self.memo:
-            return self.memo[node.name]
-        if node.is_placeholder:
-            raise RenderError(node.name, f"node type {node.type!r} is not installed")
-        if node.name in self.visiting:
-            raise RenderError(node.name, "is part of a cycle")
-        self.visiting.add(node.name)
-        try:
-            result = self._eval(node)
-        finally:
-            self.visiting.discard(node.name)
-        self.memo[node.name] = result
-        return result
-
-    def _eval(self, node: Node) -> NodeEval:
-        spec = node.spec
-        values = spec.scaled_values(spec.values_at(node.values, self.ctx.frame), self.ctx.proxy)
-        through = spec.pass_through(values)
-        if through is not None:
-            upstream = node.input(through)
-            if upstream is None:
-                if spec.kind is Kind.SINK or not node.input_names:
-                    raise RenderError(node.name, f"nothing connected to input {through}")
-                return self._black(node, spec, values)
-            return self.eval(upstream)
-        names = spec.inputs + spec.optional_inputs
-        inputs = [self.eval(n) if (n := node.input(name)) else None for name in names]
-        if names and all(i is None for i in inputs):
-            raise RenderError(node.name, f"nothing connected to input {names[0]}")
-        for name, upstream in zip(names, inputs):
-            if upstream is None and spec.kind is not Kind.POINT and spec.is_required(name):
-                raise RenderError(node.name, f"nothing connected to input {name}")
-        extras: dict = {}
-        if spec.kind is Kind.SOURCE and spec.file_source:
-            info, identity = self.source_info(node, values, self.ctx)
-            extras["identity"] = identity
-        elif spec.kind is Kind.SOURCE:
-            info = self._call(node, spec.source_info, values, self.ctx)
-        else:
-            infos = [i.info if i else None for i in inputs]
-            info = self._call(node, spec.data_window, values, infos, self.ctx)
-        params: tuple[float, ...] = ()
-        if spec.kind in (Kind.POINT, Kind.SOURCE):
-            params = tuple(float(v) for v in self._call(node, spec.pack, values, self.ctx))
-        hashed = {
-            k: spec.param(k).to_json(v) for k, v in values.items() if spec.param(k).affects_pixels
-        }
-        parts = [
-            spec.type_name,
-            spec.version,
-            hashed,
-            [i.hash if i else None for i in inputs],
-            extras.get("identity"),
-            self.ctx.ocio_config,
-            self.ctx.working_space,
-        ]
-        # proxy 1 keeps the hashes it always had; other levels add theirs
-        digest = _hash(parts if self.ctx.proxy == 1 else [*parts, ["proxy", self.ctx.proxy]])
-        if "identity" in extras and self.ctx.proxy != 1:
-            extras["full_hash"] = _hash(parts)  # the full-resolution decode of the same file
-        result = NodeEval(node, spec, values, inputs, info, digest, params, extras)
-        if spec.kind is Kind.COLOR_PROCESSOR:
-            result = self._as_matrix(result)
-        return result
-
-    def _as_matrix(self, ev: NodeEval) -> NodeEval:
-        """A colour processor that is one RGB matrix (a change of primaries) as a ColorMatrix.
-
-        Both backends then run it as a point op fused with its neighbours instead of a
-        pass of its own through OCIO; the pixels agree with OCIO's processor to float
-        rounding (tests/engine/test_color.py). The node keeps its name and hash.
-        """
-        rows = color.matrix_rows(ocio_processor(ev, self.ctx))
-        if rows is None:
-            return ev
-        matrix = specs.get("ColorMatrix")
-        values = matrix.defaults() | dict(zip(("row0", "row1", "row2"), rows))
-        params = tuple(float(v) for v in matrix.pack(values, self.ctx))
-        return replace(ev, spec=matrix, values=values, params=params)
-
-    def _black(self, node: Node, spec, values) -> NodeEval:
-        info = ImageInfo(self.ctx.script_format, EMPTY)
-        return NodeEval(node, spec, values, [], info, _hash(["black"]), ())
-
-    @staticmethod
-    def _call(node: Node, func, *args):
-        try:
-            return func(*args)
-        except RenderError:
-            raise
-        except (ValueError, ZeroDivisionError, KeyError, TypeError, OSError) as error:
-            raise RenderError(node.name, str(error) or type(error).__name__) from None
 
 
 # --------------------------------------------------------------------------- plan data

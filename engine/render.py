@@ -21,10 +21,14 @@ import numpy as np
 from mattebox.engine import color, io
 from mattebox.engine.backends import detect
 from mattebox.engine.cache import Cache
+from mattebox.engine.evaluate import Evaluator
 from mattebox.engine.graph import Graph, Node
 from mattebox.engine.image import Image, downscale, scale_format, scale_window
-from mattebox.engine.plan import Evaluator, NodeEval, Plan, PlanOptions, RenderError, build
+from mattebox.engine.plan import NodeEval, Plan, PlanOptions, RenderError, build
+from mattebox.nodes import channels as chans
 from mattebox.nodes.spec import EMPTY, Context, Format, ImageInfo, Window
+
+MAIN = chans.MAIN
 
 __all__ = ["RenderError", "Session", "execute", "frames_from", "plan", "render", "session"]
 
@@ -114,14 +118,15 @@ def file_path(node: Node, values: dict, ctx: Context) -> str:
 
 
 def file_source_info(node: Node, values: dict, ctx: Context):
-    """A Read node's (ImageInfo, identity) at the context's frame, from the file's header;
-    identity changes when the file does (path, size, mtime, colour space)."""
+    """A Read node's ``(ImageInfo, identity, layer windows)`` at the context's frame, from
+    the file's header: its format, data window and layers; identity changes when the file
+    does (path, size, mtime, colour space); the data window of each layer by name."""
     path = file_path(node, values, ctx)
     try:
         stat = os.stat(path)
     except OSError:
         if values.get("missing_frames") == "black":
-            return ImageInfo(ctx.script_format, EMPTY), ("missing", path)
+            return ImageInfo(ctx.script_format, EMPTY), ("missing", path), {}
         raise RenderError(node.name, f"cannot read {path}: no such file") from None
     try:
         info = io.probe(path)
@@ -129,7 +134,11 @@ def file_source_info(node: Node, values: dict, ctx: Context):
         raise RenderError(node.name, str(error)) from None
     fmt = scale_format(Format(info.width, info.height, info.pixel_aspect), ctx.proxy)
     identity = (path, stat.st_size, stat.st_mtime_ns, values["colorspace"])
-    return ImageInfo(fmt, scale_window(Window(*info.data_window), ctx.proxy)), identity
+    window = scale_window(Window(*info.data_window), ctx.proxy)
+    windows = {
+        layer: scale_window(Window(*box), ctx.proxy) for layer, box in info.layer_windows.items()
+    }
+    return ImageInfo(fmt, window, info.layers), identity, windows
 
 
 def _read_pixels(ev: NodeEval, ctx: Context, cache: Cache) -> tuple[np.ndarray, Window]:
@@ -148,6 +157,8 @@ def _read_pixels(ev: NodeEval, ctx: Context, cache: Cache) -> tuple[np.ndarray, 
     full = cache.find(ev.extras["full_hash"], EMPTY) if ctx.proxy != 1 else None
     if full is not None:
         pixels, read_window = full
+    elif ev.extras["layer"] != MAIN:
+        return _read_layers([ev], ctx, cache)[0]
     else:
         path = ev.extras["identity"][0]
         try:
@@ -159,6 +170,32 @@ def _read_pixels(ev: NodeEval, ctx: Context, cache: Cache) -> tuple[np.ndarray, 
     pixels, read_window = downscale(pixels, read_window, ctx.proxy)
     cache.put(ev.hash, read_window, pixels)
     return pixels, read_window
+
+
+def _read_layers(evs: list[NodeEval], ctx: Context, cache: Cache) -> list:
+    """Decode the layers (other than the main one) of one Read that ``evs`` ask for, in
+    one read of the file; each is cached under its record's hash. Colour layers (channels
+    R, G, B, A) are converted to the working space like the main layer; data layers
+    (depth, normals, motion...) are not."""
+    ev = evs[0]
+    path = ev.extras["identity"][0]
+    names = [e.extras["layer"] for e in evs]
+    try:
+        planes, windows, info = io.read_layers(path, names)
+    except io.ImageIOError as error:
+        raise RenderError(ev.name, str(error)) from None
+    results = []
+    for layer_ev, name in zip(evs, names):
+        pixels, window = planes[name], Window(*windows[name])
+        channels = dict(info.layers)[name]
+        if len(channels) < 4:
+            pixels[..., 3] = 1.0  # the opaque alpha slot of a layer of 1-3 channels
+        if chans.is_colour_layer(channels):
+            pixels = _to_working(layer_ev, pixels, path, info.datatype, ctx)
+        pixels, window = downscale(pixels, window, ctx.proxy)
+        cache.put(layer_ev.hash, window, pixels)
+        results.append((pixels, window))
+    return results
 
 
 def _to_working(ev: NodeEval, pixels: np.ndarray, path: str, datatype: str, ctx: Context):
@@ -189,6 +226,16 @@ def evaluate(
     (at 1/``proxy`` scale; a given ``ctx`` carries its own proxy level)."""
     ctx = ctx or context_for(graph, frame, proxy)
     return Evaluator(graph, ctx, file_source_info).eval(node)
+
+
+def layers_of(
+    graph: Graph, node: Node | str, frame: float | None = None
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The layers of ``node``'s output at ``frame``: ``(layer, channel names)`` pairs, the
+    main ``rgba`` first (for menus: nothing is computed; file sources are probed)."""
+    node = graph[node] if isinstance(node, str) else node
+    frame = default_frame(graph) if frame is None else frame
+    return evaluate(graph, node, frame).info.layers
 
 
 def plan(
@@ -374,8 +421,14 @@ def render(
     cancel=None,
     use_cache: bool = True,
     proxy: int = 1,
+    layers: Iterable[str] | str | None = None,
 ) -> Image:
     """Render ``node`` at ``frame`` to an :class:`Image` of its data window (or ``region``).
+
+    ``layers`` picks the layers computed besides the main one: None or ``"all"`` every
+    layer of the node's output, ``()`` the main layer alone, or a list of layer names
+    (the image then has those; :meth:`Image.layer` gives them). Only what the chosen
+    layers need is computed and read.
 
     With ``proxy`` N > 1 the whole graph is evaluated at 1/N scale (a proxy render, as in
     Nuke's proxy mode): file sources box-filtered by N, generated sources made at the
@@ -386,17 +439,74 @@ def render(
     """
     frame = default_frame(graph) if frame is None else frame
     ctx = context_for(graph, frame, proxy)
-    root = evaluate(graph, node, frame, ctx)
+    evaluator = Evaluator(graph, ctx, file_source_info)
+    root = evaluator.eval(node)
     target = backend_for(backend)
-    plan_ = _build(graph, root, frame, region, ctx, 0, use_cache, target)
-    if plan_.region.empty:
-        return Image(
-            np.zeros((0, 0, 4), np.float32), plan_.region.as_tuple(), root.info.format, ctx.proxy
+    extra = _chosen_layers(root, layers, node)
+    planes = {name: evaluator.eval(node, name) for name, _ in extra}
+    window = root.info.data_window  # one data window for all layers (as Nuke's bbox)
+    want = window.intersect(Window(*region)) if region else window
+    pixels = _render_plane(graph, root, frame, want, ctx, use_cache, target, cancel)
+    if planes:
+        _read_ahead(list(planes.values()), ctx)
+    image_layers = {
+        name: (
+            channels,
+            _render_plane(graph, planes[name], frame, want, ctx, use_cache, target, cancel),
         )
+        for name, channels in extra
+    }
+    return Image(pixels, want.as_tuple(), root.info.format, ctx.proxy, image_layers)
+
+
+def _chosen_layers(root: NodeEval, layers, node: Node) -> list[tuple[str, tuple[str, ...]]]:
+    """The layers other than the main one that a render asks for, in the image's order."""
+    present = [(name, channels) for name, channels in root.info.layers if name != MAIN]
+    if layers is None or layers == "all":
+        return present
+    wanted = [layers] if isinstance(layers, str) else list(layers)
+    names = [name for name, _ in root.info.layers]
+    for name in wanted:
+        if name not in names:
+            raise RenderError(node.name, f"has no layer {name!r} (it has {', '.join(names)})")
+    return [(name, channels) for name, channels in present if name in wanted]
+
+
+def _render_plane(graph, ev: NodeEval, frame, want: Window, ctx, use_cache, target, cancel):
+    """Pixels of ``want`` of one layer's record (black where it has none)."""
+    plan_ = _build(graph, ev, frame, want.as_tuple(), ctx, 0, use_cache, target)
+    if plan_.region.empty:
+        return np.zeros((want.height, want.width, 4), np.float32)
     pixels = _run_with_fallback(plan_, target, ctx, cancel)
     if use_cache and plan_.passes and plan_.passes[-1].kind not in ("cached", "read"):
-        _session.cache.put(root.hash, plan_.region, pixels.copy())
-    return Image(pixels, plan_.region.as_tuple(), root.info.format, ctx.proxy)
+        _session.cache.put(ev.hash, plan_.region, pixels.copy())
+    if plan_.region != want:
+        pixels = _crop(pixels, plan_.region, want)
+    return pixels
+
+
+def _read_ahead(records: list[NodeEval], ctx: Context) -> None:
+    """Decode, in one read per file, the layers of Reads that ``records`` use and the
+    cache does not hold (each plane's plan would otherwise read its layer alone)."""
+    cache = _session.cache
+    by_file: dict[Any, list[NodeEval]] = {}
+    seen: set[int] = set()
+    stack = list(records)
+    while stack:
+        ev = stack.pop()
+        if id(ev) in seen:
+            continue
+        seen.add(id(ev))
+        stack += [i for i in ev.inputs if i is not None]
+        if not ev.spec.file_source or ev.extras.get("layer", MAIN) == MAIN:
+            continue
+        if ev.extras["identity"][0] == "missing":
+            continue
+        if cache.find(ev.hash, ev.info.data_window) is None:
+            by_file.setdefault(ev.extras["identity"], []).append(ev)
+    for group in by_file.values():
+        unique = list({e.hash: e for e in group}.values())
+        _read_layers(unique, ctx, cache)
 
 
 def _fallback_allowed() -> bool:
@@ -475,7 +585,8 @@ def write_frame(graph: Graph, write: Node, frame: int, backend: str = "auto") ->
     ctx = context_for(graph, frame)
     values = write.values_at(frame)
     path = file_path(write, values, ctx)
-    image = render(graph, write, frame=frame, backend=backend, use_cache=False)
+    layers = _written_layers(values["channels"])
+    image = render(graph, write, frame=frame, backend=backend, use_cache=False, layers=layers)
     try:
         config = color.get_config(ctx.ocio_config)
         space = values["colorspace"]
@@ -483,6 +594,10 @@ def write_frame(graph: Graph, write: Node, frame: int, backend: str = "auto") ->
             space = color.default_file_colorspace(config, path, values["datatype"])
         processor = color.cpu_processor(ctx.ocio_config, ctx.working_space, space)
         pixels = _through(processor, image.pixels)
+        extra = [
+            (name, names, _through(processor, plane) if chans.is_colour_layer(names) else plane)
+            for name, (names, plane) in image.planes.items()
+        ]
     except color.ColorError as error:
         raise RenderError(write.name, f"colorspace: {error}") from None
     fmt = image.format
@@ -496,10 +611,22 @@ def write_frame(graph: Graph, write: Node, frame: int, backend: str = "auto") ->
             datatype=values["datatype"],
             compression=values["compression"],
             tiled=values["tiled"],
+            layers=extra or None,
+            multipart=values["multipart"],
         )
     except io.ImageIOError as error:
         raise RenderError(write.name, str(error)) from None
     return path
+
+
+def _written_layers(channels) -> str | tuple[str, ...]:
+    """The layers a Write's ``channels`` asks for besides the main one (for render())."""
+    if channels in ("rgba", "rgb", "alpha"):
+        return ()
+    if channels == "all":
+        return "all"
+    items = (channels,) if isinstance(channels, str) else tuple(channels)
+    return tuple(item for item in items if item not in ("rgba", "rgb", "alpha"))
 
 
 def execute(

@@ -19,7 +19,7 @@ from mattebox.engine.graph import Graph, GraphError, Settings
 from mattebox.nodes import spec as specs
 from mattebox.nodes.spec import Format, ParamError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 APP_VERSION = "0.1.0"
 
 
@@ -198,8 +198,13 @@ def from_dict(data: Any, source: str = "<script>", graph: Graph | None = None) -
 
 
 def upgrade_format(data: dict, version: int) -> dict:
-    """Bring script data of an older format version up to :data:`FORMAT_VERSION`."""
-    return data  # format 1 is the first; later formats add their steps here
+    """Bring script data of an older format version up to :data:`FORMAT_VERSION`.
+
+    Format 2 (layers, channels, masks and disable) changed no key of format 1: what
+    changed is per node (Shuffle's mapping), and each node type's ``upgrade`` does it
+    from the node's own version. Later formats add their steps here.
+    """
+    return data
 
 
 def _settings_from(raw: Any, source: str) -> Settings:

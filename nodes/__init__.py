@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-FAMILIES = ("io", "source", "color", "merge", "filter", "transform", "ocio", "utility")
+FAMILIES = ("io", "source", "color", "merge", "filter", "transform", "ocio", "channel", "utility")
 _loaded = False
 
 

@@ -168,6 +168,8 @@ class Param:
         if is_animated(value):
             keys = [[f, self.to_json(v)] for f, v in value["keys"]]
             return {"keys": keys, "interpolation": value["interpolation"]}
+        if self.type == "mapping":
+            return dict(value)
         return list(value) if isinstance(value, tuple) else value
 
 
@@ -233,6 +235,39 @@ def _coerce_vec2(p: Param, value: Any) -> tuple[float, ...]:
     return _coerce_vector(p, value, 2, broadcast=False)
 
 
+def _coerce_channels(p: Param, value: Any) -> str | tuple[str, ...]:
+    """A channel set: a keyword or layer name (text), or a list of channel names."""
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    if (
+        isinstance(value, (list, tuple))
+        and value
+        and all(isinstance(v, str) and v.strip() for v in value)
+    ):
+        return tuple(v.strip() for v in value)
+    raise ParamError(
+        f"{p.name}: expected 'rgba', 'rgb', 'alpha', 'all', a layer name or a list of "
+        f"channel names, got {value!r}"
+    )
+
+
+def _coerce_mapping(p: Param, value: Any) -> tuple[tuple[str, str], ...]:
+    """Shuffle's mapping: output channel name -> source (sorted pairs, hashable)."""
+    if isinstance(value, (list, tuple)):
+        try:
+            value = dict(value)
+        except (TypeError, ValueError):
+            pass
+    if not isinstance(value, dict):
+        raise ParamError(f"{p.name}: expected a mapping of output channel to source, got {value!r}")
+    for key, source in value.items():
+        if not isinstance(key, str) or not key.strip():
+            raise ParamError(f"{p.name}: output channel names must be text, got {key!r}")
+        if not isinstance(source, str) or not source.strip():
+            raise ParamError(f"{p.name}.{key}: expected a channel name, '0' or '1', got {source!r}")
+    return tuple(sorted((k.strip(), v.strip()) for k, v in value.items()))
+
+
 def _coerce_string(p: Param, value: Any) -> str:
     if not isinstance(value, str):
         raise ParamError(f"{p.name}: expected text, got {value!r}")
@@ -248,6 +283,8 @@ _COERCERS = {
     "vec2": _coerce_vec2,
     "string": _coerce_string,
     "file": _coerce_string,
+    "channels": _coerce_channels,
+    "mapping": _coerce_mapping,
 }
 
 
@@ -288,6 +325,18 @@ def Vec2(name: str, default: Sequence[float], doc: str, **kw: Any) -> Param:
 def String(name: str, default: str, doc: str, **kw: Any) -> Param:
     """Free text."""
     return Param(name, "string", default, doc, animatable=False, **kw)
+
+
+def Channels(name: str, default: str | Sequence[str], doc: str, **kw: Any) -> Param:
+    """A set of channels: ``rgba``, ``rgb``, ``alpha``, ``all``, a layer name, or a list of
+    channel names (``["R", "depth.Z"]``)."""
+    value = default if isinstance(default, str) else tuple(default)
+    return Param(name, "channels", value, doc, animatable=False, **kw)
+
+
+def Mapping(name: str, doc: str, **kw: Any) -> Param:
+    """A mapping of output channel name to a source (Shuffle's ``mapping``)."""
+    return Param(name, "mapping", (), doc, animatable=False, **kw)
 
 
 def FilePath(name: str, default: str, doc: str, **kw: Any) -> Param:
@@ -364,6 +413,9 @@ class Window:
 
 EMPTY = Window(0, 0, 0, 0)
 
+#: The layers of an image with only the main layer.
+RGBA_LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (("rgba", ("R", "G", "B", "A")),)
+
 
 @dataclass(frozen=True)
 class Format:
@@ -380,10 +432,12 @@ class Format:
 
 @dataclass(frozen=True)
 class ImageInfo:
-    """What the planner knows of a node's output before computing it."""
+    """What the planner knows of a node's output before computing it: its format, data
+    window and layers (``(layer name, channel names)`` pairs, the main ``rgba`` first)."""
 
     format: Format
     data_window: Window
+    layers: tuple[tuple[str, tuple[str, ...]], ...] = RGBA_LAYERS
 
 
 @dataclass
@@ -427,6 +481,19 @@ class NodeSpec:
     optional_inputs: ClassVar[tuple[str, ...]] = ()
     params: ClassVar[tuple[Param, ...]] = ()
     doc: ClassVar[str] = ""
+    #: Made by the engine (the per-layer kernels a node is planned into), not offered to
+    #: users: the editor and the node docs leave it out; tests still run it everywhere.
+    internal: ClassVar[bool] = False
+    #: Whether the node changes pixels and so takes ``channels``, an optional ``Mask``
+    #: input, ``mask_channel``, ``invert_mask`` and ``mix`` (ARCHITECTURE.md, "Image
+    #: model"). None: decided by family and kind (colour, OCIO, filter, merge and keyer
+    #: nodes that are point, area or colour-processor ops).
+    maskable: ClassVar[bool | None] = None
+    #: Whether the node takes ``unpremult`` (colour nodes). None: maskable colour nodes.
+    unpremult_option: ClassVar[bool | None] = None
+    #: The parameters the node type declares itself (set by :func:`register`, which adds
+    #: the common ones after them).
+    _declared_params: ClassVar[tuple[str, ...]] = ()
     #: SOURCE: pixels come from a file the engine reads (Read), not from ``generate``.
     file_source: ClassVar[bool] = False
     #: AREA: the WGSL runs as two 1D passes (``<stem>_vertical`` into a scratch buffer
@@ -483,6 +550,75 @@ class NodeSpec:
     @classmethod
     def is_required(cls, input_name: str) -> bool:
         return input_name not in cls.optional_inputs
+
+    @classmethod
+    def image_inputs(cls) -> tuple[str, ...]:
+        """The inputs its kernels read, in order (every input but ``Mask``, which the
+        engine's mask mix reads)."""
+        return tuple(n for n in cls.inputs + cls.optional_inputs if n != MASK_INPUT)
+
+    @classmethod
+    def main_input(cls) -> str | None:
+        """The input a disabled node passes through, and the ``in`` of the mask mix
+        (``Source``; B for a Merge): the first input."""
+        names = cls.image_inputs()
+        return names[0] if names else None
+
+    @classmethod
+    def is_maskable(cls) -> bool:
+        if cls.maskable is not None:
+            return cls.maskable
+        return (
+            not cls.internal
+            and cls.family in MASKABLE_FAMILIES
+            and cls.kind in (Kind.POINT, Kind.AREA, Kind.COLOR_PROCESSOR)
+        )
+
+    @classmethod
+    def has_unpremult(cls) -> bool:
+        if cls.unpremult_option is not None:
+            return cls.unpremult_option
+        return cls.is_maskable() and cls.family in ("color", "ocio")
+
+    @classmethod
+    def own_mix(cls) -> bool:
+        """Whether the node's own kernel computes ``mix`` (declared before the common
+        parameters were added)."""
+        return "mix" in cls._declared_params
+
+    @classmethod
+    def layers(cls, values: dict[str, Any], inputs: list[ImageInfo | None]):
+        """The layers of the output: by default the main input's."""
+        present = [i for i in inputs if i is not None]
+        return present[0].layers if present else RGBA_LAYERS
+
+    @classmethod
+    def layer_kernel(cls, values: dict[str, Any], layer: str, select: tuple[int, ...] | None):
+        """How the node computes ``layer``, whose channels its ``channels`` select as
+        ``select`` (None: not selected): ``(spec, values, inputs)``, ``inputs`` being
+        ``(input index, layer)`` pairs in the order ``spec``'s kernel reads them; None to
+        pass the main input's layer through. By default, its own kernel on that layer
+        of each input where selected."""
+        if select is None:
+            return None
+        return cls, values, tuple((index, layer) for index in range(len(cls.image_inputs())))
+
+    @classmethod
+    def pack_selected(
+        cls, values: dict[str, Any], ctx: Context, select: tuple[float, ...]
+    ) -> list[float] | None:
+        """Point ops whose kernel can change only some of a plane's four components: the
+        parameter block that changes those where ``select`` is 1. None (the default): the
+        engine wraps the node in a mask mix that keeps the others."""
+        return None
+
+    @classmethod
+    def routing(cls, values: dict[str, Any], inputs: list[ImageInfo | None]):
+        """Channel nodes (Shuffle, Copy, Remove, ChannelMerge): ``(layers, sources)``, the
+        output's layers and, for each output channel name, where it comes from:
+        ``("in", input index, channel name)``, ``("const", value)`` or ``("op", operation,
+        (input index, channel name), (input index, channel name))``. None for other
+        nodes, which process the layers their ``channels`` select."""
 
     # -- evaluation hooks (overridden by kind) -------------------------------------------
 
@@ -580,8 +716,60 @@ def register(spec: type[NodeSpec]) -> type[NodeSpec]:
     names = [p.name for p in spec.params]
     if len(set(names)) != len(names):
         raise ValueError(f"{name}: duplicate parameter names")
+    _add_common_params(spec)
     _REGISTRY[name] = spec
     return spec
+
+
+#: The input that masks a node's effect (ARCHITECTURE.md, "Image model").
+MASK_INPUT = "Mask"
+MASKABLE_FAMILIES = ("color", "ocio", "filter", "merge", "keyer")
+
+
+def _add_common_params(spec: type[NodeSpec]) -> None:
+    """Give a node type the parameters every node of its kind has: ``disable`` always;
+    ``channels``, ``Mask``, ``mask_channel``, ``invert_mask`` and ``mix`` when it changes
+    pixels; ``unpremult`` for colour nodes. Declared once here, so each node module
+    declares only what is its own."""
+    if "_declared_params" in vars(spec):
+        return
+    spec._declared_params = tuple(p.name for p in spec.params)
+    if spec.internal:
+        return
+    extra: list[Param] = []
+    declared = set(spec._declared_params)
+    if spec.is_maskable():
+        routes = spec.routing.__func__ is not NodeSpec.routing.__func__
+        if "channels" not in declared and not routes:
+            extra.append(
+                Channels(
+                    "channels",
+                    "rgba",
+                    "Channels it changes: rgba, rgb, alpha, all, a layer, or a list of "
+                    "channel names; the others pass through.",
+                )
+            )
+        if spec.has_unpremult():
+            extra.append(
+                Enum(
+                    "unpremult",
+                    ("none", "alpha"),
+                    "none",
+                    "Divide by alpha before, multiply after (Nuke's '(un)premult by').",
+                )
+            )
+        extra.append(
+            String("mask_channel", "A", "Channel of the Mask input that limits the effect.")
+        )
+        extra.append(Bool("invert_mask", False, "Use 1 - mask instead of the mask."))
+        if "mix" not in declared:
+            extra.append(
+                Float("mix", 1.0, "Blend between the input (0) and the result (1).", min=0, max=1)
+            )
+        if MASK_INPUT not in spec.optional_inputs:
+            spec.optional_inputs = (*spec.optional_inputs, MASK_INPUT)
+    extra.append(Bool("disable", False, "Turn the node off: its main input passes through (D)."))
+    spec.params = (*spec.params, *(p for p in extra if p.name not in declared))
 
 
 def unregister(name: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mattebox.nodes.kernel import ONE, kernel
-from mattebox.nodes.spec import Enum, Float, Kind, NodeSpec, register
+from mattebox.nodes.spec import Channels, Float, Kind, NodeSpec, register
 
 CHANNELS = {"rgb": (1, 1, 1, 0), "rgba": (1, 1, 1, 1), "alpha": (0, 0, 0, 1)}
 
@@ -31,11 +31,10 @@ class Invert(NodeSpec):
     family = "color"
     kind = Kind.POINT
     params = (
-        Enum(
+        Channels(
             "channels",
-            tuple(CHANNELS),
             "rgb",
-            "Which channels to invert: rgb, rgba or alpha alone.",
+            "Channels to invert: rgb, rgba, alpha, all, a layer, or a list of channel names.",
         ),
         Float("mix", 1.0, "Blend between the input (0) and the result (1).", min=0, max=1),
     )
@@ -43,7 +42,12 @@ class Invert(NodeSpec):
 
     @classmethod
     def pack(cls, values, ctx):
-        return [float(chosen) * values["mix"] for chosen in CHANNELS[values["channels"]]]
+        return cls.pack_selected(values, ctx, CHANNELS.get(values["channels"], (1, 1, 1, 1)))
+
+    @classmethod
+    def pack_selected(cls, values, ctx, select):
+        """The weights are the selection times ``mix``: the kernel selects by itself."""
+        return [float(chosen) * values["mix"] for chosen in select]
 
     @classmethod
     def pass_through(cls, values):

@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
+from mattebox.nodes.channels import MAIN, layer_names
 from mattebox.nodes.kernel import ONE, kernel
-from mattebox.nodes.spec import Enum, Float, Kind, NodeSpec, register
+from mattebox.nodes.spec import (
+    EMPTY,
+    RGBA_LAYERS,
+    Channels,
+    Enum,
+    Float,
+    ImageInfo,
+    Kind,
+    NodeSpec,
+    Window,
+    get,
+    register,
+)
 
 # Index = the value packed for the kernels; never reorder (scripts store the names).
 OPERATIONS = (
@@ -23,6 +36,23 @@ OPERATIONS = (
     "mask",
     "stencil",
 )
+
+
+#: Merge's output data window (Nuke's "set bbox to"); never reorder.
+BBOXES = ("union", "intersection", "A", "B")
+
+
+def merge_window(bbox: str, b: Window | None, a: Window | None) -> Window:
+    """The output data window of a merge of B and A (either may be missing) for ``bbox``."""
+    b = b if b is not None else EMPTY
+    a = a if a is not None else EMPTY
+    if bbox == "intersection":
+        return b.intersect(a)
+    if bbox == "A":
+        return a
+    if bbox == "B":
+        return b
+    return b.union(a)
 
 
 @kernel
@@ -102,7 +132,12 @@ class Merge(NodeSpec):
     ``Ab + B(1-a)``, xor ``A(1-b) + B(1-a)``, mask ``Ba``, stencil ``B(1-a)``. The same
     formula gives the alpha (with A = a, B = b). ``mix`` blends the result with B. Outside
     an input's data window that input is transparent black; the output's data window is
-    the union of both (as Nuke's default "union" bounding box).
+    ``bbox``: the union of both (Nuke's default), their intersection, A's or B's.
+
+    ``channels`` picks what of the main layer is merged (the rest is B's); the layers
+    named by ``also_merge`` are merged too, by the same operation with A's and B's main
+    alphas (Nuke's "also merge"); B's other layers pass through, and A's layers that B
+    lacks are added when ``also_merge`` names them.
     """
 
     type_name = "Merge"
@@ -112,8 +147,53 @@ class Merge(NodeSpec):
     params = (
         Enum("operation", OPERATIONS, "over", "How A combines with B (Nuke's Merge operations)."),
         Float("mix", 1.0, "Blend between B (0) and the merged result (1).", min=0, max=1),
+        Enum("bbox", BBOXES, "union", "Output data window: union, intersection, A or B."),
+        Channels(
+            "also_merge",
+            "none",
+            "Other layers merged the same way: none, all, a layer or a list of layers.",
+        ),
     )
     cpu_point = merge_point
+
+    @classmethod
+    def data_window(cls, values, inputs, ctx):
+        b, a = (inputs + [None, None])[:2]
+        present = b or a
+        if present is None:
+            return ImageInfo(ctx.script_format, EMPTY)
+        window = merge_window(
+            values["bbox"], b.data_window if b else None, a.data_window if a else None
+        )
+        return ImageInfo(present.format, window, present.layers)
+
+    @classmethod
+    def layers(cls, values, inputs):
+        b, a = (inputs + [None, None])[:2]
+        out = list(b.layers if b else RGBA_LAYERS)
+        if a is not None:
+            have = {name for name, _ in out}
+            merged = layer_names(values["also_merge"], a.layers) if a else ()
+            out += [(n, c) for n, c in a.layers if n in merged and n not in have]
+        return tuple(out)
+
+    @classmethod
+    def layer_kernel(cls, values, layer, select):
+        if layer == MAIN:
+            return super().layer_kernel(values, layer, select)
+        if values["also_merge"] == "none":
+            return None
+        items = values["also_merge"]
+        items = (items,) if isinstance(items, str) else items
+        if "all" not in items and layer not in items:
+            return None
+        merge = get("MergeLayers")
+        merged = merge.defaults() | {
+            "operation": values["operation"],
+            "mix": values["mix"],
+            "bbox": values["bbox"],
+        }
+        return merge, merged, ((0, layer), (1, layer), (0, MAIN), (1, MAIN))
 
     @classmethod
     def pack(cls, values, ctx):

@@ -50,13 +50,20 @@ def test_editing_one_node_recomputes_only_it_and_downstream(array_source):
 def test_hash_changes_with_every_pixel_parameter(array_source):
     g = mb.Graph()
     src = array_source(g, random_image(8, 8, seed=2))
-    node = g.add("Grade", inputs={"Source": src})
+    mask = array_source(g, random_image(8, 8, seed=3))
+    node = g.add("Grade", inputs={"Source": src, "Mask": mask})
     seen = {render.evaluate(g, node, 1).hash}
     for param in node.spec.params:
         if param.type == "rgba":
             node[param.name] = 0.5
         elif param.type == "bool":
             node[param.name] = not param.default
+        elif param.type == "channels":
+            node[param.name] = "rgb"
+        elif param.type == "enum":
+            node[param.name] = next(c for c in param.choices if c != param.default)
+        elif param.name == "mask_channel":
+            node[param.name] = "R"
         else:
             node[param.name] = 0.5
         digest = render.evaluate(g, node, 1).hash

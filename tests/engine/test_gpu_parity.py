@@ -54,7 +54,10 @@ PARAMS = {
     "PremultBy": {"divide": True, "select": [1, 0, 1, 1]},
     "Reformat": {"width": 50, "height": 20, "resize": "fit"},
     "Saturation": {"saturation": 1.4},
-    "Shuffle": {"red": "b", "alpha": "1"},
+    "Shuffle": {"mapping": {"R": "B", "A": "1", "extra.X": "G"}},
+    "Copy": {"channels": ["R", "alpha"], "mix": 0.6},
+    "Remove": {"operation": "remove", "channels": ["G", "alpha"]},
+    "ChannelMerge": {"a_channel": "R", "b_channel": "G", "operation": "difference", "output": "B"},
     "ShufflePlane": {
         "source0": 1,
         "component0": 2,

@@ -14,7 +14,11 @@ RTOL, ATOL = 2e-5, 2e-6
 
 def reference_grade(pixels, values):
     """Nuke's Grade from the formula in float64: ramp, gamma on positives, clamps, mix."""
-    v = {k: np.array(values.get(k, Grade.defaults()[k]), np.float64) for k in Grade.defaults()}
+    v = {
+        k: np.array(values.get(k, Grade.defaults()[k]), np.float64)
+        for k in Grade.defaults()
+        if Grade.param(k).type in ("rgba", "float", "bool")
+    }
     a = (
         v["multiply"][:3]
         * (v["gain"][:3] - v["lift"][:3])

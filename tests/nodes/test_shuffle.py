@@ -6,11 +6,10 @@ import numpy as np
 import pytest
 
 import mattebox as mb
-from mattebox.nodes.kernel import wgsl_source
-from mattebox.nodes.utility.shuffle import Shuffle
-from tests.conftest import compile_wgsl, random_image
+from mattebox.nodes.channel.shuffle import Shuffle
+from tests.conftest import random_image
 
-SOURCES = ("r", "g", "b", "a", "0", "1")
+SOURCES = ("R", "G", "B", "A", "0", "1")
 # Rotations of SOURCES: every output channel takes every source once (the first: identity).
 MAPPINGS = [tuple(SOURCES[(k + c) % 6] for c in range(4)) for k in range(6)]
 
@@ -22,27 +21,25 @@ def reference_shuffle(pixels, mapping):
         if source in ("0", "1"):
             out[..., channel] = float(source)
         else:
-            out[..., channel] = pixels[..., "rgba".index(source)]
+            out[..., channel] = pixels[..., "RGBA".index(source)]
     return out
 
 
-def test_sources_cover_the_enum():
-    assert all(Shuffle.param(name).choices == SOURCES for name in ("red", "green", "blue", "alpha"))
-
-
 @pytest.mark.parametrize("mapping", MAPPINGS, ids="".join)
-def test_shuffle(backend, array_source, mapping):
+def test_shuffle_main_channels(backend, array_source, mapping):
     pixels = random_image(17, 23, seed=1)
     g = mb.Graph()
-    params = dict(zip(("red", "green", "blue", "alpha"), mapping))
-    node = g.add("Shuffle", inputs={"Source": array_source(g, pixels)}, **params)
+    node = g.add(
+        "Shuffle",
+        inputs={"Source": array_source(g, pixels)},
+        mapping=dict(zip("RGBA", mapping)),
+    )
     out = g.render(node, frame=1, backend=backend)
     np.testing.assert_array_equal(out.pixels, reference_shuffle(pixels, mapping))  # copies: exact
     assert out.data_window == (0, 0, 23, 17)
 
 
-def test_shuffle_wgsl_compiles():
-    compile_wgsl(
-        wgsl_source(Shuffle.__module__),
-        "OUT[0] = shuffle_point(vec4<f32>(0.5, 0.25, 0.125, 0.75), 0u);",
-    )
+def test_version_1_values_upgrade_to_a_mapping():
+    old = {"red": "g", "green": "g", "blue": "1", "alpha": "a"}
+    assert Shuffle.upgrade(old, 1) == {"mapping": {"R": "G", "B": "1"}}
+    assert Shuffle.upgrade({}, 1) == {}
