@@ -1,17 +1,19 @@
 """Image files in and out, through OpenImageIO only.
 
-Pixels in memory are RGBA float32, alpha premultiplied, of an image's *data window*
-(ARCHITECTURE.md, "Image model"). This package maps files to and from that model:
+Pixels in memory are float32 planes, one per *layer* (``rgba``: RGBA, alpha
+premultiplied; ``diffuse``, ``depth``...: up to 4 channels as stored), each of its data
+window (ARCHITECTURE.md, "Image model"). This package maps files to and from that model:
 
 - ``sequences``: :func:`expand_frame` turns ``plate.####.exr`` or ``plate.%04d.exr`` into
   a frame's file name;
+- ``layers``: how a file's channels (and a multi-part EXR's parts) become layers;
 - ``decode``: decoding and probing with OpenImageIO;
-- ``worker``: :func:`probe` and :func:`read_image` decode in a worker process, because a
-  malformed file can kill the process that decodes it (SIGSEGV/SIGFPE inside OpenImageIO);
-  pixels come back through shared memory and a crashed decoder becomes an
-  :class:`ImageIOError`;
+- ``worker``: :func:`probe`, :func:`read_image` and :func:`read_layers` decode in a
+  worker process, because a malformed file can kill the process that decodes it
+  (SIGSEGV/SIGFPE inside OpenImageIO); pixels come back through shared memory and a
+  crashed decoder becomes an :class:`ImageIOError`;
 - ``write``: :func:`write_image` writes atomically (a hidden temporary file in the same
-  folder, then a rename).
+  folder, then a rename), with layers in one part or one part per layer (OpenEXR).
 
 The package imports only the standard library, numpy and OpenImageIO, so that the worker
 process starts quickly. See ``docs/io-and-colour.md``.
@@ -20,12 +22,13 @@ process starts quickly. See ``docs/io-and-colour.md``.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from multiprocessing import shared_memory as shared_memory  # tests watch its SharedMemory
 
 import numpy as np
 
-from mattebox.engine.io.decode import _decode, _probe_file
-from mattebox.engine.io.info import ImageInfo, ImageIOError, Window, _error
+from mattebox.engine.io.decode import _decode_layers, _probe_file
+from mattebox.engine.io.info import MAIN_LAYER, ImageInfo, ImageIOError, Window, _error
 from mattebox.engine.io.sequences import expand_frame, is_sequence
 from mattebox.engine.io.worker import _crash_worker as _crash_worker  # a test hook
 from mattebox.engine.io.worker import _free_worker, _worker, shutdown_worker
@@ -39,6 +42,7 @@ __all__ = [
     "is_sequence",
     "probe",
     "read_image",
+    "read_layers",
     "shutdown_worker",
     "write_image",
 ]
@@ -87,6 +91,70 @@ def probe(path: str) -> ImageInfo:
     return _worker.request(("probe", path), path)[1]
 
 
+def read_layers(
+    path: str,
+    layers: Iterable[str] | None,
+    region: Window | None = None,
+) -> tuple[dict[str, np.ndarray], dict[str, Window], ImageInfo]:
+    """Read some layers of an image, each as one RGBA-shaped float32 plane.
+
+    Parameters
+    ----------
+    path : str
+        A file name (expand sequence patterns first with :func:`expand_frame`).
+    layers : iterable of str, or None
+        Layer names as :attr:`ImageInfo.layers` lists them (``"rgba"``, ``"diffuse"``,
+        ``"depth"``...); None reads them all. Only their channels are decoded: one read
+        per part of the file, of the smallest channel range covering them.
+    region : tuple of int, optional
+        ``(x0, y0, x1, y1)`` in display-window coordinates; only the part of each layer's
+        window inside it is read.
+
+    Returns
+    -------
+    planes : dict of str to ndarray
+        Layer name -> float32 ``(y1 - y0, x1 - x0, 4)``, C-contiguous: the layer's
+        channels in components ``0..n-1`` in the order ``ImageInfo.layers`` gives, the
+        other components 0. ``planes["rgba"]`` is what :func:`read_image` returns (alpha
+        premultiplied); other layers are as stored, never premultiplied.
+    windows : dict of str to tuple of int
+        Layer name -> the window its plane covers: the layer's window (parts of a
+        multi-part file may differ) intersected with ``region``.
+    info : ImageInfo
+
+    Raises
+    ------
+    ImageIOError
+        When a layer is not in the file (the message lists those it has), or the file is
+        missing, unreadable, damaged, or crashes the decoder.
+
+    Examples
+    --------
+    >>> planes, windows, info = read_layers("beauty.exr", ["rgba", "depth"])  # doctest: +SKIP
+    >>> depth = planes["depth"][..., 0]  # doctest: +SKIP
+    """
+    if isinstance(layers, str):
+        layers = (layers,)
+    return _read(path, None if layers is None else tuple(dict.fromkeys(layers)), region)
+
+
+def _read(path, layers: tuple[str, ...] | None, region) -> tuple[dict, dict, ImageInfo]:
+    """read_layers' work, in the worker or here (read_image calls this, not the public
+    name, so that replacing one of them in a test leaves the other alone)."""
+    path = os.fspath(path)
+    _check_readable(path)
+    if region is not None:
+        region = tuple(int(v) for v in region)
+    if _in_process():
+        return _decode_layers(path, layers, region, _new_planes)
+    return _free_worker().read(path, layers, region)
+
+
+def _new_planes(shapes: list[tuple[int, int, int]]) -> list[np.ndarray]:
+    """One new float32 array per shape (decoding in this process)."""
+    return [np.empty(shape, np.float32) for shape in shapes]
+
+
 def read_image(path: str, region: Window | None = None) -> tuple[np.ndarray, Window, ImageInfo]:
     """Read an image's pixels as premultiplied RGBA float32.
 
@@ -104,7 +172,7 @@ def read_image(path: str, region: Window | None = None) -> tuple[np.ndarray, Win
         float32, shape ``(y1 - y0, x1 - x0, 4)``, C-contiguous, alpha premultiplied.
         Channels map by name (R, G, B, A; Y is grey); a missing alpha is 1.
     window : tuple of int
-        The window the pixels cover: the data window intersected with ``region``.
+        The window the pixels cover: the main layer's window intersected with ``region``.
     info : ImageInfo
 
     Raises
@@ -112,11 +180,5 @@ def read_image(path: str, region: Window | None = None) -> tuple[np.ndarray, Win
     ImageIOError
         When the file is missing, unreadable, damaged, or crashes the decoder.
     """
-    path = os.fspath(path)
-    _check_readable(path)
-    if region is not None:
-        region = tuple(int(v) for v in region)
-    if _in_process():
-        pixels, window, info = _decode(path, region, lambda shape: np.empty(shape, np.float32))
-        return np.ascontiguousarray(pixels), window, info
-    return _free_worker().read(path, region)
+    planes, windows, info = _read(path, (MAIN_LAYER,), region)
+    return planes[MAIN_LAYER], windows[MAIN_LAYER], info

@@ -9,7 +9,15 @@ from __future__ import annotations
 import numpy as np
 import OpenImageIO as oiio
 
-from mattebox.engine.io.info import ImageInfo, ImageIOError, Window, _error, _intersect
+from mattebox.engine.io.info import (
+    MAIN_LAYER,
+    ImageInfo,
+    ImageIOError,
+    Window,
+    _error,
+    _intersect,
+)
+from mattebox.engine.io.layers import Layout, Part, layer_layout
 
 
 def _open_input(path: str) -> oiio.ImageInput:
@@ -40,9 +48,8 @@ def _simple_value(value: object) -> object | None:
     return None
 
 
-def _info_from_spec(spec: oiio.ImageSpec, file_format: str) -> ImageInfo:
-    """Build an ImageInfo from an opened file's spec."""
-    x0, y0 = spec.x - spec.full_x, spec.y - spec.full_y
+def _metadata(spec: oiio.ImageSpec) -> dict:
+    """A part's attributes as plain values (those that have one)."""
     metadata = {}
     for attrib in spec.extra_attribs:
         if attrib.name == "oiio:UnassociatedAlpha":
@@ -50,50 +57,65 @@ def _info_from_spec(spec: oiio.ImageSpec, file_format: str) -> ImageInfo:
         value = _simple_value(attrib.value)
         if value is not None:
             metadata[attrib.name] = value
-    return ImageInfo(
-        width=spec.full_width,
-        height=spec.full_height,
-        pixel_aspect=float(spec.get_float_attribute("PixelAspectRatio", 1.0) or 1.0),
-        data_window=(x0, y0, x0 + spec.width, y0 + spec.height),
-        channels=tuple(spec.channelnames),
-        datatype=_datatype_name(spec),
-        tiled=spec.tile_width > 0,
-        file_format=file_format,
-        metadata=metadata,
+    return metadata
+
+
+def _part_specs(inp: oiio.ImageInput, file_format: str) -> list[oiio.ImageSpec]:
+    """The spec of each part: every subimage of an OpenEXR file, the first of others
+    (a multi-page TIFF's pages are not layers)."""
+    first = inp.spec()
+    if file_format != "openexr":
+        return [first]
+    count = first.get_int_attribute("oiio:subimages", 1)
+    return [first] + [inp.spec(part, 0) for part in range(1, count)]
+
+
+def _window(spec: oiio.ImageSpec, origin: tuple[int, int]) -> Window:
+    """A part's data window relative to the display window's corner ``origin``."""
+    x0, y0 = spec.x - origin[0], spec.y - origin[1]
+    return (x0, y0, x0 + spec.width, y0 + spec.height)
+
+
+def _union(windows: list[Window]) -> Window:
+    """The smallest window holding all of ``windows``."""
+    return (
+        min(w[0] for w in windows),
+        min(w[1] for w in windows),
+        max(w[2] for w in windows),
+        max(w[3] for w in windows),
     )
 
 
-def _find_channel(names: list[str], *wanted: str) -> int | None:
-    """Index of the first channel whose lowercase name is in ``wanted``."""
-    for candidate in wanted:
-        if candidate in names:
-            return names.index(candidate)
-    return None
-
-
-def _channel_map(channels: tuple[str, ...]) -> tuple[tuple[int | None, ...], int | None]:
-    """Indices of the channels feeding R, G, B (None: zero) and A (None: opaque).
-
-    Names first (R, G, B, A, any case; Y for grey), then the first layer that has them
-    (``diffuse.R``...), then position (1 channel: grey; 2: grey + alpha; 3+: RGB(A)).
-    """
-    prefixes = [""] + list(dict.fromkeys(c.rsplit(".", 1)[0] + "." for c in channels if "." in c))
-    for prefix in prefixes:
-        names = [c.lower()[len(prefix) :] if c.startswith(prefix) else "" for c in channels]
-        rgb = tuple(
-            _find_channel(names, n, long)
-            for n, long in (("r", "red"), ("g", "green"), ("b", "blue"))
-        )
-        alpha = _find_channel(names, "a", "alpha")
-        if any(i is not None for i in rgb):
-            return rgb, alpha
-        grey = _find_channel(names, "y", "l", "luminance")
-        if grey is not None:
-            return (grey, grey, grey), alpha
-    count = len(channels)
-    if count <= 2:
-        return (0, 0, 0), (1 if count == 2 else None)
-    return (0, 1, 2), (3 if count >= 4 else None)
+def _describe(specs: list[oiio.ImageSpec], file_format: str) -> tuple[ImageInfo, Layout]:
+    """Build an ImageInfo, and where each layer is stored, from a file's part specs."""
+    parts = [
+        Part(spec.get_string_attribute("oiio:subimagename", ""), tuple(spec.channelnames),
+             bool(spec.deep))
+        for spec in specs
+    ]  # fmt: skip
+    layout = layer_layout(parts)
+    head = specs[0 if layout.main_part is None else layout.main_part]
+    origin = (head.full_x, head.full_y)
+    windows = {name: _window(specs[src.part], origin) for name, src in layout.sources.items()}
+    if layout.main_part is None:
+        flat = [_window(spec, origin) for spec in specs if not spec.deep]
+        data_window = _union(flat or [windows[MAIN_LAYER]])
+    else:
+        data_window = windows[MAIN_LAYER]
+    info = ImageInfo(
+        width=head.full_width,
+        height=head.full_height,
+        pixel_aspect=float(head.get_float_attribute("PixelAspectRatio", 1.0) or 1.0),
+        data_window=data_window,
+        channels=tuple(head.channelnames),
+        datatype=_datatype_name(head),
+        tiled=head.tile_width > 0,
+        file_format=file_format,
+        metadata=_metadata(head),
+        layers=layout.layers,
+        layer_windows=windows,
+    )
+    return info, layout
 
 
 def _check_known_reader_bugs(path: str, spec: oiio.ImageSpec, file_format: str) -> None:
@@ -108,8 +130,11 @@ def _check_known_reader_bugs(path: str, spec: oiio.ImageSpec, file_format: str) 
         )
 
 
-def _read_block(inp: oiio.ImageInput, spec: oiio.ImageSpec, box: Window, chans: range):
-    """Read file-coordinate box ``box`` of channels ``chans`` as float32 (rows, cols, n)."""
+def _read_block(
+    inp: oiio.ImageInput, part: int, spec: oiio.ImageSpec, box: Window, chans: range
+) -> np.ndarray:
+    """Read file-coordinate box ``box`` of channels ``chans`` of part ``part`` (whose spec
+    is ``spec``) as float32 (rows, cols, n)."""
     x0, y0, x1, y1 = box
     if spec.tile_width > 0:
         # read_tiles needs tile-aligned starts and ends (or the data window's end).
@@ -119,11 +144,11 @@ def _read_block(inp: oiio.ImageInput, spec: oiio.ImageSpec, box: Window, chans: 
         ax1 = min(spec.x + spec.width, spec.x + -(-(x1 - spec.x) // tw) * tw)
         ay1 = min(spec.y + spec.height, spec.y + -(-(y1 - spec.y) // th) * th)
         data = inp.read_tiles(
-            0, 0, ax0, ax1, ay0, ay1, spec.z, spec.z + 1, chans.start, chans.stop, "float"
+            part, 0, ax0, ax1, ay0, ay1, spec.z, spec.z + 1, chans.start, chans.stop, "float"
         )
         offset = (x0 - ax0, y0 - ay0)
     else:
-        data = inp.read_scanlines(0, 0, y0, y1, spec.z, chans.start, chans.stop, "float")
+        data = inp.read_scanlines(part, 0, y0, y1, spec.z, chans.start, chans.stop, "float")
         offset = (x0 - spec.x, 0)
     if data is None:
         raise ImageIOError(inp.geterror() or "the pixels could not be read")
@@ -131,45 +156,88 @@ def _read_block(inp: oiio.ImageInput, spec: oiio.ImageSpec, box: Window, chans: 
     return data[offset[1] : offset[1] + (y1 - y0), offset[0] : offset[0] + (x1 - x0)]
 
 
-def _decode(path: str, region: Window | None, alloc) -> tuple[np.ndarray, Window, ImageInfo]:
-    """Read ``path`` (data window ∩ region) into an RGBA float32 array from ``alloc``."""
-    inp = _open_input(path)
-    try:
-        spec = inp.spec()
-        file_format = inp.format_name()
-        if spec.deep:
-            raise _error(path, "deep images are not supported")
-        info = _info_from_spec(spec, file_format)
-        _check_known_reader_bugs(path, spec, file_format)
-        window = _intersect(info.data_window, region)
-        height, width = window[3] - window[1], window[2] - window[0]
-        out = alloc((height, width, 4))
-        if height == 0 or width == 0:
-            return out, window, info
-        rgb, alpha = _channel_map(info.channels)
-        used = [i for i in (*rgb, alpha) if i is not None]
-        chans = range(min(used), max(used) + 1)
-        box = (
-            window[0] + spec.full_x,
-            window[1] + spec.full_y,
-            window[2] + spec.full_x,
-            window[3] + spec.full_y,
-        )
-        try:
-            data = _read_block(inp, spec, box, chans)
-        except ImageIOError as exc:
-            raise _error(path, exc) from None
-        if (*rgb, alpha) == (chans.start, chans.start + 1, chans.start + 2, chans.start + 3):
-            out[...] = data  # RGBA in order: one contiguous copy
+def _wanted_layers(path: str, wanted, info: ImageInfo) -> list[str]:
+    """The layers to read (all when ``wanted`` is None); unknown names are an error."""
+    have = [name for name, _ in info.layers]
+    if wanted is None:
+        return have
+    unknown = [name for name in wanted if name not in info.layer_windows]
+    if unknown:
+        names = ", ".join(repr(name) for name in unknown)
+        raise _error(path, f"no layer {names} (the file has {', '.join(have)})")
+    return list(wanted)
+
+
+_RGBA_FILL = (0.0, 0.0, 0.0, 1.0)  # rgba without alpha is opaque
+_ZERO_FILL = (0.0, 0.0, 0.0, 0.0)
+
+
+def _fill_plane(out: np.ndarray, data: np.ndarray, channels: tuple, first: int, fill) -> None:
+    """Copy a part's ``data`` (its channels from ``first`` on) into the plane ``out``:
+    component k from channel ``channels[k]``; None, and components past them, ``fill``."""
+    count, start = len(channels), channels[0]
+    if None not in channels and channels == tuple(range(start, start + count)):
+        out[..., :count] = data[..., start - first : start - first + count]  # one block copy
+        if count < 4:
+            out[..., count:] = 0.0
+        return
+    for component in range(4):
+        index = channels[component] if component < count else None
+        if index is None:
+            out[..., component] = fill[component]
         else:
-            for out_channel, index in enumerate((*rgb, alpha)):
-                if index is None:
-                    out[..., out_channel] = 1.0 if out_channel == 3 else 0.0
-                else:
-                    out[..., out_channel] = data[..., index - chans.start]
+            out[..., component] = data[..., index - first]
+
+
+def _read_part(inp, path: str, part: int, spec, box: Window, planes: dict, sources: dict):
+    """Read what ``planes`` need of one part, in one call, and fill each plane."""
+    used = [i for name in planes for i in sources[name].channels if i is not None]
+    chans = range(min(used), max(used) + 1)  # the smallest range covering them
+    try:
+        data = _read_block(inp, part, spec, box, chans)
+    except ImageIOError as exc:
+        raise _error(path, exc) from None
+    for name, out in planes.items():
+        channels = sources[name].channels
+        _fill_plane(
+            out, data, channels, chans.start, _RGBA_FILL if name == MAIN_LAYER else _ZERO_FILL
+        )
+        alpha = channels[3] if name == MAIN_LAYER else None
         if alpha is not None and spec.get_int_attribute("oiio:UnassociatedAlpha", 0):
             out[..., :3] *= out[..., 3:4]  # the file stores unassociated alpha
-        return out, window, info
+
+
+def _decode_layers(path: str, wanted, region: Window | None, alloc):
+    """Read layers ``wanted`` (None: all) of ``path``, each over its window ∩ ``region``.
+
+    ``alloc(shapes)`` returns one float32 array per ``(height, width, 4)`` shape. Each part
+    is read once, for the smallest channel range covering the layers asked of it. Returns
+    ``(planes, windows, info)``: planes and windows by layer name, and the ImageInfo.
+    """
+    inp = _open_input(path)
+    try:
+        file_format = inp.format_name()
+        specs = _part_specs(inp, file_format)
+        info, layout = _describe(specs, file_format)
+        names = _wanted_layers(path, wanted, info)
+        by_part: dict[int, list[str]] = {}
+        for name in names:
+            by_part.setdefault(layout.sources[name].part, []).append(name)
+        for part in by_part:
+            if specs[part].deep:
+                raise _error(path, "deep images are not supported")
+            _check_known_reader_bugs(path, specs[part], file_format)
+        windows = {name: _intersect(info.layer_windows[name], region) for name in names}
+        shapes = [(w[3] - w[1], w[2] - w[0], 4) for w in windows.values()]
+        planes = dict(zip(names, alloc(shapes)))
+        head = specs[0 if layout.main_part is None else layout.main_part]
+        for part, part_names in by_part.items():
+            x0, y0, x1, y1 = windows[part_names[0]]  # the layers of a part share its window
+            if x1 > x0 and y1 > y0:
+                box = (x0 + head.full_x, y0 + head.full_y, x1 + head.full_x, y1 + head.full_y)
+                wanted_planes = {name: planes[name] for name in part_names}
+                _read_part(inp, path, part, specs[part], box, wanted_planes, layout.sources)
+        return planes, windows, info
     finally:
         inp.close()
 
@@ -178,6 +246,7 @@ def _probe_file(path: str) -> ImageInfo:
     """Open ``path`` and describe it, without decoding pixels."""
     inp = _open_input(path)
     try:
-        return _info_from_spec(inp.spec(), inp.format_name())
+        file_format = inp.format_name()
+        return _describe(_part_specs(inp, file_format), file_format)[0]
     finally:
         inp.close()

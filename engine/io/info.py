@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 
 Window = tuple[int, int, int, int]
 
+#: The main layer's name and channels: every image has it (ARCHITECTURE.md, "Image model").
+MAIN_LAYER = "rgba"
+MAIN_CHANNELS = ("R", "G", "B", "A")
+
 
 class ImageIOError(Exception):
     """A file could not be read or written; ``str(e)`` is one line naming the file."""
@@ -30,9 +34,11 @@ class ImageInfo:
         Pixel aspect ratio.
     data_window : tuple of int
         ``(x0, y0, x1, y1)`` of the stored pixels, x1/y1 exclusive, in display-window
-        pixel coordinates (origin top-left, y down).
+        pixel coordinates (origin top-left, y down): the main layer's (all parts' together
+        in a multi-part file without a main part).
     channels : tuple of str
-        Channel names in the file.
+        Channel names of the file's main part, as OpenImageIO lists them (a multi-part
+        file's other parts are in ``layers``).
     datatype : str
         Storage type: ``"half"``, ``"float"``, ``"uint8"``, ``"uint16"``, ``"uint10"``...
     tiled : bool
@@ -41,6 +47,14 @@ class ImageInfo:
         OpenImageIO's format name: ``"openexr"``, ``"png"``, ``"tiff"``...
     metadata : dict
         The file's other attributes (strings, numbers, tuples of numbers).
+    layers : tuple of (str, tuple of str)
+        ``(layer, channel names)`` pairs: ``("rgba", ("R", "G", "B", "A"))`` first, then the
+        file's other layers in file order, such as ``("diffuse", ("diffuse.R",
+        "diffuse.G", "diffuse.B"))``; at most 4 channels each (``docs/io-and-colour.md``,
+        "Layers", gives the naming rules).
+    layer_windows : dict
+        Layer name -> ``(x0, y0, x1, y1)`` of its stored pixels, in the coordinates of
+        ``data_window`` (the parts of a multi-part file may differ).
     """
 
     width: int
@@ -52,6 +66,8 @@ class ImageInfo:
     tiled: bool
     file_format: str
     metadata: dict = field(default_factory=dict, compare=False, repr=False)
+    layers: tuple[tuple[str, tuple[str, ...]], ...] = ((MAIN_LAYER, MAIN_CHANNELS),)
+    layer_windows: dict[str, Window] = field(default_factory=dict, hash=False)
 
 
 def _intersect(a: Window, b: Window | None) -> Window:

@@ -22,7 +22,7 @@ from multiprocessing import shared_memory
 
 import numpy as np
 
-from mattebox.engine.io.decode import _decode, _probe_file
+from mattebox.engine.io.decode import _decode_layers, _probe_file
 from mattebox.engine.io.info import ImageInfo, ImageIOError, Window, _error
 
 #: Environment variable that enables the worker's test hooks (see ``_crash_worker``).
@@ -30,7 +30,8 @@ _TEST_HOOKS_ENV = "MATTEBOX_IO_TEST_HOOKS"
 
 
 def _worker_main(conn, test_hooks: bool) -> None:
-    """The decoder process: answer ("probe", path) and ("read", path, region) requests."""
+    """The decoder process: answer ("probe", path) and ("read", path, layers, region, ...)
+    requests."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C belongs to the parent
     while True:
         try:
@@ -67,34 +68,53 @@ def _attach_arena(name: str) -> shared_memory.SharedMemory:
     return _arena[0]
 
 
+def _carve(flat: np.ndarray, shapes: list[tuple[int, ...]]) -> list[np.ndarray]:
+    """Consecutive C-contiguous arrays of ``shapes``, views of the flat array ``flat``."""
+    planes, offset = [], 0
+    for shape in shapes:
+        size = math.prod(shape)
+        planes.append(flat[offset : offset + size].reshape(shape))
+        offset += size
+    return planes
+
+
 def _worker_read(
-    conn, path: str, region: Window | None, arena: str | None = None, arena_size: int = 0
+    conn,
+    path: str,
+    layers: tuple[str, ...] | None,
+    region: Window | None,
+    arena: str | None = None,
+    arena_size: int = 0,
 ) -> None:
     """Decode into the parent's arena when it is large enough, else into a new block the
-    parent takes over (and unlinks); send the block's name."""
+    parent takes over (and unlinks); the planes lie one after the other in it. Send the
+    block's name and each plane's layer and shape."""
     blocks: list[shared_memory.SharedMemory] = []
 
-    def alloc(shape: tuple[int, int, int]) -> np.ndarray:
-        nbytes = math.prod(shape) * 4
+    def alloc(shapes: list[tuple[int, int, int]]) -> list[np.ndarray]:
+        nbytes = sum(math.prod(shape) for shape in shapes) * 4
         if nbytes == 0:
-            return np.zeros(shape, np.float32)
+            return [np.zeros(shape, np.float32) for shape in shapes]
         if arena is not None and nbytes <= arena_size:
-            return np.ndarray(shape, np.float32, buffer=_attach_arena(arena).buf)
-        block = shared_memory.SharedMemory(create=True, size=nbytes)
-        blocks.append(block)
-        return np.ndarray(shape, np.float32, buffer=block.buf)
+            buffer = _attach_arena(arena).buf
+        else:
+            block = shared_memory.SharedMemory(create=True, size=nbytes)
+            blocks.append(block)
+            buffer = block.buf
+        return _carve(np.ndarray((nbytes // 4,), np.float32, buffer=buffer), shapes)
 
     try:
-        pixels, window, info = _decode(path, region, alloc)
-        shape = pixels.shape
-        del pixels  # release the view so the block can be closed
+        planes, windows, info = _decode_layers(path, layers, region, alloc)
+        shapes = [(name, plane.shape) for name, plane in planes.items()]
+        del planes  # release the views so the block can be closed
     except BaseException:
         for block in blocks:
             block.close()
             block.unlink()
         raise
-    name = blocks[0].name if blocks else (arena if math.prod(shape) else None)
-    conn.send(("ok", name, shape, window, info))
+    used = sum(math.prod(shape) for _, shape in shapes)
+    name = blocks[0].name if blocks else (arena if used else None)
+    conn.send(("ok", name, shapes, windows, info))
     for block in blocks:
         block.close()
 
@@ -179,27 +199,36 @@ class _Worker:
         with self._lock:
             return self._exchange(message, path)
 
-    def read(self, path: str, region: Window | None) -> tuple[np.ndarray, Window, ImageInfo]:
-        """Decode ``path`` in the worker; the pixels come back through the arena."""
+    def read(
+        self, path: str, layers: tuple[str, ...] | None, region: Window | None
+    ) -> tuple[dict[str, np.ndarray], dict[str, Window], ImageInfo]:
+        """Decode layers of ``path`` in the worker; the planes come back through the arena."""
         with self._lock:
             arena = self._arena
             message = (
                 "read",
                 path,
+                layers,
                 region,
                 arena.name if arena else None,
                 arena.size if arena else 0,
             )
-            _, name, shape, window, info = self._exchange(message, path)
+            _, name, shapes, windows, info = self._exchange(message, path)
+            names = [layer for layer, _ in shapes]
+            plane_shapes = [shape for _, shape in shapes]
+            count = sum(math.prod(shape) for shape in plane_shapes)
             if name is None:
-                return np.zeros(shape, np.float32), window, info
-            if arena is not None and name == arena.name:
-                pixels = np.empty(shape, np.float32)  # copied while the lock keeps the arena ours
-                np.copyto(pixels, np.ndarray(shape, np.float32, buffer=arena.buf))
-                return pixels, window, info
-            pixels = _take_block(name, shape)
-            self._replace_arena(math.prod(shape) * 4)
-            return pixels, window, info
+                planes = [np.zeros(shape, np.float32) for shape in plane_shapes]
+            elif arena is not None and name == arena.name:
+                # copied while the lock keeps the arena ours
+                flat = np.ndarray((count,), np.float32, buffer=arena.buf)
+                planes = [np.empty(shape, np.float32) for shape in plane_shapes]
+                for plane, shared in zip(planes, _carve(flat, plane_shapes)):
+                    np.copyto(plane, shared)
+            else:
+                planes = _carve(_take_block(name, count), plane_shapes)
+                self._replace_arena(count * 4)
+            return dict(zip(names, planes)), windows, info
 
     def _replace_arena(self, nbytes: int) -> None:
         """A bigger arena for the next read (the old one is removed)."""
@@ -302,11 +331,13 @@ def _crash_worker(path: str, signum: int = signal.SIGSEGV) -> None:
     _worker.request(("crash", path, int(signum)), path)
 
 
-def _take_block(name: str, shape: tuple[int, int, int]) -> np.ndarray:
-    """The worker's shared-memory block as an array of ours, its name removed.
+def _take_block(name: str, count: int) -> np.ndarray:
+    """The worker's shared-memory block as a flat array of ``count`` float32 of ours, its
+    name removed.
 
     Where shared memory is a file (Linux ``/dev/shm``) the array maps it, with no copy: the
-    memory is returned to the system when the array is freed. Elsewhere it is copied.
+    memory is returned to the system when the array and the planes viewing it are freed.
+    Elsewhere it is copied.
     """
     block = shared_memory.SharedMemory(name=name)
     try:
@@ -314,11 +345,11 @@ def _take_block(name: str, shape: tuple[int, int, int]) -> np.ndarray:
         if os.path.exists(path):
             fd = os.open(path, os.O_RDWR)
             try:
-                mapped = mmap.mmap(fd, math.prod(shape) * 4)
+                mapped = mmap.mmap(fd, count * 4)
             finally:
                 os.close(fd)
-            return np.frombuffer(mapped, np.float32).reshape(shape)
-        return np.ndarray(shape, np.float32, buffer=block.buf).copy()
+            return np.frombuffer(mapped, np.float32)
+        return np.ndarray((count,), np.float32, buffer=block.buf).copy()
     finally:
         block.close()
         block.unlink()

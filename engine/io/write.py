@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import threading
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import OpenImageIO as oiio
 
-from mattebox.engine.io.info import Window, _error, _intersect
+from mattebox.engine.io.info import MAIN_CHANNELS, MAIN_LAYER, Window, _error, _intersect
 
 
 @dataclass(frozen=True)
@@ -148,13 +149,15 @@ def _metadata_value(path: str, key: str, value: object) -> object:
     return value
 
 
-def _base_spec(fmt: _Format, window: Window, size: tuple[int, int], datatype: str):
+def _base_spec(
+    fmt: _Format, window: Window, size: tuple[int, int], datatype: str, channels: tuple
+) -> oiio.ImageSpec:
     """An ImageSpec with the channels, type and data/display windows of a write."""
     x0, y0, x1, y1 = window
     stored = "uint16" if datatype in ("uint10", "uint12") else datatype
-    spec = oiio.ImageSpec(x1 - x0, y1 - y0, fmt.channels, stored)
-    spec.channelnames = ("R", "G", "B", "A")[: fmt.channels]
-    if fmt.channels == 4:
+    spec = oiio.ImageSpec(x1 - x0, y1 - y0, len(channels), stored)
+    spec.channelnames = channels
+    if channels[:4] == MAIN_CHANNELS:
         spec.alpha_channel = 3
     spec.x, spec.y = x0, y0
     spec.full_x, spec.full_y, spec.full_width, spec.full_height = 0, 0, size[0], size[1]
@@ -201,8 +204,10 @@ def write_image(
     tiled: bool = False,
     tile_size: int = 64,
     metadata: dict | None = None,
+    layers: list[tuple[str, tuple[str, ...], np.ndarray]] | None = None,
+    multipart: bool = False,
 ) -> None:
-    """Write premultiplied RGBA float32 pixels to an image file, atomically.
+    """Write premultiplied RGBA float32 pixels, and other layers, to a file atomically.
 
     Parameters
     ----------
@@ -228,6 +233,16 @@ def write_image(
         Tiled storage (EXR, TIFF; TIFF tiles are multiples of 16), else scanlines.
     metadata : dict, optional
         Extra attributes (string or number values), such as ``{"Copyright": "..."}``.
+    layers : list of (str, tuple of str, ndarray), optional
+        Layers written after the main one (``pixels``), OpenEXR only: ``(layer, channel
+        names, plane)``, such as ``("diffuse", ("diffuse.R", "diffuse.G", "diffuse.B"),
+        plane)``; 1 to 4 channel names, written from the plane's first components (the
+        rest dropped); each plane float32 of ``pixels``' shape. Written as they are
+        (never unpremultiplied), at ``datatype``.
+    multipart : bool
+        OpenEXR only: one part per layer, named after it (``rgba`` for ``pixels``; a
+        split layer's ``name#2``... join ``name``'s part), each with the same data
+        window; else one part holding every channel (``R, G, B, A, diffuse.R, ...``).
 
     Notes
     -----
@@ -249,26 +264,101 @@ def write_image(
     data_window = tuple(int(v) for v in data_window)
     size = (int(size[0]), int(size[1]))
     pixels = _checked_pixels(path, pixels, data_window)
+    layers = _checked_layers(path, file_format, layers, multipart, pixels.shape)
     if size[0] <= 0 or size[1] <= 0:
         raise _error(path, f"display window size {size} must be positive")
     if not fmt.data_window:
         pixels, data_window = _on_display_window(pixels, data_window, size), (0, 0) + size
     elif pixels.size == 0:  # OpenEXR needs at least one pixel in the data window
         pixels, data_window = np.zeros((1, 1, 4), np.float32), (0, 0, 1, 1)
+        layers = [(n, c, np.zeros((1, 1, len(c)), np.float32)) for n, c, _ in layers]
     if fmt.unassociated:
         pixels = _unpremultiply(pixels)
-    pixels = np.ascontiguousarray(pixels[..., : fmt.channels])
-    spec = _base_spec(fmt, data_window, size, datatype)
-    _set_storage(spec, file_format, fmt, datatype, compression, tiled, int(tile_size))
-    spec.attribute("PixelAspectRatio", float(pixel_aspect))
-    for key, value in (metadata or {}).items():
-        spec.attribute(key, _metadata_value(path, key, value))
+    parts = []
+    for part_name, channels, part_pixels in _parts(pixels[..., : fmt.channels], layers, multipart):
+        spec = _base_spec(fmt, data_window, size, datatype, channels)
+        if part_name is not None:
+            spec.attribute("oiio:subimagename", part_name)
+        _set_storage(spec, file_format, fmt, datatype, compression, tiled, int(tile_size))
+        spec.attribute("PixelAspectRatio", float(pixel_aspect))
+        for key, value in (metadata or {}).items():
+            spec.attribute(key, _metadata_value(path, key, value))
+        parts.append((spec, part_pixels))
     folder = os.path.dirname(os.path.abspath(path))
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:
         raise _error(path, f"cannot create folder {folder}: {exc.strerror or exc}") from None
-    _write_atomically(path, spec, pixels)
+    _write_atomically(path, parts)
+
+
+_SPLIT_SUFFIX = re.compile(r"#\d+$")  # a split layer's "#2", "#3"...
+
+
+def _layer_names(layers) -> str:
+    """The names of ``layers`` for a message, whatever their entries are."""
+    names = [
+        str(entry[0]) if isinstance(entry, (tuple, list)) and entry else "?" for entry in layers
+    ]
+    return ", ".join(names)
+
+
+def _checked_layers(
+    path: str, file_format: str, layers, multipart: bool, shape: tuple[int, ...]
+) -> list[tuple[str, tuple[str, ...], np.ndarray]]:
+    """``(name, channel names, float32 plane of those channels)`` of each extra layer,
+    refusing what cannot be written with one line."""
+    layers = list(layers or ())
+    if file_format != "openexr" and (layers or multipart):
+        what = _layer_names(layers) if layers else "a multi-part image"
+        raise _error(path, f"only OpenEXR holds layers; write {what} to an .exr")
+    checked, layer_names, channel_names = [], {MAIN_LAYER}, set(MAIN_CHANNELS)
+    for entry in layers:
+        if not isinstance(entry, (tuple, list)) or len(entry) != 3:
+            raise _error(path, "each layer is (name, channel names, plane)")
+        name, channels, plane = entry
+        channels = (channels,) if isinstance(channels, str) else tuple(channels)
+        if not isinstance(name, str) or not name:
+            raise _error(path, f"layer name {name!r}: expected a non-empty string")
+        if _SPLIT_SUFFIX.sub("", name) == MAIN_LAYER:
+            raise _error(path, f"layer {name!r}: the main layer is written from pixels")
+        if name in layer_names:
+            raise _error(path, f"layer {name!r} is given twice")
+        if not 1 <= len(channels) <= 4:
+            raise _error(path, f"layer {name!r} has {len(channels)} channels (1 to 4)")
+        for channel in channels:
+            if not isinstance(channel, str) or not channel or channel in channel_names:
+                raise _error(path, f"layer {name!r}: channel {channel!r} is empty or taken")
+            channel_names.add(channel)
+        plane = np.asarray(plane)
+        if plane.shape != shape:
+            raise _error(path, f"layer {name!r} has shape {plane.shape}, pixels {shape}")
+        layer_names.add(name)
+        checked.append((name, channels, np.asarray(plane[..., : len(channels)], np.float32)))
+    return checked
+
+
+def _stack(planes: list[np.ndarray]) -> np.ndarray:
+    """Planes side by side in one C-contiguous (H, W, sum of channels) array."""
+    if len(planes) == 1:
+        return np.ascontiguousarray(planes[0])  # no copy when it already is
+    return np.concatenate(planes, axis=2)
+
+
+def _parts(pixels: np.ndarray, layers: list, multipart: bool):
+    """``(part name or None, channel names, pixels)`` of each part to write."""
+    members = {MAIN_LAYER: [(MAIN_CHANNELS[: pixels.shape[2]], pixels)]}
+    for name, channels, plane in layers:
+        part = _SPLIT_SUFFIX.sub("", name) if multipart else MAIN_LAYER  # name#2 joins name
+        members.setdefault(part, []).append((channels, plane))
+    return [
+        (
+            part if multipart else None,
+            sum((channels for channels, _ in group), ()),
+            _stack([plane for _, plane in group]),
+        )
+        for part, group in members.items()
+    ]
 
 
 def _hold(path: str) -> int | None:
@@ -280,17 +370,28 @@ def _hold(path: str) -> int | None:
         return None
 
 
-def _write_atomically(path: str, spec: oiio.ImageSpec, pixels: np.ndarray) -> None:
-    """Write to a hidden temporary file, then rename it over ``path``."""
+def _write_parts(out: oiio.ImageOutput, temporary: str, parts: list) -> tuple[bool, str]:
+    """Write each ``(spec, pixels)`` part to the opened ``out``; (success, OIIO's error)."""
+    for index, (spec, pixels) in enumerate(parts):
+        if index and not out.open(temporary, spec, "AppendSubimage"):
+            return False, out.geterror()
+        if not out.write_image(pixels):
+            return False, out.geterror()
+    return True, ""
+
+
+def _write_atomically(path: str, parts: list[tuple[oiio.ImageSpec, np.ndarray]]) -> None:
+    """Write the ``(spec, pixels)`` parts to a hidden temporary file, then rename it over
+    ``path``."""
     temporary = _temporary_path(path)
     try:
         out = oiio.ImageOutput.create(temporary)
         if out is None:
             raise _error(path, oiio.geterror() or "no writer for this file type")
-        if not out.open(temporary, spec):
+        specs = [spec for spec, _ in parts]
+        if not out.open(temporary, specs if len(specs) > 1 else specs[0]):
             raise _error(path, out.geterror() or "cannot open for writing")
-        ok = out.write_image(pixels)
-        message = out.geterror()
+        ok, message = _write_parts(out, temporary, parts)
         ok = out.close() and ok
         if not ok:
             raise _error(path, message or out.geterror() or "write failed")
