@@ -136,7 +136,7 @@ def chain_graph(plate: Path, bg: Path) -> tuple[mb.Graph, mb.Node]:
     node = g.add("Unpremult", inputs={"Source": node})
     node = g.add("Premult", inputs={"Source": node})
     node = g.add("Invert", inputs={"Source": node}, mix=0.3)
-    node = g.add("Shuffle", inputs={"Source": node}, red="g", green="r")
+    node = g.add("Shuffle", inputs={"Source": node}, mapping={"R": "G", "G": "R"})
     node = g.add("Clamp", inputs={"Source": node}, minimum=-0.5, maximum=2.0)
     return g, g.add("Merge", inputs={"B": read(g, bg), "A": node})
 

@@ -642,6 +642,11 @@ def execute(
     writes = list(writes)
     if not writes:
         raise RenderError("script", "no Write node to render")
+    enabled = [w for w in writes if w.type != "Write" or not w["disable"]]
+    if not enabled:
+        names = ", ".join(w.name for w in writes)
+        raise RenderError("script", f"no Write node to render ({names}: disabled)")
+    writes = enabled  # a disabled Write is not rendered (as in Nuke)
     for write in writes:
         if write.type != "Write":
             raise RenderError(write.name, "is not a Write node")

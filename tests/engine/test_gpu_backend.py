@@ -46,7 +46,7 @@ def point_chain(g, source, other):
     node = g.add("Unpremult", inputs={"Source": node})
     node = g.add("Premult", inputs={"Source": node})
     node = g.add("Invert", inputs={"Source": node}, mix=0.3)
-    node = g.add("Shuffle", inputs={"Source": node}, red="g", green="r")
+    node = g.add("Shuffle", inputs={"Source": node}, mapping={"R": "G", "G": "R"})
     node = g.add("Clamp", inputs={"Source": node}, minimum=-0.5, maximum=2.0)
     return g.add("Merge", inputs={"B": other, "A": node}, operation="over")
 

@@ -395,3 +395,14 @@ def test_a_format_1_script_loads_and_renders_as_before():
     saved = script.to_dict(g)
     assert saved["mattebox"]["format"] == 2
     assert saved["nodes"]["Shuffle1"]["params"] == {"mapping": {"R": "G", "B": "1", "A": "R"}}
+
+
+def test_a_disabled_write_is_not_rendered(tmp_path, array_source):
+    g = mb.Graph()
+    src = array_source(g, random_image(H, W, seed=3))
+    on = g.add("Write", inputs={"Source": src}, file=str(tmp_path / "on.exr"))
+    off = g.add("Write", inputs={"Source": src}, file=str(tmp_path / "off.exr"), disable=True)
+    assert g.execute([on, off], frames=[1], backend="cpu") == [str(tmp_path / "on.exr")]
+    assert not (tmp_path / "off.exr").exists()
+    with pytest.raises(mb.RenderError, match="Write2: disabled"):
+        g.execute([off], frames=[1], backend="cpu")
