@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mattebox.nodes.channels import MAIN
 from mattebox.nodes.kernel import kernel
 from mattebox.nodes.spec import EMPTY, RGBA, Bool, ImageInfo, Kind, NodeSpec, register
 
@@ -67,3 +68,13 @@ class PremultBy(NodeSpec):
     @classmethod
     def pass_through(cls, values):
         return "Source" if not any(values["select"]) else None
+
+
+def by_main_alpha(layer: str, select: tuple, divide: bool) -> tuple:
+    """A Premult's or Unpremult's kernel for a layer other than the main one
+    (:meth:`NodeSpec.layer_kernel`): PremultBy of that layer by the main alpha."""
+    chosen = PremultBy.defaults() | {
+        "divide": divide,
+        "select": tuple(float(s) for s in select),
+    }
+    return PremultBy, chosen, ((0, layer), (0, MAIN))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from mattebox.nodes.channel.premult_by import by_main_alpha
 from mattebox.nodes.channels import MAIN
 from mattebox.nodes.kernel import kernel
-from mattebox.nodes.spec import Kind, NodeSpec, get, register
+from mattebox.nodes.spec import Kind, NodeSpec, register
 
 
 @kernel
@@ -39,9 +40,4 @@ class Unpremult(NodeSpec):
         """Other layers are divided by the main layer's alpha."""
         if layer == MAIN or select is None:
             return super().layer_kernel(values, layer, select)
-        premult_by = get("PremultBy")
-        chosen = premult_by.defaults() | {
-            "divide": True,
-            "select": tuple(float(s) for s in select),
-        }
-        return premult_by, chosen, ((0, layer), (0, MAIN))
+        return by_main_alpha(layer, select, divide=True)

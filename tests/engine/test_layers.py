@@ -406,3 +406,19 @@ def test_a_disabled_write_is_not_rendered(tmp_path, array_source):
     assert not (tmp_path / "off.exr").exists()
     with pytest.raises(mb.RenderError, match="Write2: disabled"):
         g.execute([off], frames=[1], backend="cpu")
+
+
+@pytest.mark.parametrize("node_type", ["Premult", "Unpremult"])
+def test_premult_of_other_layers_uses_the_main_alpha(backend, shot, node_type):
+    g, read, ch = shot
+    node = g.add(node_type, inputs={"Source": read}, channels=["diffuse", "depth"])
+    image = g.render(node, backend=backend)
+    alpha = ch["A"].astype(np.float64)
+    for layer in ("diffuse", "depth"):
+        values = plane(ch, AOVS[layer])
+        expected = (
+            values * alpha[..., None] if node_type == "Premult" else values / alpha[..., None]
+        )
+        np.testing.assert_allclose(image.layer(layer), expected, rtol=2e-6, atol=1e-6)
+    np.testing.assert_array_equal(image.pixels, plane(ch, "RGBA"))  # rgba not selected
+    np.testing.assert_array_equal(image.layer("N"), plane(ch, AOVS["N"]))
