@@ -183,3 +183,36 @@ def test_nodes_and_backends_commands():
     assert nodes.returncode == 0 and "Grade" in nodes.stdout and "Merge" in nodes.stdout
     backends = _cli("backends")
     assert backends.returncode == 0 and "cpu" in backends.stdout and "choice:" in backends.stdout
+
+
+def test_the_aov_example_renders_from_the_command_line(tmp_path):
+    """resources/examples/aov_comp.mbx: every layer in, every layer out."""
+    import shutil
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parents[2] / "resources" / "examples"
+    for name in ("aov_comp.mbx", "aovs.exr"):
+        shutil.copy(examples / name, tmp_path / name)
+    result = subprocess.run(
+        [sys.executable, "-m", "mattebox.app.cli", "render", str(tmp_path / "aov_comp.mbx")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "render" / "aov_comp.png").is_file()
+    written = oiio.ImageBuf(str(tmp_path / "render" / "aov_comp.exr"))
+    names = written.spec().channelnames
+    for layer in ("diffuse", "specular", "emission"):
+        assert all(f"{layer}.{c}" in names for c in "RGB"), names
+    assert "depth.Z" in names
+    g = mb.load(tmp_path / "aov_comp.mbx")
+    image = g.render(g["defocus_far"], backend="cpu")
+    back = g.add("Read", file=str(tmp_path / "render" / "aov_comp.exr"))  # to the working space
+    again = g.render(back, backend="cpu")
+    assert set(again.channels) == set(image.channels)
+    for name in image.channels:  # the file is half
+        np.testing.assert_allclose(
+            again.channel(name), image.channel(name), rtol=2e-3, atol=1e-3, err_msg=name
+        )
