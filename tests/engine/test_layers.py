@@ -422,3 +422,23 @@ def test_premult_of_other_layers_uses_the_main_alpha(backend, shot, node_type):
         np.testing.assert_allclose(image.layer(layer), expected, rtol=2e-6, atol=1e-6)
     np.testing.assert_array_equal(image.pixels, plane(ch, "RGBA"))  # rgba not selected
     np.testing.assert_array_equal(image.layer("N"), plane(ch, AOVS["N"]))
+
+
+def test_layers_at_proxy_scale_and_missing_frames(backend, shot, tmp_path):
+    from mattebox.engine.image import downscale
+    from mattebox.nodes.spec import Window
+
+    g, read, ch = shot
+    grade = g.add("Grade", inputs={"Source": read}, channels="depth", multiply=2.0)
+    image = g.render(grade, backend=backend, proxy=2)
+    assert image.proxy == 2 and "depth.Z" in image.channels
+    depth = np.zeros((H, W, 4), np.float32)
+    depth[..., 0] = ch["depth.Z"] * 2.0
+    expected, window = downscale(depth, Window(0, 0, W, H), 2)
+    assert image.data_window == window.as_tuple()
+    np.testing.assert_allclose(image.channel("depth.Z"), expected[..., 0], rtol=1e-6)
+
+    missing = g.add("Read", file=str(tmp_path / "none.####.exr"), missing_frames="black")
+    blur = g.add("Blur", inputs={"Source": missing}, channels="all", size=2.0)
+    image = g.render(blur, backend=backend)
+    assert image.channels == ("R", "G", "B", "A") and image.pixels.size == 0
