@@ -6,6 +6,11 @@ classes are generated from the node declarations. What the artist does in the vi
 NodeGraphQt's viewer signals and becomes a command on the document's undo stack, which
 edits the engine graph; the view is then brought in line with the graph by
 :meth:`NodeEditor.sync`. NodeGraphQt's own undo stack keeps nothing.
+
+A node's ``disable`` parameter is shown through NodeGraphQt's own disabled state (the
+``disabled`` property of the node and its item), drawn here as a cross over the node.
+The ``Mask`` input sits on the node's right side, apart from the inputs on top, and its
+pipe arrives from the side (:class:`MatteboxPipeItem`), as in Nuke.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from NodeGraphQt.constants import LayoutDirectionEnum, PortTypeEnum
 from NodeGraphQt.nodes.backdrop_node import BackdropNode
 from NodeGraphQt.qgraphics.node_backdrop import BackdropNodeItem
 from NodeGraphQt.qgraphics.node_base import NodeItem
+from NodeGraphQt.qgraphics.pipe import PipeItem
 from NodeGraphQt.widgets.viewer import NodeViewer
 from PySide6 import QtCore, QtGui
 
@@ -23,7 +29,7 @@ from mattebox.app import undo
 from mattebox.app.focus import take_focus_on_hover
 from mattebox.app.tab_search import TabSearch
 from mattebox.engine import script
-from mattebox.nodes.spec import registry
+from mattebox.nodes.spec import MASK_INPUT, registry
 
 FAMILY_COLORS = {
     "io": (96, 104, 112),
@@ -34,9 +40,14 @@ FAMILY_COLORS = {
     "transform": (146, 98, 160),
     "ocio": (70, 138, 118),
     "utility": (118, 116, 84),
+    "channel": (150, 84, 112),
 }
 OTHER_COLOR = (100, 100, 100)
 ERROR_COLOR = (190, 36, 36)
+PORT_COLOR = (200, 200, 200)
+MASK_COLOR = (120, 180, 240)
+#: Inputs drawn on the node's right side rather than on top (Nuke's mask arrow).
+SIDE_INPUTS = (MASK_INPUT,)
 BACKDROP_COLOR = (64, 70, 80)
 OUTPUT_PORT = "Output"
 NODE_WIDTH, NODE_HEIGHT, PORT_SPACING = 110.0, 34.0, 34.0
@@ -45,9 +56,60 @@ IMAGE_SUFFIXES = (".exr", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".dpx", ".hd
 BACKDROP_TYPE = "Backdrop"
 
 
+def _paint_side_port(painter: QtGui.QPainter, rect: QtCore.QRectF, info: dict) -> None:
+    """A side input (Mask): a triangle on the node's edge pointing into the node."""
+    painter.save()
+    color = QtGui.QColor(*info["color"][:3])
+    if info["hovered"]:
+        color = color.lighter(140)
+    painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+    painter.setPen(QtGui.QPen(color.darker(160), 1.2))
+    painter.setBrush(color if info["connected"] or info["hovered"] else color.darker(220))
+    tip = QtCore.QPointF(rect.left() - 1, rect.center().y())
+    painter.drawPolygon(
+        QtGui.QPolygonF(
+            [
+                tip,
+                QtCore.QPointF(rect.right() + 2, rect.top()),
+                rect.bottomRight() + QtCore.QPointF(2, 0),
+            ]
+        )
+    )
+    painter.restore()
+
+
+def is_side_port(port) -> bool:
+    """Whether a port item is drawn on the node's side (an input named in SIDE_INPUTS)."""
+    return port.port_type == PortTypeEnum.IN.value and port.name in SIDE_INPUTS
+
+
+class MatteboxPipeItem(PipeItem):
+    """A pipe; one into a side input (Mask) leaves its upstream node downwards and
+    arrives horizontally from the right, so it does not cross the node's top inputs.
+    Pipes of a disabled node are drawn as any other: the node passes its input on."""
+
+    def disabled(self):
+        return False
+
+    def _draw_path_vertical(self, start_port, pos1, pos2, path):
+        side = self.input_port is not None and is_side_port(self.input_port)
+        if not side or start_port is not self.input_port:
+            super()._draw_path_vertical(start_port, pos1, pos2, path)
+            return
+        reach = max(30.0, min(abs(pos2.x() - pos1.x()), 120.0))
+        drop = max(30.0, min(abs(pos1.y() - pos2.y()), 120.0))
+        path.cubicTo(
+            QtCore.QPointF(pos1.x() + reach, pos1.y()),
+            QtCore.QPointF(pos2.x(), pos2.y() + drop),
+            pos2,
+        )
+        self.setPath(path)
+
+
 class MatteboxNodeItem(NodeItem):
     """A node drawn the Nuke way: a coloured box with its name inside, inputs on top
-    (labelled when a node has several), the output below; red when in error."""
+    (labelled when a node has several), Mask on the right side, the output below; red
+    when in error, crossed out when disabled."""
 
     def __init__(self, name="node", parent=None):
         super().__init__(name, parent)
@@ -62,13 +124,40 @@ class MatteboxNodeItem(NodeItem):
         self._text_item.setVisible(False)
         self._icon_item.setVisible(False)
 
+    def _top_inputs(self) -> list:
+        return [p for p in self._input_items if p.isVisible() and not is_side_port(p)]
+
     def _draw_node_vertical(self):
         self._hide_texts()
-        inputs = [p for p in self._input_items if p.isVisible()]
-        self._width = max(NODE_WIDTH, PORT_SPACING * (len(inputs) + 1))
+        self._width = max(NODE_WIDTH, PORT_SPACING * (len(self._top_inputs()) + 1))
         self._height = NODE_HEIGHT
         self._tooltip_disable(self.disabled)
         self.align_ports()
+        self.update()
+
+    def align_ports(self, v_offset=0.0):
+        """Inputs spread over the top, side inputs on the right edge, outputs below."""
+        super().align_ports(v_offset)
+        top = self._top_inputs()
+        if top:
+            width, height = top[0].boundingRect().width(), top[0].boundingRect().height()
+            delta = self._width / (len(top) + 1)
+            for index, port in enumerate(top):
+                port.setPos(delta * (index + 1) - width / 2, -height / 2)
+        side = [p for p in self._input_items if p.isVisible() and is_side_port(p)]
+        for index, port in enumerate(side):
+            rect = port.boundingRect()
+            port.setPos(
+                self._width - rect.width() / 2 + 4,
+                self._height / 2 - rect.height() / 2 + index * rect.height(),
+            )
+
+    @NodeItem.disabled.setter
+    def disabled(self, state=False):
+        """NodeGraphQt's disabled state; drawn by :meth:`paint` (a cross over the node),
+        not by NodeGraphQt's overlay, whose label would hide the node's name."""
+        NodeItem.disabled.fset(self, state)
+        self._x_item.setVisible(False)
         self.update()
 
     def set_proxy_mode(self, mode):
@@ -80,6 +169,8 @@ class MatteboxNodeItem(NodeItem):
 
     def refresh_tooltip(self) -> None:
         text = f"<b>{self.label}</b> ({self.type_.rsplit('.', 1)[-1]})"
+        if self.disabled:
+            text += " <i>disabled (D)</i>"
         if self.error:
             text += f"<br/><span style='color:#ff7070'>{self.error}</span>"
         elif self.doc:
@@ -100,9 +191,11 @@ class MatteboxNodeItem(NodeItem):
             pen = QtGui.QPen(base.darker(170), 1.0)
         painter.setPen(pen)
         painter.drawRoundedRect(rect, 4.0, 4.0)
+        if self.disabled:
+            self._paint_cross(painter, rect, base)
         light = base.lightnessF() > 0.62
         text_color = QtGui.QColor(20, 20, 20) if light else QtGui.QColor(235, 235, 235)
-        inputs = [p for p in self._input_items if p.isVisible()]
+        inputs = self._top_inputs()
         labelled = len(inputs) > 1 or (inputs and inputs[0].name != "Source")
         if labelled:
             font = QtGui.QFont(painter.font())
@@ -139,6 +232,19 @@ class MatteboxNodeItem(NodeItem):
             )
         painter.restore()
 
+    @staticmethod
+    def _paint_cross(painter: QtGui.QPainter, rect: QtCore.QRectF, base: QtGui.QColor) -> None:
+        """A disabled node: its colour dimmed and a cross over it (Nuke's look)."""
+        painter.save()
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
+        painter.setBrush(QtGui.QColor(30, 30, 30, 130))
+        painter.drawRoundedRect(rect, 4.0, 4.0)
+        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(QtGui.QPen(QtGui.QColor(20, 20, 20, 220), 3.0))
+        painter.drawLine(rect.topLeft(), rect.bottomRight())
+        painter.drawLine(rect.bottomLeft(), rect.topRight())
+        painter.restore()
+
 
 def _node_class(spec) -> type[BaseNode]:
     """A NodeGraphQt node class for a declaration: its inputs, one output, its colour."""
@@ -148,8 +254,11 @@ def _node_class(spec) -> type[BaseNode]:
     def __init__(self):
         BaseNode.__init__(self, qgraphics_item=MatteboxNodeItem)
         for name in inputs:
-            self.add_input(name, color=(200, 200, 200) if name != "Mask" else (120, 180, 240))
-        self.add_output(OUTPUT_PORT, multi_output=True, color=(200, 200, 200))
+            if name in SIDE_INPUTS:
+                self.add_input(name, color=MASK_COLOR, painter_func=_paint_side_port)
+            else:
+                self.add_input(name, color=PORT_COLOR)
+        self.add_output(OUTPUT_PORT, multi_output=True, color=PORT_COLOR)
         self.model.color = (*color, 255)
         self.view.color = (*color, 255)
         self.view.doc = (
@@ -167,6 +276,15 @@ def _node_class(spec) -> type[BaseNode]:
             "__init__": __init__,
         },
     )
+
+
+def _has_disable(node) -> bool:
+    return not node.is_placeholder and "disable" in node.spec.param_names()
+
+
+def is_disabled(node) -> bool:
+    """Whether an engine node's ``disable`` is on (placeholders: as stored)."""
+    return node.values.get("disable", False) is True
 
 
 class PlaceholderNode(BaseNode):
@@ -195,12 +313,26 @@ class _ViewOnlyUndoStack(QtGui.QUndoStack):
         pass
 
 
+class _NodeViewer(NodeViewer):
+    """NodeGraphQt's viewer, making :class:`MatteboxPipeItem` pipes."""
+
+    def establish_connection(self, start_port, end_port):
+        pipe = MatteboxPipeItem()
+        self.scene().addItem(pipe)
+        pipe.set_connections(start_port, end_port)
+        pipe.draw_path(pipe.input_port, pipe.output_port)
+        if start_port.node.selected or end_port.node.selected:
+            pipe.highlight()
+        if not start_port.node.visible or not end_port.node.visible:
+            pipe.hide()
+
+
 class _GraphView(NodeGraph):
     """NodeGraphQt's graph with every model-changing gesture routed to the editor."""
 
     def __init__(self):
         super().__init__(
-            viewer=NodeViewer(),
+            viewer=_NodeViewer(),
             undo_stack=_ViewOnlyUndoStack(),
             layout_direction=LayoutDirectionEnum.VERTICAL.value,
         )
@@ -519,14 +651,38 @@ class NodeEditor(QtCore.QObject):
         self._refresh_items()
 
     def _refresh_items(self) -> None:
+        graph = self.doc.graph
         for name, view in self._views.items():
             item = view.view
             slots = [i for i, viewed in enumerate(self.viewer_inputs) if viewed == name]
             error = self.errors.get(name)
+            disabled = name in graph and is_disabled(graph[name])
+            if view.disabled() != disabled:
+                view.set_property("disabled", disabled, push_undo=False)
             if item.error != error or item.viewer_slots != slots or item.label != name:
                 item.error, item.viewer_slots, item.label = error, slots, name
                 item.refresh_tooltip()
                 item.update()
+
+    # -- disable ----------------------------------------------------------------------------
+
+    def toggle_disable(self, names: list[str] | None = None) -> bool:
+        """D: disable the selected nodes (or ``names``), or enable them when all are
+        disabled already; one undo step. Returns whether anything changed."""
+        graph = self.doc.graph
+        names = self.selected_names() if names is None else names
+        names = [n for n in names if n in graph and _has_disable(graph[n])]
+        if not names:
+            return False
+        state = not all(is_disabled(graph[n]) for n in names)
+        changes = [
+            (n, "disable", undo.stored_value(graph[n], "disable"), state)
+            for n in names
+            if is_disabled(graph[n]) != state
+        ]
+        listed = ", ".join(names[:3]) + ("..." if len(names) > 3 else "")
+        text = f"{'Disable' if state else 'Enable'} {listed}"
+        return self.doc.push(undo.SetParams(self.doc, changes, text))
 
     # -- gestures from the view -> commands ----------------------------------------------
 
@@ -742,6 +898,8 @@ class NodeEditor(QtCore.QObject):
             self.viewer_inputs = [new if v == old else v for v in self.viewer_inputs]
         if change.structure or change.renamed:
             self.sync()
+        elif change.params:
+            self._refresh_items()  # "disable" is drawn
 
     def _emit_selection(self) -> None:
         try:

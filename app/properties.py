@@ -3,9 +3,12 @@
 Floats and ints get a slider over the declared soft range and a typed field (which
 accepts anything within the hard limits); colours get a slider, four fields and a picker;
 enums a combo box; booleans a checkbox; files a field and a browse button; 2D vectors two
-fields. Each parameter's doc is its tooltip; each row has a reset button and, for
-animatable parameters, a keyframe toggle at the current frame. Every edit is a command on
-the document's undo stack; a slider drag is one undo step.
+fields; channel sets (``channels``) and ``mask_channel`` an editable combo offering the
+layers and channels of the image connected to the node (``render.layers_of``), and
+Shuffle's ``mapping`` a table of output channel and source. Each parameter's doc is its
+tooltip; each row has a reset button and, for animatable parameters, a keyframe toggle at
+the current frame. Every edit is a command on the document's undo stack; a slider drag is
+one undo step.
 """
 
 from __future__ import annotations
@@ -16,11 +19,16 @@ from typing import Any
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from mattebox.app import undo
-from mattebox.engine import color
-from mattebox.nodes.spec import Param, is_animated
+from mattebox.engine import color, render
+from mattebox.nodes import channels as chans
+from mattebox.nodes.spec import MASK_INPUT, RGBA_LAYERS, Param, is_animated
 
 SLIDER_STEPS = 1000
 _drag_ids = itertools.count(1)
+#: What a ``channels`` value may name besides layers and channels.
+CHANNEL_KEYWORDS = ("rgba", "rgb", "alpha", "all")
+LAYER_SET_KEYWORDS = ("none", "all")
+MAPPING_CONSTANTS = ("0", "1")
 
 
 # --------------------------------------------------------------------------- keyframes
@@ -53,6 +61,110 @@ def toggled_key(param: Param, stored: Any, frame: float) -> Any:
             return stored["keys"][0][1]
         return {"keys": rest, "interpolation": stored.get("interpolation", "linear")}
     return with_value_at(param, stored, frame, param.at(stored, frame))
+
+
+# --------------------------------------------------------------------------- channel names
+
+
+def input_layers(graph, node, input_name: str, frame: float) -> chans.Layers:
+    """The layers of the image connected to ``input_name`` of ``node`` (nothing when
+    nothing is connected, or when it cannot be evaluated: that error shows in the viewer
+    and the node graph)."""
+    upstream = node.inputs.get(input_name)
+    if upstream is None or upstream not in graph:
+        return ()
+    try:
+        return render.layers_of(graph, upstream, frame)
+    except Exception:  # noqa: BLE001 - a menu must not fail on a broken upstream node
+        return ()
+
+
+def is_layer_set(param: Param) -> bool:
+    """A ``channels`` parameter that names whole layers (Merge's ``also_merge``: ``none``,
+    ``all`` or layers) rather than channels: its default is ``none``, which no channel
+    set has."""
+    return param.type == "channels" and param.default == "none"
+
+
+def channel_set_choices(param: Param, layers: chans.Layers) -> list[list[str]]:
+    """The items offered for a ``channels`` value, in groups: the keywords, the layers
+    other than rgba, then every channel name (layer sets: ``none``, ``all``, the layers)."""
+    others = [name for name, _ in layers if name != chans.MAIN]
+    if is_layer_set(param):
+        return [list(LAYER_SET_KEYWORDS), others]
+    return [list(CHANNEL_KEYWORDS), others, list(chans.channel_names(layers))]
+
+
+def channels_text(value) -> str:
+    """A ``channels`` value as the field shows it: ``rgba``, ``R, depth.Z``."""
+    return value if isinstance(value, str) else ", ".join(value)
+
+
+def parse_channels(text: str) -> str | tuple[str, ...]:
+    """Field text as a ``channels`` value: one name as text, several (comma-separated)
+    as a tuple of names."""
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if len(items) == 1:
+        return items[0]
+    return tuple(items) if items else text.strip()
+
+
+def _merged_layers(*layer_lists: chans.Layers) -> chans.Layers:
+    """Layers of several images, the first's first, each layer once."""
+    seen: dict[str, tuple[str, ...]] = {}
+    for layers in layer_lists:
+        for name, channels in layers:
+            seen.setdefault(name, channels)
+    return tuple(seen.items())
+
+
+def _set_combo_items(combo: QtWidgets.QComboBox, groups: list[list[str]]) -> None:
+    """Replace an editable combo's items (groups apart by separators), keeping its text."""
+    wanted = []
+    for group in (g for g in groups if g):
+        if wanted:
+            wanted.append(None)
+        wanted.extend(group)
+    have = [
+        None
+        if combo.itemData(i, QtCore.Qt.ItemDataRole.AccessibleDescriptionRole)
+        else combo.itemText(i)
+        for i in range(combo.count())
+    ]
+    if have == wanted:
+        return
+    text = combo.currentText()
+    combo.blockSignals(True)
+    if combo.lineEdit() is not None:
+        combo.lineEdit().blockSignals(True)
+    combo.clear()
+    for item in wanted:
+        if item is None:
+            combo.insertSeparator(combo.count())
+        else:
+            combo.addItem(item)
+    combo.setCurrentText(text)
+    if combo.lineEdit() is not None:
+        combo.lineEdit().blockSignals(False)
+    combo.blockSignals(False)
+
+
+def combo_items(combo: QtWidgets.QComboBox) -> list[str]:
+    """The items of a combo box, separators left out."""
+    return [combo.itemText(i) for i in range(combo.count()) if combo.itemText(i)]
+
+
+def _editable_combo(parent, items=()) -> QtWidgets.QComboBox:
+    combo = QtWidgets.QComboBox(parent)
+    combo.setEditable(True)
+    combo.addItems(list(items))
+    combo.setInsertPolicy(QtWidgets.QComboBox.InsertPolicy.NoInsert)
+    combo.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
+    combo.setSizeAdjustPolicy(
+        QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+    )
+    combo.setMinimumContentsLength(8)
+    return combo
 
 
 # --------------------------------------------------------------------------- editors
@@ -298,20 +410,13 @@ class EnumEditor(Editor):
 
 
 class TextEditor(Editor):
-    """string: a field, or an editable combo when the config offers names (colour spaces,
-    displays, views, looks)."""
+    """string: a field, or an editable combo when names are offered (colour spaces,
+    displays, views, looks of the config; channels of the Mask input)."""
 
     def __init__(self, param: Param, choices: list[str] | None = None, parent=None):
         super().__init__(param, parent)
         if choices:
-            self.combo = QtWidgets.QComboBox(self)
-            self.combo.setEditable(True)
-            self.combo.addItems(choices)
-            self.combo.setInsertPolicy(QtWidgets.QComboBox.InsertPolicy.NoInsert)
-            self.combo.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
-            self.combo.setSizeAdjustPolicy(
-                QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-            )
+            self.combo = _editable_combo(self, choices)
             self.combo.setMinimumContentsLength(14)
             self.combo.activated.connect(lambda i: self.edited.emit(self.combo.itemText(i), None))
             self.combo.lineEdit().editingFinished.connect(
@@ -325,6 +430,11 @@ class TextEditor(Editor):
             self.line.editingFinished.connect(lambda: self.edited.emit(self.line.text(), None))
             self.layout_.addWidget(self.line, 1)
 
+    def set_choices(self, groups: list[list[str]]) -> None:
+        """Offer these names (groups apart by separators); the text is kept."""
+        if self.combo is not None:
+            _set_combo_items(self.combo, groups)
+
     def set_value(self, value) -> None:
         widget = self.combo or self.line
         widget.blockSignals(True)
@@ -335,6 +445,170 @@ class TextEditor(Editor):
             self.line.setText(str(value))
         self.line.blockSignals(False)
         widget.blockSignals(False)
+
+
+class ChannelsEditor(Editor):
+    """channels: an editable combo offering the keywords, the input's layers and its
+    channel names; typed text like ``R, depth.Z`` becomes a list of channel names."""
+
+    def __init__(self, param: Param, parent=None):
+        super().__init__(param, parent)
+        self.combo = _editable_combo(self)
+        self.combo.setMinimumContentsLength(14)
+        self.combo.activated.connect(lambda i: self._emit(self.combo.itemText(i)))
+        self.combo.lineEdit().editingFinished.connect(lambda: self._emit(self.combo.currentText()))
+        self.layout_.addWidget(self.combo, 1)
+
+    def _emit(self, text: str) -> None:
+        self.edited.emit(parse_channels(text), None)
+
+    def set_choices(self, groups: list[list[str]]) -> None:
+        _set_combo_items(self.combo, groups)
+
+    def set_value(self, value) -> None:
+        self.combo.blockSignals(True)
+        self.combo.lineEdit().blockSignals(True)
+        self.combo.setCurrentText(channels_text(value))
+        self.combo.lineEdit().blockSignals(False)
+        self.combo.blockSignals(False)
+
+
+class MappingEditor(Editor):
+    """mapping (Shuffle): a table of output channel | source, each an editable combo
+    (outputs: Source's channels, or a new name such as ``mask.A``; sources: Source's
+    channels, ``2:`` and Source2's, ``0``, ``1``), with buttons to add and remove rows.
+    Every change writes the whole mapping (one undo step)."""
+
+    ROWS_SHOWN = 6
+
+    def __init__(self, param: Param, parent=None):
+        super().__init__(param, parent)
+        self.value: tuple = ()
+        self.outputs: list[str] = list(chans.MAIN_CHANNELS)
+        self.sources: list[str] = [*chans.MAIN_CHANNELS, *MAPPING_CONSTANTS]
+        self._committing = False
+        column = QtWidgets.QVBoxLayout()
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        self.table = QtWidgets.QTableWidget(0, 2, self)
+        self.table.setObjectName("MappingTable")
+        self.table.setHorizontalHeaderLabels(["output", "source"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Stretch)
+        self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
+        column.addWidget(self.table)
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.setSpacing(2)
+        self.add_button = QtWidgets.QToolButton(self)
+        self.add_button.setText("+")
+        self.add_button.setToolTip("Add a row (an output channel of Source, from itself)")
+        self.add_button.clicked.connect(self.add_row)
+        self.remove_button = QtWidgets.QToolButton(self)
+        self.remove_button.setText("\u2212")
+        self.remove_button.setToolTip("Remove the selected row (else the last)")
+        self.remove_button.clicked.connect(lambda: self.remove_row())
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.remove_button)
+        buttons.addStretch(1)
+        column.addLayout(buttons)
+        self.layout_.addLayout(column, 1)
+        self._fit_height()
+
+    # -- rows -----------------------------------------------------------------------------
+
+    def rows(self) -> list[tuple[str, str]]:
+        """The table's ``(output, source)`` pairs (rows without an output left out)."""
+        pairs = []
+        for row in range(self.table.rowCount()):
+            output, source = (self.table.cellWidget(row, c).currentText().strip() for c in (0, 1))
+            if output:
+                pairs.append((output, source))
+        return pairs
+
+    def _combo(self, items: list[str], text: str, tip: str) -> QtWidgets.QComboBox:
+        combo = _editable_combo(self.table, items)
+        combo.setCurrentText(text)
+        combo.setToolTip(tip)
+        combo.activated.connect(lambda index: self._chosen(combo, index))
+        combo.lineEdit().editingFinished.connect(self._commit)
+        return combo
+
+    def _chosen(self, combo: QtWidgets.QComboBox, index: int) -> None:
+        combo.setCurrentIndex(index)
+        self._commit()
+
+    def _append(self, output: str, source: str) -> None:
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        self.table.setCellWidget(row, 0, self._combo(self.outputs, output, "Output channel"))
+        self.table.setCellWidget(
+            row, 1, self._combo(self.sources, source, "Source: a channel, 2:channel, 0 or 1")
+        )
+
+    def _rebuild(self) -> None:
+        self.table.setRowCount(0)
+        for output, source in self.value:
+            self._append(output, source)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        rows = max(1, min(self.table.rowCount(), self.ROWS_SHOWN))
+        height = self.table.horizontalHeader().height() + 2
+        height += rows * (self.table.verticalHeader().defaultSectionSize())
+        self.table.setFixedHeight(height + 2)
+
+    def add_row(self) -> None:
+        """A row for the first output channel of Source not mapped yet, from itself."""
+        used = {output for output, _ in self.rows()}
+        free = [name for name in self.outputs if name not in used]
+        if not free:
+            return
+        self._append(free[0], free[0] if free[0] in self.sources else "0")
+        self._fit_height()
+        self._commit()
+
+    def remove_row(self, row: int | None = None) -> None:
+        """Remove ``row`` (by default the selected one, else the last)."""
+        if row is None:
+            selected = self.table.selectionModel().selectedRows()
+            row = selected[0].row() if selected else self.table.rowCount() - 1
+        if 0 <= row < self.table.rowCount():
+            self.table.removeRow(row)
+            self._fit_height()
+            self._commit()
+
+    def _commit(self) -> None:
+        pairs = self.rows()
+        if sorted(pairs) == sorted(self.value) and len(pairs) == len(self.value):
+            return
+        self._committing = True
+        try:
+            self.edited.emit(dict(pairs), None)
+        finally:
+            self._committing = False
+
+    # -- values ---------------------------------------------------------------------------
+
+    def set_choices(self, outputs: list[str], sources: list[str]) -> None:
+        """The names offered in the output and source columns."""
+        if (outputs, sources) == (self.outputs, self.sources):
+            return
+        self.outputs, self.sources = list(outputs), list(sources)
+        for row in range(self.table.rowCount()):
+            _set_combo_items(self.table.cellWidget(row, 0), [self.outputs])
+            _set_combo_items(self.table.cellWidget(row, 1), [self.sources])
+
+    def set_value(self, value) -> None:
+        value = tuple(tuple(pair) for pair in (value.items() if isinstance(value, dict) else value))
+        if sorted(value) == sorted(self.rows()) and len(value) == self.table.rowCount():
+            self.value = value
+            return
+        self.value = value
+        if self._committing:  # not while a row's own signal is being handled
+            QtCore.QTimer.singleShot(0, self, self._rebuild)
+        else:
+            self._rebuild()
 
 
 class FileEditor(Editor):
@@ -492,7 +766,8 @@ class PropertiesPanel(QtWidgets.QScrollArea):
             return
         doc_text = (node.spec.doc or node.spec.__doc__ or "").strip()
         if doc_text:
-            summary = QtWidgets.QLabel(doc_text.split("\n\n")[0].replace("\n", " "))
+            first = doc_text.split("\n\n")[0].replace("\n", " ").replace("``", "")
+            summary = QtWidgets.QLabel(first)
             summary.setObjectName("NodeDoc")
             summary.setWordWrap(True)
             layout.addWidget(summary)
@@ -511,6 +786,7 @@ class PropertiesPanel(QtWidgets.QScrollArea):
             self.rows[param.name] = row
         layout.addLayout(form)
         layout.addStretch(1)
+        self.refresh_choices()
         self.refresh()
 
     def show_backdrop(self, name: str) -> None:
@@ -545,6 +821,12 @@ class PropertiesPanel(QtWidgets.QScrollArea):
             return BoolEditor(param)
         if param.type == "enum":
             return EnumEditor(param)
+        if param.type == "channels":
+            return ChannelsEditor(param)
+        if param.type == "mapping":
+            return MappingEditor(param)
+        if param.name == "mask_channel":
+            return TextEditor(param, list(chans.MAIN_CHANNELS))
         if param.type == "file":
             folder = ""
             if self.doc.path:
@@ -574,10 +856,44 @@ class PropertiesPanel(QtWidgets.QScrollArea):
             return None
         return None
 
+    def refresh_choices(self) -> None:
+        """Offer the layers and channel names of the images connected to the node in its
+        channel editors (``channels``, ``mask_channel``, ``mapping``)."""
+        if self.node_name is None or self.node_name not in self.doc.graph:
+            return
+        wanted = {
+            name: row.editor
+            for name, row in self.rows.items()
+            if isinstance(row.editor, (ChannelsEditor, MappingEditor)) or name == "mask_channel"
+        }
+        if not wanted:
+            return
+        graph = self.doc.graph
+        node = graph[self.node_name]
+        spec = node.spec
+        layers = {
+            name: input_layers(graph, node, name, self.frame)
+            for name in spec.inputs + spec.optional_inputs
+        }
+        images = [layers[name] for name in spec.image_inputs()]
+        for editor in wanted.values():
+            if isinstance(editor, ChannelsEditor):
+                merged = _merged_layers(*images) or RGBA_LAYERS
+                editor.set_choices(channel_set_choices(editor.param, merged))
+            elif isinstance(editor, MappingEditor):
+                source, source2 = (images + [(), ()])[:2]
+                names = list(chans.channel_names(source or RGBA_LAYERS))
+                others = [f"2:{c}" for c in chans.channel_names(source2)]
+                editor.set_choices(names, [*names, *others, *MAPPING_CONSTANTS])
+            else:
+                mask = layers.get(MASK_INPUT) or RGBA_LAYERS
+                editor.set_choices([list(chans.channel_names(mask))])
+
     # -- values -------------------------------------------------------------------------
 
     def set_frame(self, frame: float) -> None:
         self.frame = float(frame)
+        self.refresh_choices()
         self.refresh()
 
     def refresh(self) -> None:
@@ -671,5 +987,8 @@ class PropertiesPanel(QtWidgets.QScrollArea):
                 self.name_field.setText(new)
         if self.node_name not in self.doc.graph:
             self.show_node(None)
-        elif self.node_name in change.params or change.settings:
+            return
+        if change.structure or change.params or change.settings:
+            self.refresh_choices()  # what is connected, or upstream of it, may have changed
+        if self.node_name in change.params or change.settings:
             self.refresh()

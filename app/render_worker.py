@@ -5,6 +5,12 @@ One :class:`ViewerRenderer` (a QThread) takes :class:`ViewRequest` records and s
 engine's ``cancel`` callable (except while a value is being dragged: then the render in
 progress finishes, so the viewer keeps following, and the newest request runs next).
 Errors never leave the thread as exceptions: they come back as text in the result.
+
+The main layer ``rgba`` is the fast default: the engine is asked for it alone
+(``layers=()``). Another layer is asked for by name (``layers=[name]``) and shown through
+the same display step, its channels as R, G, B (:func:`layer_as_rgba`). The layers a
+node has are found here too (``render.layers_of``), so the viewer's layer menu follows
+the graph without probing files on the UI thread.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from mattebox.engine import viewer as engine_viewer
 from mattebox.engine.graph import Graph
 from mattebox.engine.image import Image, scale_window
 from mattebox.engine.plan import RenderError
+from mattebox.nodes.channels import MAIN, MAIN_CHANNELS
 from mattebox.nodes.spec import Format, Window
 
 
@@ -46,6 +53,7 @@ class ViewRequest:
     proxy: int = 1
     backend: str = "auto"
     check_errors: bool = True
+    layer: str = MAIN  # the image layer to show (rgba when the node has no such layer)
     serial: int = 0
 
 
@@ -61,6 +69,19 @@ class Layer:
     # (image is at 1/image.proxy scale: its data window is in proxy pixels)
     error: str | None = None
     error_node: str | None = None
+    available: tuple = ()  # the node's (layer, channel names) pairs, as render.layers_of
+    shown: str = MAIN  # the image layer shown: the one asked for, or rgba if it has none
+
+    @property
+    def shown_channels(self) -> tuple[str, ...]:
+        """The channel names of the shown layer."""
+        return dict(self.available).get(self.shown, MAIN_CHANNELS)
+
+    def shown_pixels(self) -> np.ndarray | None:
+        """The linear pixels of the shown layer, H x W x its channel count (None: none)."""
+        if self.image is None:
+            return None
+        return self.image.layer(self.shown)
 
 
 @dataclass
@@ -73,13 +94,35 @@ class ViewResult:
     seconds: float = 0.0
 
 
+def layer_as_rgba(image: Image, name: str) -> np.ndarray:
+    """Pixels of layer ``name`` of ``image`` arranged for display as H x W x 4: one channel
+    as grey (R = G = B), two as R and G, three as R, G, B, four as R, G, B, A; alpha 1
+    where the layer has none. No value is changed, only where it goes."""
+    if name == MAIN:
+        return image.pixels
+    pixels = image.layer(name)
+    count = pixels.shape[2]
+    out = np.zeros((*pixels.shape[:2], 4), np.float32)
+    if count == 1:
+        out[..., :3] = pixels
+    else:
+        out[..., :count] = pixels[..., :4]
+    if count < 4:
+        out[..., 3] = 1.0
+    return out
+
+
 def render_layer(request: ViewRequest, node: str, cancel) -> Layer:
-    """Render ``node`` for ``request``: the visible part of its data window, then the
-    display transform at screen resolution. Raises render.Cancelled."""
+    """Render ``node`` for ``request``: the visible part of its data window, in the
+    image layer asked for (rgba if the node has no such layer), then the display
+    transform at screen resolution. Raises render.Cancelled."""
     graph = request.graph
     layer = Layer(node)
     try:
         layer.format, layer.data_window = engine_viewer.image_info(graph, node, request.frame)
+        layer.available = render.layers_of(graph, node, request.frame)
+        if request.layer in dict(layer.available):
+            layer.shown = request.layer
         region = layer.data_window
         if request.visible is not None:
             region = region.intersect(Window(*request.visible))
@@ -93,12 +136,14 @@ def render_layer(request: ViewRequest, node: str, cancel) -> Layer:
             region=scale_window(region, request.proxy).as_tuple(),
             cancel=cancel,
             proxy=request.proxy,
+            layers=() if layer.shown == MAIN else [layer.shown],
         )
         if cancel():
             raise render.Cancelled()
         layer.image = image
         ctx = render.context_for(graph, request.frame)
-        reduced = engine_viewer.reduce(image.pixels, max(1, request.reduction // image.proxy))
+        pixels = layer_as_rgba(image, layer.shown)
+        reduced = engine_viewer.reduce(pixels, max(1, request.reduction // image.proxy))
         layer.display = engine_viewer.display_image(
             reduced, ctx.ocio_config, ctx.working_space, request.display, request.backend
         )

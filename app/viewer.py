@@ -2,8 +2,10 @@
 
 It shows the node on the active viewer input (1-5, as in Nuke; with none connected, the
 selected node), through the OCIO display, view and look chosen in its menus, with an
-exposure (f-stops) and a gamma, a channel solo (R, G, B, A, luminance), a pixel probe,
-zoom and pan, the format and data window outlines, and an A/B wipe between two inputs.
+exposure (f-stops) and a gamma, a layer menu (the node's layers: ``rgba``, ``diffuse``,
+``depth``...), a channel solo (R, G, B, A, luminance, or one channel of the layer), a
+pixel probe, zoom and pan, the format and data window outlines, and an A/B wipe between
+two inputs.
 Only what is visible is rendered (``region=``), at screen resolution; while a value is
 dragged a coarser draft is shown, refined when the drag ends. Render errors appear as
 text in the viewer.
@@ -18,10 +20,13 @@ from mattebox.app.render_worker import ViewerRenderer, ViewRequest, ViewResult
 from mattebox.app.viewer_canvas import Canvas
 from mattebox.engine import color
 from mattebox.engine import viewer as engine_viewer
+from mattebox.nodes import channels as chans
 from mattebox.nodes.spec import Window
 
 VIEWER_INPUTS = 5
 CHANNEL_LABELS = {"rgb": "RGB", "r": "R", "g": "G", "b": "B", "a": "A", "luminance": "Luminance"}
+MAIN = chans.MAIN
+MAIN_LAYERS = ((MAIN, chans.MAIN_CHANNELS),)
 CHANNEL_KEYS = {
     QtCore.Qt.Key.Key_R: "r",
     QtCore.Qt.Key.Key_G: "g",
@@ -29,6 +34,26 @@ CHANNEL_KEYS = {
     QtCore.Qt.Key.Key_A: "a",
     QtCore.Qt.Key.Key_Y: "luminance",
 }
+
+
+def channel_choices(layer: str, channels: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The channel menu's ``(label, solo mode)`` items for one image layer.
+
+    ``rgba``: RGB, R, G, B, A, Luminance. Another layer: all its channels first (labelled
+    by their names: ``RGB``, ``XYZ``, ``Z``), then each channel alone when it has several
+    (the first as the ``r`` mode, the second as ``g``...: the layer is displayed with its
+    channels as R, G, B, A), and Luminance for a colour layer.
+    """
+    if layer == MAIN:
+        return [(label, key) for key, label in CHANNEL_LABELS.items()]
+    suffixes = [name.rsplit(".", 1)[-1] for name in channels]
+    whole = "".join(suffixes) if all(len(s) == 1 for s in suffixes) else "all"
+    items = [(whole, "rgb")]
+    if len(channels) > 1:
+        items += [(suffix, "rgba"[k]) for k, suffix in enumerate(suffixes[:4])]
+    if len(channels) >= 3 and chans.is_colour_layer(channels):
+        items.append(("Luminance", "luminance"))
+    return items
 
 
 class Viewer(QtWidgets.QWidget):
@@ -60,6 +85,8 @@ class Viewer(QtWidgets.QWidget):
         self.wipe_input: int | None = None
         self.backend = "auto"
         self.validation_errors: dict[str, str] = {}
+        self.layer = MAIN  # the image layer the artist chose (shown where the node has it)
+        self.available = MAIN_LAYERS  # the shown node's layers, from its last render
         self.last_result: ViewResult | None = None
         self.renderer = ViewerRenderer(self)
         self.renderer.rendered.connect(self._on_rendered)
@@ -100,7 +127,8 @@ class Viewer(QtWidgets.QWidget):
         self.look_box.activated.connect(lambda _: self._settings_edited())
         self.exposure_box.valueChanged.connect(lambda _: self._settings_edited())
         self.gamma_box.valueChanged.connect(lambda _: self._settings_edited())
-        self.channel_box.activated.connect(lambda _: self._settings_edited())
+        self.layer_box.activated.connect(lambda i: self.set_layer(self.layer_box.itemData(i)))
+        self.channel_box.activated.connect(lambda i: self.set_channel(self.channel_box.itemData(i)))
         self.wipe_button.toggled.connect(lambda _: self._wipe_edited())
         self.wipe_box.activated.connect(lambda _: self._wipe_edited())
 
@@ -131,8 +159,10 @@ class Viewer(QtWidgets.QWidget):
             "\u03b3", "Viewer gamma, applied to display values", (0.1, 5.0), 0.1, bar
         )
         self.gamma_box.setValue(1.0)
+        self.layer_box = self._combo("Layer of the viewed node shown", bar, 8)
+        self.layer_box.addItem(MAIN, MAIN)
         self.channel_box = self._combo("Channel solo (keys R G B A Y in the viewer)", bar, 6)
-        for key, label in CHANNEL_LABELS.items():
+        for label, key in channel_choices(MAIN, chans.MAIN_CHANNELS):
             self.channel_box.addItem(label, key)
         bar.addSpacing(6)
         self.wipe_button = QtWidgets.QToolButton(self)
@@ -231,8 +261,50 @@ class Viewer(QtWidgets.QWidget):
         self._settings_edited()
 
     def set_channel(self, channel: str) -> None:
-        self.channel_box.setCurrentIndex(self.channel_box.findData(channel))
+        """Solo ``channel`` (a mode of :func:`channel_choices`); a mode the shown layer
+        does not offer is ignored."""
+        index = self.channel_box.findData(channel)
+        if index >= 0:
+            self.channel_box.setCurrentIndex(index)
+            self._settings_edited()
+
+    def set_layer(self, layer: str) -> None:
+        """Show image layer ``layer`` of the viewed node (``rgba``, ``depth``...); a node
+        without it shows rgba, and the choice stays for the nodes that have it."""
+        self.layer = layer or MAIN
+        if self.layer == MAIN:
+            self.settings.pop("layer", None)
+        else:
+            self.settings["layer"] = self.layer
+        shown = self.layer if self.layer in dict(self.available) else MAIN
+        self._fill_layers(self.available, shown)
         self._settings_edited()
+
+    def _fill_layers(self, available, shown: str) -> None:
+        """The layer menu from the viewed node's layers, and the channel menu from the
+        shown layer's channels (keeping the solo mode where the layer has it)."""
+        names = [name for name, _ in available]
+        box = self.layer_box
+        box.blockSignals(True)
+        if [box.itemData(i) for i in range(box.count())] != names:
+            box.clear()
+            for name, channels in available:
+                box.addItem(name, name)
+                box.setItemData(
+                    box.count() - 1, ", ".join(channels), QtCore.Qt.ItemDataRole.ToolTipRole
+                )
+        box.setCurrentIndex(max(0, box.findData(shown)))
+        box.blockSignals(False)
+        items = channel_choices(shown, dict(available).get(shown, chans.MAIN_CHANNELS))
+        channel = self.channel_box.currentData() or "rgb"
+        box = self.channel_box
+        box.blockSignals(True)
+        if [(box.itemText(i), box.itemData(i)) for i in range(box.count())] != items:
+            box.clear()
+            for label, key in items:
+                box.addItem(label, key)
+        box.setCurrentIndex(max(0, box.findData(channel)))
+        box.blockSignals(False)
 
     def set_exposure(self, stops: float) -> None:
         self.exposure_box.setValue(stops)
@@ -444,6 +516,7 @@ class Viewer(QtWidgets.QWidget):
             draft=self.draft,
             backend=self.backend,
             check_errors=not self.draft,
+            layer=self.layer,
         )
         self._waiting_serial = self.renderer.request(request)
 
@@ -458,6 +531,13 @@ class Viewer(QtWidgets.QWidget):
                 if not visible.contains(first.data_window):
                     self.schedule()  # the format is known now: render only what is visible
         self.canvas.set_layers(layers, result.request.reduction)
+        named = [f"{s.node}  {s.shown}" if s.shown != MAIN else s.node for s in layers]
+        self.canvas.labels = (*named, "", "")[:2]
+        if first is not None and first.available:
+            self.available = first.available
+            self._fill_layers(first.available, first.shown)
+            if self.display_settings().channel != result.request.display.channel:
+                self.schedule()  # the shown layer has no such channel: show all of it
         errors = [layer.error for layer in layers if layer.error]
         self.canvas.message = errors[0] if errors else ""
         if result.errors is not None:
@@ -504,7 +584,8 @@ class Viewer(QtWidgets.QWidget):
         self.canvas.update()
 
     def probe_values(self, x: int, y: int):
-        """The linear RGBA of the shown node at image pixel (x, y), or None if unknown.
+        """The linear values of the shown layer's channels (RGBA for ``rgba``) at image
+        pixel (x, y), or None if unknown; zeros outside the data window.
 
         From a proxy render (zoomed out, or a draft) this is the proxy pixel covering
         (x, y): the average of its N×N block; the probe text says so.
@@ -512,17 +593,29 @@ class Viewer(QtWidgets.QWidget):
         result = self.last_result
         if result is None or not result.layers or result.layers[0].image is None:
             return None
-        image = result.layers[0].image
+        shown = result.layers[0]
+        image = shown.image
         proxy = image.proxy
-        x0, y0, x1, y1 = (v * proxy for v in image.data_window)
-        window = result.layers[0].data_window
+        x0, y0, x1, y1 = image.data_window
+        window = shown.data_window
         inside_data = (
             window is not None and window.x0 <= x < window.x1 and window.y0 <= y < window.y1
         )
-        if inside_data and not (x0 <= x < x1 and y0 <= y < y1):
-            return None  # not rendered (off screen)
         px, py = x // proxy, y // proxy
-        return tuple(float(v) for v in image.crop((px, py, px + 1, py + 1))[0, 0])
+        rendered = x0 <= px < x1 and y0 <= py < y1
+        if inside_data and not rendered:
+            return None  # not rendered (off screen)
+        pixels = shown.shown_pixels()
+        if not rendered:
+            return (0.0,) * pixels.shape[2]
+        return tuple(float(v) for v in pixels[py - y0, px - x0])
+
+    def probe_channels(self) -> tuple[str, ...]:
+        """The channel names :meth:`probe_values` gives values of."""
+        result = self.last_result
+        if result is None or not result.layers:
+            return chans.MAIN_CHANNELS
+        return result.layers[0].shown_channels
 
     def _probe_text(self, pixel) -> str:
         x, y = pixel
@@ -530,11 +623,12 @@ class Viewer(QtWidgets.QWidget):
         where = f"x {x}  y {y}"
         if values is None:
             return where
-        r, g, b, a = values
         proxy = self.last_result.layers[0].image.proxy
         if proxy > 1:
             where += f"  (proxy 1/{proxy}: average of {proxy}x{proxy})"
-        return f"{where}\nR {r:.5f}  G {g:.5f}\nB {b:.5f}  A {a:.5f}"
+        pairs = [f"{name} {value:.5f}" for name, value in zip(self.probe_channels(), values)]
+        lines = ["  ".join(pairs[i : i + 2]) for i in range(0, len(pairs), 2)]
+        return "\n".join([where, *lines])
 
     def _update_probe(self) -> None:
         pinned = self.canvas.probe
@@ -612,6 +706,10 @@ class Viewer(QtWidgets.QWidget):
         valid = isinstance(probe, list) and len(probe) == 2
         self.canvas.probe = (int(probe[0]), int(probe[1])) if valid else None
         self.canvas.message = ""
+        layer = saved.get("layer")
+        self.layer = layer if isinstance(layer, str) and layer else MAIN
+        self.available = MAIN_LAYERS
+        self._fill_layers(MAIN_LAYERS, MAIN)
         self._fill_menus()
         self._refresh_inputs()
         wipe = saved.get("wipe")

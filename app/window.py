@@ -27,6 +27,7 @@ SHORTCUTS_HELP = """<table>
 <tr><td><b>Tab</b></td><td>create a node (type a few letters, Enter)</td></tr>
 <tr><td><b>1 - 5</b></td><td>connect the selected node to a viewer input and show it</td></tr>
 <tr><td><b>Delete</b></td><td>delete the selected nodes (the chain is kept connected)</td></tr>
+<tr><td><b>D</b></td><td>disable the selected nodes (again: enable them)</td></tr>
 <tr><td><b>Ctrl+C / X / V</b></td><td>copy / cut / paste nodes (as .mbx text)</td></tr>
 <tr><td><b>Alt+C</b>, <b>Ctrl+D</b></td><td>duplicate</td></tr>
 <tr><td><b>Ctrl+Z</b>, <b>Ctrl+Shift+Z</b></td><td>undo, redo</td></tr>
@@ -190,6 +191,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action("duplicate", "&Duplicate", self.duplicate, ["Alt+C", "Ctrl+D"], edit)
         self._action("delete", "De&lete", self.delete, ["Delete", "Backspace"], edit)
         self._action("select_all", "Select &All", self.select_all, keys.SelectAll, edit)
+        self._action(
+            "disable",
+            "D&isable / Enable",
+            self.editor.toggle_disable,
+            "D",
+            edit,
+            "Turn the selected nodes off (their main input passes through), or back on",
+        )
         edit.addSeparator()
         self._action(
             "node", "Create &Node...", self.editor.open_search, None, edit, "Tab in the node graph"
