@@ -8,7 +8,7 @@ Errors never leave the thread as exceptions: they come back as text in the resul
 
 The main layer ``rgba`` is the fast default: the engine is asked for it alone
 (``layers=()``). Another layer is asked for by name (``layers=[name]``) and shown through
-the same display step, its channels as R, G, B (:func:`layer_as_rgba`). The layers a
+the same display step, its channels as R, G, B (:func:`mattebox.engine.viewer.layer_as_rgba`). The layers a
 node has are found here too (``render.layers_of``), so the viewer's layer menu follows
 the graph without probing files on the UI thread.
 """
@@ -94,24 +94,6 @@ class ViewResult:
     seconds: float = 0.0
 
 
-def layer_as_rgba(image: Image, name: str) -> np.ndarray:
-    """Pixels of layer ``name`` of ``image`` arranged for display as H x W x 4: one channel
-    as grey (R = G = B), two as R and G, three as R, G, B, four as R, G, B, A; alpha 1
-    where the layer has none. No value is changed, only where it goes."""
-    if name == MAIN:
-        return image.pixels
-    pixels = image.layer(name)
-    count = pixels.shape[2]
-    out = np.zeros((*pixels.shape[:2], 4), np.float32)
-    if count == 1:
-        out[..., :3] = pixels
-    else:
-        out[..., :count] = pixels[..., :4]
-    if count < 4:
-        out[..., 3] = 1.0
-    return out
-
-
 def render_layer(request: ViewRequest, node: str, cancel) -> Layer:
     """Render ``node`` for ``request``: the visible part of its data window, in the
     image layer asked for (rgba if the node has no such layer), then the display
@@ -142,7 +124,7 @@ def render_layer(request: ViewRequest, node: str, cancel) -> Layer:
             raise render.Cancelled()
         layer.image = image
         ctx = render.context_for(graph, request.frame)
-        pixels = layer_as_rgba(image, layer.shown)
+        pixels = engine_viewer.layer_as_rgba(image, layer.shown)
         reduced = engine_viewer.reduce(pixels, max(1, request.reduction // image.proxy))
         layer.display = engine_viewer.display_image(
             reduced, ctx.ocio_config, ctx.working_space, request.display, request.backend

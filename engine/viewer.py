@@ -20,6 +20,7 @@ import numpy as np
 
 from mattebox.engine import color, render
 from mattebox.engine.graph import Graph, Node
+from mattebox.engine.image import Image
 from mattebox.engine.plan import Evaluator, RenderError
 from mattebox.nodes.spec import Format, Window
 
@@ -244,3 +245,21 @@ def reduction_for(zoom: float, draft: bool = False) -> int:
     image pixel); a ``draft`` (while a value is being dragged) halves the resolution again."""
     factor = max(1, math.floor(1.0 / zoom + 1e-6)) if zoom > 0 else 1
     return factor * 2 if draft else factor
+
+
+def layer_as_rgba(image: Image, name: str) -> np.ndarray:
+    """Pixels of layer ``name`` of ``image`` arranged for display as H x W x 4: one channel
+    as grey (R = G = B), two as R and G, three as R, G, B, four as R, G, B, A; alpha 1
+    where the layer has none. No value is changed, only where it goes."""
+    if name == "rgba":
+        return image.pixels
+    pixels = image.layer(name)
+    count = pixels.shape[2]
+    out = np.zeros((*pixels.shape[:2], 4), np.float32)
+    if count == 1:
+        out[..., :3] = pixels
+    else:
+        out[..., :count] = pixels[..., :4]
+    if count < 4:
+        out[..., 3] = 1.0
+    return out
