@@ -28,14 +28,16 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mattebox.engine import color
-from mattebox.engine.graph import Graph, Node
 from mattebox.engine.passes import NodeEval, RenderError, ocio_processor
 from mattebox.nodes import channels as chans
 from mattebox.nodes import spec as specs
 from mattebox.nodes.spec import EMPTY, MASK_INPUT, RGBA_LAYERS, Context, ImageInfo, Kind
+
+if TYPE_CHECKING:
+    from mattebox.engine.graph import Graph, Node
 
 MAIN = chans.MAIN
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mattebox.engine import color
-from mattebox.engine.graph import Node
 from mattebox.nodes.spec import Context, ImageInfo, Kind, NodeSpec, Window
+
+if TYPE_CHECKING:  # the graph model is not imported by what backends import
+    from mattebox.engine.graph import Node
 
 BYTES_PER_PIXEL = 16  # a plane: four float32 components per pixel
 

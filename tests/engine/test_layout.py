@@ -63,3 +63,33 @@ def test_every_package_folder_is_listed_in_pyproject():
         for init in (ROOT / folder).rglob("__init__.py"):
             found.add("mattebox." + init.parent.relative_to(ROOT).as_posix().replace("/", "."))
     assert found == listed
+
+
+def _runtime_imports(path: Path):
+    """Module-level imports, leaving out those under ``if TYPE_CHECKING:``."""
+    tree = ast.parse(path.read_text(), str(path))
+    for node in tree.body:
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
+            continue
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.ImportFrom) and inner.module and inner.level == 0:
+                yield inner.module
+
+
+def test_the_planner_and_backends_do_not_reach_back_into_the_model_or_renderer():
+    """graph -> render -> plan -> backends must not lead back to graph, render or the
+    planner: backends take what they need from engine/passes.py."""
+    wrong = []
+    below = ["engine/passes.py", "engine/plan.py", "engine/evaluate.py"]
+    below += [p.relative_to(ROOT).as_posix() for p in (ROOT / "engine/backends").rglob("*.py")]
+    for rel in below:
+        for name in _runtime_imports(ROOT / rel):
+            if name in (
+                "mattebox.engine.graph",
+                "mattebox.engine.render",
+                "mattebox.engine.script",
+            ):
+                wrong.append(f"{rel} imports {name}")
+            if rel.startswith("engine/backends") and name == "mattebox.engine.plan":
+                wrong.append(f"{rel} imports {name}")
+    assert not wrong, wrong
