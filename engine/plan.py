@@ -280,7 +280,9 @@ def _group(root: NodeEval, live: list[NodeEval], rois: dict, options: PlanOption
             and down.kind is Kind.POINT
             and consumers.get(id(up)) == 1
             and up is not root
-            and down.name not in options.boundaries
+            # the engine's records of one edited node (a masked Grade: the Grade and its
+            # MaskMix) still fuse: only the node's inputs are materialised
+            and (down.name not in options.boundaries or up.name == down.name)
             and (id(up) in dirty) == (id(down) in dirty)
             and not _is_cached(up, rois[id(up)], options)
         )

@@ -442,3 +442,13 @@ def test_layers_at_proxy_scale_and_missing_frames(backend, shot, tmp_path):
     blur = g.add("Blur", inputs={"Source": missing}, channels="all", size=2.0)
     image = g.render(blur, backend=backend)
     assert image.channels == ("R", "G", "B", "A") and image.pixels.size == 0
+
+
+def test_a_masked_point_op_is_one_kernel_also_while_it_is_edited(shot):
+    g, read, _ = shot
+    grade = g.add("Grade", inputs={"Source": read, "Mask": read}, mask_channel="depth.Z")
+    grade["gain"] = 1.3  # now an edited ("hot") node: its inputs are materialised
+    plan = render.plan(g, grade)
+    fused = [p for p in plan.passes if p.kind == "fused"]
+    assert len(fused) == 1
+    assert [n.spec.type_name for n in fused[0].nodes] == ["Grade", "MaskMix"]
