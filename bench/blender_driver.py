@@ -16,7 +16,8 @@ Blender runs only the compositor), renders it ``R`` times and writes RESULT.json
 Each time is one ``bpy.ops.render.render(write_still=True)``, disk to disk: the decoded
 pixels of the inputs are freed before every repeat, so the time includes reading and
 decoding the EXR files, running the compositor and writing OUT.exr (OpenEXR, 32-bit float,
-RGBA, no compression). Blender's startup and the tree building are not timed.
+RGBA, no compression; the aov workload: a File Output node's multi-layer EXR, half, zip).
+Blender's startup and the tree building are not timed.
 
 Workloads (sizes come from the input files):
 
@@ -32,6 +33,13 @@ Workloads (sizes come from the input files):
               the whole range, and the JSON also has "frames"
     copy      one input: Image -> Composite only (the read + write floor; also a check
               that Blender converts no colours on the way)
+    aov       one multi-layer EXR (RGBA + diffuse, specular, emission, transmission,
+              sss, coat, depth.Z, N; bench/aov.py writes it), --param z0=, z1=,
+              gain=R,G,B: a mask from depth (Map Range), the specular graded through
+              it (MixRGB MULTIPLY), the beauty rebuilt from the six light layers
+              (MixRGB ADD) with the input's alpha (Set Alpha), every layer written to
+              one multi-layer EXR (half, zip) by a File Output node; OUT.exr is that
+              file, moved into place after each render (the move is not timed)
 
 Every workload takes --param mode=TILED or mode=FULL_FRAME (the compositor's execution
 mode; default DEFAULT_MODE below).
@@ -227,8 +235,11 @@ def setup_scene(width, height, mode):
     return scene, tree
 
 
-def load_image(path):
-    """A Blender image for an EXR file, pixels kept exactly as they are in the file."""
+def load_image(path, need_size=True):
+    """A Blender image for an EXR file, pixels kept exactly as they are in the file.
+
+    ``need_size`` decodes it once (not timed) and checks it has pixels; a multi-layer
+    EXR has no size until a render reads it, so its builder passes False."""
     if not os.path.isfile(path):
         raise DriverError(f"no such input file: {path}")
     try:
@@ -237,6 +248,8 @@ def load_image(path):
         raise DriverError(f"cannot load {path}: {str(error).strip()}")
     image.colorspace_settings.name = LINEAR
     image.alpha_mode = "PREMUL"
+    if not need_size:
+        return image
     width, height = image.size  # decodes the file once (not timed)
     if width == 0 or height == 0:
         raise DriverError(f"Blender could not read the pixels of {path}")
@@ -559,6 +572,152 @@ def build_sequence(args, mode):
     return scene, [image], note
 
 
+# The light layers of the aov workload, in the order the beauty adds them (bench/aov.py).
+AOV_LIGHTS = ("diffuse", "specular", "emission", "transmission", "sss", "coat")
+
+AOV_NOTE = (
+    "aov: the input is one Image node on the multi-layer EXR (Blender lists a file's "
+    "'layer.X' channels as passes of an unnamed render layer: one output per layer, "
+    "'Combined' for R, G, B, A, 'Alpha' for A). mask = Map Range depth z0..z1 -> 0..1 with "
+    "clamp; specular' = MixRGB MULTIPLY of the specular pass by the gain colour with the "
+    "mask as factor: s * (1 - m + m * gain), the same value as s + (gain * s - s) * m; "
+    "beauty = five MixRGB ADD (factor 1) in the order diffuse, specular', emission, "
+    "transmission, sss, coat, then Set Alpha (REPLACE_ALPHA) with the input's alpha; the "
+    "output is a File Output node in OPEN_EXR_MULTILAYER, 16-bit half, ZIP, one slot per "
+    "layer (the beauty's slot unnamed, so its channels are R, G, B, A). Blender writes "
+    "every colour input as R, G, B, A (so each 3-channel layer gets a 4th channel A = 1, "
+    "and N is written as N.R, N.G, N.B, N.A) and a value input as V (depth.V): 33 channels "
+    "where the other tools write 26. Times are render() calls, no Composite node and no "
+    "write_still; the File Output node writes the file inside the timed call."
+)
+
+
+def file_output_pattern(output):
+    """Where the aov workload's File Output node writes (#### is the frame): beside
+    OUT.exr, which the file is moved to after each render."""
+    return os.path.join(os.path.dirname(os.path.abspath(output)), "blender-file-output-####.exr")
+
+
+def exr_size(path):
+    """Width and height of an OpenEXR file's data window, from its header (Blender only
+    decodes a multi-layer EXR when a render needs it, so ``image.size`` is 0 before)."""
+    with open(path, "rb") as handle:
+        head = handle.read(1 << 16)
+    if head[:4] != b"\x76\x2f\x31\x01":
+        raise DriverError(f"{path} is not an OpenEXR file")
+    at = 8
+    while at < len(head) and head[at] != 0:
+        name_end = head.index(b"\0", at)
+        type_end = head.index(b"\0", name_end + 1)
+        size = int.from_bytes(head[type_end + 1 : type_end + 5], "little")
+        value = head[type_end + 5 : type_end + 5 + size]
+        if head[at:name_end] == b"dataWindow":
+            x0, y0, x1, y1 = (
+                int.from_bytes(value[i : i + 4], "little", signed=True) for i in range(0, 16, 4)
+            )
+            return x1 - x0 + 1, y1 - y0 + 1
+        at = type_end + 5 + size
+    raise DriverError(f"{path}: no dataWindow in the OpenEXR header")
+
+
+def float_list(params, key, default, count):
+    """A comma-separated --param of ``count`` numbers (``default`` when not given)."""
+    if key not in params:
+        return default
+    try:
+        values = tuple(float(v) for v in params[key].split(","))
+    except ValueError:
+        raise DriverError(f"--param {key} wants {count} numbers, got {params[key]!r}")
+    if len(values) != count:
+        raise DriverError(f"--param {key} wants {count} numbers, got {params[key]!r}")
+    return values
+
+
+def add_map_range(tree, upstream, low, high):
+    """clamp((value - low) / (high - low), 0, 1)."""
+    node = tree.nodes.new("CompositorNodeMapRange")
+    node.use_clamp = True
+    node.inputs["From Min"].default_value = low
+    node.inputs["From Max"].default_value = high
+    node.inputs["To Min"].default_value = 0.0
+    node.inputs["To Max"].default_value = 1.0
+    tree.links.new(upstream, node.inputs["Value"])
+    return node.outputs["Value"]
+
+
+def add_mix_images(tree, first, second, blend_type, fac=None):
+    """MixRGB of two linked images; ``fac`` a socket (or None for a factor of 1)."""
+    node = tree.nodes.new("CompositorNodeMixRGB")
+    node.blend_type = blend_type
+    node.use_alpha = False
+    node.use_clamp = False
+    node.inputs["Fac"].default_value = 1.0
+    if fac is not None:
+        tree.links.new(fac, node.inputs["Fac"])
+    tree.links.new(first, node.inputs[1])
+    if isinstance(second, tuple):
+        node.inputs[2].default_value = second
+    else:
+        tree.links.new(second, node.inputs[2])
+    return node.outputs["Image"]
+
+
+def add_set_alpha(tree, image, alpha):
+    """The image's RGB with ``alpha`` as its alpha."""
+    node = tree.nodes.new("CompositorNodeSetAlpha")
+    node.mode = "REPLACE_ALPHA"
+    tree.links.new(image, node.inputs["Image"])
+    tree.links.new(alpha, node.inputs["Alpha"])
+    return node.outputs["Image"]
+
+
+def add_multilayer_output(tree, layers, base_path):
+    """A File Output node writing ``layers`` (slot name -> socket) to one multi-layer
+    EXR, half, ZIP."""
+    node = tree.nodes.new("CompositorNodeOutputFile")
+    node.format.file_format = "OPEN_EXR_MULTILAYER"
+    node.format.color_depth = "16"
+    node.format.exr_codec = "ZIP"
+    node.base_path = base_path
+    node.layer_slots.clear()
+    for index, (name, socket) in enumerate(layers.items()):
+        node.layer_slots.new(name)
+        tree.links.new(socket, node.inputs[index])
+    return node
+
+
+def build_aov(args, mode):
+    if len(args.inputs) != 1:
+        raise DriverError("workload aov takes one multi-layer input")
+    path = os.path.abspath(args.inputs[0])
+    image = load_image(path, need_size=False)
+    width, height = exr_size(path)
+    (z0,), (z1,) = (
+        float_list(args.params, "z0", (8.0,), 1),
+        float_list(args.params, "z1", (24.0,), 1),
+    )
+    gain = float_list(args.params, "gain", (1.3, 1.1, 0.9), 3)
+    scene, tree = setup_scene(width, height, mode)
+    source = add_image(tree, image)
+    passes = {socket.name: socket for socket in source.outputs}
+    missing = [n for n in ("Combined", "Alpha", "depth", "N", *AOV_LIGHTS) if n not in passes]
+    if missing:
+        raise DriverError(
+            f"Blender sees no pass {', '.join(missing)} in {path} (it lists {', '.join(passes)})"
+        )
+    mask = add_map_range(tree, passes["depth"], z0, z1)
+    graded = add_mix_images(tree, passes["specular"], (*gain, 1.0), "MULTIPLY", fac=mask)
+    lights = {name: graded if name == "specular" else passes[name] for name in AOV_LIGHTS}
+    beauty = lights[AOV_LIGHTS[0]]
+    for name in AOV_LIGHTS[1:]:
+        beauty = add_mix_images(tree, beauty, lights[name], "ADD")
+    beauty = add_set_alpha(tree, beauty, passes["Alpha"])
+    layers = {"": beauty, **lights, "depth": passes["depth"], "N": passes["N"]}
+    add_multilayer_output(tree, layers, file_output_pattern(args.output))
+    scene.frame_current = 1
+    return scene, [image], AOV_NOTE
+
+
 BUILDERS = {
     "comp": build_comp,
     "points10": build_points10,
@@ -566,6 +725,7 @@ BUILDERS = {
     "chain": build_chain,
     "sequence": build_sequence,
     "copy": build_copy,
+    "aov": build_aov,
 }
 
 
@@ -601,6 +761,27 @@ def render_stills(scene, images, output, repeat):
             raise DriverError(f"render did not finish: {sorted(result)}")
         if not os.path.isfile(output):
             raise DriverError(f"Blender wrote no output file {output}")
+    return times
+
+
+def render_file_output(scene, images, output, repeat):
+    """Render ``repeat`` times with the tree's File Output node writing the result; the
+    seconds each render took (the file is then moved to ``output``, untimed)."""
+    written = sequence_path(file_output_pattern(output), scene.frame_current)
+    times = []
+    for _ in range(repeat):
+        free_pixels(images)
+        for path in (output, written):
+            if os.path.exists(path):
+                os.remove(path)
+        start = time.perf_counter()
+        result = bpy.ops.render.render()
+        times.append(time.perf_counter() - start)
+        if "FINISHED" not in result:
+            raise DriverError(f"render did not finish: {sorted(result)}")
+        if not os.path.isfile(written):
+            raise DriverError(f"Blender's File Output node wrote no file {written}")
+        os.replace(written, output)
     return times
 
 
@@ -650,6 +831,8 @@ def main():
         seconds, frames = render_animation(scene, images, output)
         result["times"] = [seconds]
         result["frames"] = frames
+    elif args.workload == "aov":
+        result["times"] = render_file_output(scene, images, output, args.repeat)
     else:
         result["times"] = render_stills(scene, images, output, args.repeat)
     result["peak_rss_bytes"] = peak_rss_bytes()

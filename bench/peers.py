@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import measure, workloads
+from bench import aov, measure, workloads
 
 RUN_PY = Path(__file__).resolve().parent / "run.py"
 BLENDER_DRIVER = Path(__file__).resolve().parent / "blender_driver.py"
@@ -38,6 +38,7 @@ def workload_from(spec: dict) -> workloads.Workload:
         "ocio": lambda _: workloads.ocio(),
         "chain": workloads.chain,
         "sequence": workloads.sequence,
+        "aov": lambda _: aov.workload(),
     }
     return builders[spec["workload"]](spec.get("arg"))
 
@@ -88,9 +89,12 @@ def mattebox_case(spec: dict) -> dict:
     work = workload_from(spec)
     width, height = spec["size"]
     paths = {k: Path(v) for k, v in spec["paths"].items()}
-    g, write, node, check = workloads.mattebox_graph(
-        work, paths, Path(spec["out"]), (width, height)
-    )
+    if work.layers:
+        g, write, node, check = aov.mattebox_graph(paths, Path(spec["out"]), (width, height))
+    else:
+        g, write, node, check = workloads.mattebox_graph(
+            work, paths, Path(spec["out"]), (width, height)
+        )
     backend, cache = spec["backend"], render.session().cache
     frames = list(range(1, spec["frames"] + 1)) if work.sequence else [1]
     result = {"backend": detect.choose(backend)}
@@ -121,7 +125,10 @@ def mattebox_case(spec: dict) -> dict:
     )
     if spec.get("check"):  # the pixels the in-memory peers are compared with
         image = render.render(g, check, backend=backend, use_cache=False)
-        pixels = workloads.crop_to_format(image.pixels, image.data_window, width, height)
+        if work.layers:
+            pixels = aov.mattebox_check(image, width, height)
+        else:
+            pixels = workloads.crop_to_format(image.pixels, image.data_window, width, height)
         _save_check(spec, pixels)
     return result
 
@@ -129,6 +136,8 @@ def mattebox_case(spec: dict) -> dict:
 def numpy_case(spec: dict) -> dict:
     """numpy written the obvious way, on arrays already decoded (reading not timed)."""
     work = workload_from(spec)
+    if work.layers:
+        return aov_numpy_case(spec)
     images = {name: workloads.read_exr(path) for name, path in spec["paths"].items()}
     held: dict = {}
 
@@ -147,6 +156,8 @@ def iba_case(spec: dict) -> dict:
 
     oiio.attribute("threads", cores())
     work = workload_from(spec)
+    if work.layers:
+        return aov_iba_case(spec)
     bufs = {}
     for name, path in spec["paths"].items():
         bufs[name] = oiio.ImageBuf(str(path))
@@ -166,6 +177,50 @@ def iba_case(spec: dict) -> dict:
     roi = check.roi
     pixels = np.asarray(check.get_pixels(oiio.FLOAT)).reshape(roi.height, roi.width, -1)
     _save_check(spec, pixels)
+    return result
+
+
+def aov_numpy_case(spec: dict) -> dict:
+    """numpy on the AOV workload: in memory on channels already decoded, and disk to
+    disk with OpenImageIO reading and writing the files."""
+    source = spec["paths"]["aovs"]
+    decoded = {"channels": aov.read_channels(source)}
+    held: dict = {}
+
+    def memory() -> None:
+        held.clear()
+        held["result"] = aov.numpy_run(decoded["channels"])
+
+    result = {"memory": measure.measure(memory, spec["repeat"], spec["budget"])}
+    _save_check(spec, aov.stacked(held.pop("result")))
+    decoded.clear()  # not held while disk to disk is measured
+    result["disk"] = measure.measure(
+        lambda: aov.numpy_disk(source, spec["out"]), spec["repeat"], spec["budget"]
+    )
+    return result
+
+
+def aov_iba_case(spec: dict) -> dict:
+    """ImageBufAlgo on the AOV workload, on the input read into memory as float (read as
+    it is, a half file stays half and every intermediate is rounded to half)."""
+    import OpenImageIO as oiio
+
+    source = oiio.ImageBuf(spec["paths"]["aovs"])
+    source.read(force=True, convert=oiio.FLOAT)
+    held: dict = {}
+
+    def run() -> None:
+        held.clear()
+        out = aov.iba_run(source)
+        if out.has_error:
+            raise RuntimeError(out.geterror())
+        held["result"] = out
+
+    result = {"memory": measure.measure(run, spec["repeat"], spec["budget"])}
+    out = held["result"]
+    pixels = np.asarray(out.get_pixels(oiio.FLOAT)).reshape(out.roi.height, out.roi.width, -1)
+    names = out.spec().channelnames
+    _save_check(spec, aov.stacked({name: pixels[..., k] for k, name in enumerate(names)}))
     return result
 
 
@@ -212,12 +267,11 @@ def oiiotool_startup() -> float:
 
 def oiiotool_case(work, paths, out, kernel_files, size, repeat, budget, frames=0) -> dict:
     """oiiotool on one workload (all frames at once for a sequence)."""
-    command = [
-        oiiotool_exe(),
-        "--threads",
-        str(cores()),
-        *workloads.oiiotool_args(work, paths, out, kernel_files, size, frames),
-    ]
+    if work.layers:
+        args = aov.oiiotool_args(paths, out)
+    else:
+        args = workloads.oiiotool_args(work, paths, out, kernel_files, size, frames)
+    command = [oiiotool_exe(), "--threads", str(cores()), *args]
     result = timed_runs(command, 1 if frames else repeat, budget)
     result["command"] = command
     return result

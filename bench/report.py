@@ -252,12 +252,12 @@ def print_case(case: dict) -> None:
 # --------------------------------------------------------------------------- summary line
 
 
-def summary_line(cases: list[dict]) -> str:
+def summary_line(cases: list[dict], workload: str = "comp", title: str = "bench comp") -> str:
     """``bench comp 4K: mattebox 0.52 s, oiiotool 3.10 s (6.0x), blender ...`` from the
-    largest comp's disk-to-disk medians."""
-    comps = [c for c in cases if c["workload"] == "comp"]
+    largest case of ``workload``: its disk-to-disk medians."""
+    comps = [c for c in cases if c["workload"] == workload]
     if not comps:
-        return "bench comp: not run"
+        return f"{title}: not run"
     case = max(comps, key=lambda c: c["width"] * c["height"])
     names = {"Mattebox": "mattebox", "oiiotool": "oiiotool", "Blender": "blender"}
     disk = {
@@ -267,7 +267,7 @@ def summary_line(cases: list[dict]) -> str:
     }
     ours = disk.get("mattebox")
     if ours is None or ours["status"] != "ok":
-        return f"bench comp {case['size']}: mattebox failed"
+        return f"{title} {case['size']}: mattebox failed"
     parts = [f"mattebox {ours['median']:.2f} s"]
     for name in ("oiiotool", "blender"):
         row = disk.get(name)
@@ -276,7 +276,7 @@ def summary_line(cases: list[dict]) -> str:
             parts.append(f"{name} {word}")
         else:
             parts.append(f"{name} {row['median']:.2f} s ({row['median'] / ours['median']:.1f}x)")
-    return f"bench comp {case['size']}: " + ", ".join(parts)
+    return f"{title} {case['size']}: " + ", ".join(parts)
 
 
 # --------------------------------------------------------------------------- JSON
@@ -399,6 +399,7 @@ def markdown_section(data: dict, plot: Path | None, docs: Path) -> str:
         "",
         f"**{data['summary']}**",
         "",
+        *([f"**{data['aov_summary']}**", ""] if data.get("aov_summary") else []),
         machine_line(data["machine"]) + ".",
         "",
         "How each tool was driven:",

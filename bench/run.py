@@ -1,5 +1,6 @@
 """Mattebox side by side with oiiotool, ImageBufAlgo, Blender's compositor, plain numpy
-and the machine's memory-bandwidth floor, on the same images in one run.
+and the machine's memory-bandwidth floor, on the same images in one run (workloads:
+comp, points, blur, ocio, chain, sequence, and aov on a multi-layer EXR).
 
     python bench/run.py [--quick] [--sizes 1080p,4K] [--workloads comp,points,...]
                         [--repeat N] [--backend auto|cpu|gpu] [--no-blender]
@@ -30,9 +31,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # `bench` is a folder of modules, not an installed package
 
-from bench import measure, peers, report, workloads
+from bench import aov, measure, peers, report, workloads
 
-WORKLOADS = ("comp", "points", "blur", "ocio", "chain", "sequence")
+WORKLOADS = ("comp", "points", "blur", "ocio", "chain", "sequence", "aov")
 BLUR_SIZES, QUICK_BLUR_SIZES = (5, 15, 50), (15,)
 CHAIN_LENGTHS, QUICK_CHAIN_LENGTHS = (1, 5, 10, 20, 40), (1, 10, 40)
 FRAMES, QUICK_FRAMES = 100, 10
@@ -169,6 +170,8 @@ def variants(name: str, quick: bool) -> list[tuple[workloads.Workload, object]]:
         return [(workloads.ocio(), None)]
     if name == "chain":
         return [(workloads.chain(n), n) for n in (QUICK_CHAIN_LENGTHS if quick else CHAIN_LENGTHS)]
+    if name == "aov":
+        return [(aov.workload(), None)]
     frames = QUICK_FRAMES if quick else FRAMES
     return [(workloads.sequence(frames), frames)]
 
@@ -193,6 +196,11 @@ def inputs_for(ctx: Context, plan: Plan) -> dict:
         if key not in ctx.inputs:
             pattern = workloads.make_sequence(ctx.folder / key, width, height, plan.arg)
             ctx.inputs[key] = {"plate": pattern}
+        return ctx.inputs[key]
+    if plan.work.layers:
+        key = f"aov-{label}"
+        if key not in ctx.inputs:
+            ctx.inputs[key] = aov.make_input(ctx.folder / key, width, height)
         return ctx.inputs[key]
     if label not in ctx.inputs:
         ctx.inputs[label] = workloads.make_inputs(ctx.folder / label, width, height)
@@ -223,10 +231,14 @@ def run_plan(ctx: Context, plan: Plan) -> dict:
     print(f"\nrunning {work.key} at {case['size']} ...", flush=True)
     started = time.perf_counter()
     paths = inputs_for(ctx, plan)
+    if work.layers:
+        case["input_bytes"] = sum(Path(p).stat().st_size for p in paths.values())
     out = ctx.folder / "out"
     out.mkdir(exist_ok=True)
     suffix = ".####.exr" if work.sequence else ".exr"
-    outputs = {tool: out / f"{tool}{suffix}" for tool in ("mattebox", "oiiotool", "blender")}
+    outputs = {
+        tool: out / f"{tool}{suffix}" for tool in ("mattebox", "oiiotool", "numpy", "blender")
+    }
     checks = {tool: out / f"{tool}-check.npy" for tool in ("mattebox", "numpy", "iba")}
     common = {
         "workload": work.name,
@@ -249,7 +261,8 @@ def run_plan(ctx: Context, plan: Plan) -> dict:
         elif tool == "oiiotool":
             run_oiiotool(ctx, case, paths, outputs, work, plan)
         elif tool in ("numpy", "iba") and not work.sequence:
-            run_in_memory_peer(ctx, case, common, checks, tool)
+            writes = work.layers and tool == "numpy"  # numpy also runs disk → disk there
+            run_in_memory_peer(ctx, case, common, checks, tool, outputs[tool] if writes else None)
         elif tool == "blender":
             run_blender(ctx, case, paths, outputs, work)
         elif tool == "floor":
@@ -346,7 +359,7 @@ def run_oiiotool(ctx, case, paths, outputs, work, plan):
         _failed(case, "oiiotool", DISK, result["error"])
         return
     row = _measured_row("oiiotool", DISK, result, command=result["command"])
-    if work.name == "comp":
+    if work.name in ("comp", "aov"):
         shown = " ".join(
             Path(a).name if a.startswith(str(ctx.folder)) else a for a in result["command"][1:]
         )
@@ -356,14 +369,17 @@ def run_oiiotool(ctx, case, paths, outputs, work, plan):
     case["rows"].append(row)
 
 
-def run_in_memory_peer(ctx, case, common, checks, tool):
-    """numpy or ImageBufAlgo in their own case process: an in-memory row."""
-    spec = {**common, "tool": tool, "check": str(checks[tool])}
+def run_in_memory_peer(ctx, case, common, checks, tool, out: Path | None = None):
+    """numpy or ImageBufAlgo in their own case process: an in-memory row (and a disk →
+    disk row where the peer also writes ``out``: numpy on the aov workload)."""
+    spec = {**common, "tool": tool, "check": str(checks[tool]), "out": str(out or "")}
     env = {"OCIO": workloads.CONFIG} if tool == "iba" else None
     result = peers.run_case(spec, ctx.folder, env)
     if "error" in result:
         _failed(case, NAMES[tool], MEMORY, result["error"])
         return
+    if "disk" in result:
+        case["rows"].append(_measured_row(NAMES[tool], DISK, result["disk"]))
     case["rows"].append(_measured_row(NAMES[tool], MEMORY, result["memory"]))
 
 
@@ -426,6 +442,9 @@ def compare_outputs(case, work, outputs, checks) -> None:
     """max |Δ| of each peer against Mattebox, where both computed the same thing."""
     if work.sequence:
         return
+    if work.layers:
+        compare_layers(case, outputs, checks)
+        return
     border = work.halo
     ours = checks["mattebox"]
     if ours.exists():
@@ -440,15 +459,72 @@ def compare_outputs(case, work, outputs, checks) -> None:
                 )
     if outputs["mattebox"].exists():
         reference = workloads.read_exr(outputs["mattebox"])
-        for tool in ("oiiotool", "blender"):
-            if not outputs[tool].exists():
-                continue
-            try:
-                theirs = workloads.read_exr(outputs[tool])
-            except OSError as error:
-                print(f"warning: cannot compare {NAMES[tool]}'s output: {error}", flush=True)
-                continue
+        for tool, theirs in _peer_files(outputs, ("oiiotool", "blender"), workloads.read_exr):
             _set_diff(case, NAMES[tool], DISK, workloads.max_difference(reference, theirs, border))
+
+
+def _peer_files(outputs: dict, tools, read):
+    """(tool, ``read(its output file)``) for each of ``tools`` whose file exists and
+    reads (a warning for one that does not read)."""
+    for tool in tools:
+        if not outputs[tool].exists():
+            continue
+        try:
+            yield tool, read(outputs[tool])
+        except OSError as error:
+            print(f"warning: cannot compare {NAMES[tool]}'s output: {error}", flush=True)
+
+
+def compare_layers(case, outputs, checks) -> None:
+    """max |Δ| per layer of each peer against Mattebox (in memory: float32 results;
+    disk → disk: the half files), with a note of which layers differ by more than one
+    step of half precision."""
+    layers: dict[tuple[str, str], dict] = {}
+    ours = checks["mattebox"]
+    if ours.exists():
+        reference = np.load(ours)
+        for tool in ("numpy", "iba"):
+            if checks[tool].exists():
+                theirs = np.load(checks[tool])
+                layers[NAMES[tool], MEMORY] = aov.layer_differences(reference, theirs)
+    steps = {}
+    if outputs["mattebox"].exists():
+        reference = aov.stacked(aov.read_channels(outputs["mattebox"]))
+        steps = aov.half_tolerance(reference)
+        tools = ("oiiotool", "numpy", "blender")
+        for tool, channels in _peer_files(outputs, tools, aov.read_channels):
+            aliases = aov.BLENDER_NAMES if tool == "blender" else None
+            theirs = aov.stacked(channels, aliases)
+            layers[NAMES[tool], DISK] = aov.layer_differences(reference, theirs)
+    for (tool, how), values in layers.items():
+        _set_diff(case, tool, how, float(np.max(list(values.values()))))
+        for row in case["rows"]:
+            if row["how"] == how and row["tool"] == tool:
+                row["max_diff_layers"] = values
+    case["notes"] += layer_notes(layers, steps)
+
+
+def layer_notes(layers: dict, steps: dict) -> list[str]:
+    """The per-layer differences as notes: which layers differ, and by how much."""
+    notes = []
+    for (tool, how), values in layers.items():
+        differing = ", ".join(f"{k} {v:.1e}" for k, v in values.items() if v != 0)
+        text = f"{tool} ({how}) against Mattebox, max |Δ| by layer: {differing or 'all 0'}"
+        if how == DISK and steps:
+            over = [k for k, v in values.items() if not v <= steps[k]]
+            text += (
+                f"; over one step of half ({', '.join(over)})"
+                if over
+                else "; every layer within one step of half"
+            )
+        notes.append(text + ".")
+    if steps:
+        shown = ", ".join(f"{k} {v:.1e}" for k, v in steps.items())
+        notes.append(
+            "One step of half at each layer's largest value in Mattebox's file (two correct "
+            f"tools may differ by that after rounding float32 to half): {shown}."
+        )
+    return notes
 
 
 def _set_diff(case, tool, how, value) -> None:
@@ -493,6 +569,28 @@ def add_notes(case, work) -> None:
             "it includes the resize filters (Mattebox: cubic, widened; oiiotool: "
             "cubic; Blender: bilinear)."
         )
+    if work.layers:
+        raw = case["width"] * case["height"] * len(aov.CHANNELS) * 2
+        size = case.get("input_bytes", 0)
+        notes.append(
+            f"Input: one multi-layer EXR ({aov.INPUT_TYPE}, {aov.INPUT_COMPRESSION}, as "
+            f"renderers write AOVs; the other workloads' inputs are uncompressed float; "
+            f"{size / 1e6:.1f} MB, {raw / max(size, 1):.1f}× smaller than its pixels in half, "
+            "as most of the frame is the empty outside of the disc) with "
+            f"{len(aov.CHANNELS)} channels: R G B A and the layers "
+            f"{', '.join(list(aov.LAYERS)[1:])} (bench/aov.py). Output: the same {len(aov.CHANNELS)} "
+            f"channels, {aov.OUTPUT_TYPE}, {aov.OUTPUT_COMPRESSION}. numpy's disk → disk row "
+            "reads and writes with OpenImageIO; the bandwidth floor counts the float32 bytes "
+            "of the six lights and depth read and of the beauty RGB and the graded specular "
+            "written (the other layers need not move)."
+        )
+        if any(r["tool"] == "Blender" and r["status"] == "ok" for r in case["rows"]):
+            notes.append(
+                "Blender: one Image node with an output per layer, Map Range, MixRGB MULTIPLY "
+                "and ADD, Set Alpha, a multi-layer File Output node (see its note in the "
+                "JSON); it writes 33 channels (an A for every colour layer, N as N.R N.G N.B "
+                "N.A, depth as depth.V), compared by position."
+            )
     blender_ran = any(r["tool"] == "Blender" and r["status"] == "ok" for r in case["rows"])
     if blender_ran and work.name in ("chain", "points") and len(work.ops) > 1:
         notes.append(
@@ -649,10 +747,14 @@ def main(argv=None) -> int:
         "cases": cases,
         "summary": report.summary_line(cases),
     }
+    if any(case["workload"] == "aov" for case in cases):
+        data["aov_summary"] = report.summary_line(cases, "aov", "aov rebuild")
     write_results(args, data)
     if ctx.mattebox_failed:
         print("Mattebox failed in at least one case (see above)")
     print(data["summary"])
+    if data.get("aov_summary"):
+        print(data["aov_summary"])
     return 1 if ctx.mattebox_failed else 0
 
 

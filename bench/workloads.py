@@ -11,7 +11,8 @@ Reformat to half size. Each tool gets the same list, translated once per tool:
 - oiiotool command-line arguments (:func:`oiiotool_op`).
 
 Blender runs the same workloads through ``bench/blender_driver.py``, which builds its own
-node trees from the workload's name (:attr:`Workload.blender`).
+node trees from the workload's name (:attr:`Workload.blender`). The AOV workload, on a
+multi-layer file, has every tool's version in ``bench/aov.py``.
 """
 
 from __future__ import annotations
@@ -124,7 +125,9 @@ class Workload:
 
     ``ops`` apply to the plate; ``merge`` puts the result over the background, ``half``
     then resizes to half size. ``blender`` is the driver's workload name ('' where
-    Blender cannot do it; ``blender_reason`` says why).
+    Blender cannot do it; ``blender_reason`` says why). A ``layers`` workload works on a
+    multi-layer file (``input_names``) and each tool's version of it is in
+    ``bench/aov.py``; ``bytes_per_pixel`` is its least traffic per pixel.
     """
 
     name: str
@@ -138,6 +141,9 @@ class Workload:
     blender_reason: str = ""
     variant: str = ""  # e.g. "size 15" or "N = 10"
     steps: str = ""  # how describe() shows the ops, when not one by one
+    layers: bool = False
+    input_names: tuple[str, ...] = ()
+    bytes_per_pixel: int = 0
 
     @property
     def key(self) -> str:
@@ -145,6 +151,8 @@ class Workload:
 
     @property
     def inputs(self) -> tuple[str, ...]:
+        if self.input_names:
+            return self.input_names
         return ("plate", "bg") if self.merge else ("plate",)
 
     @property
@@ -163,6 +171,8 @@ class Workload:
 
     def traffic(self, width: int, height: int) -> int:
         """Bytes that any tool must at least read and write (RGBA float)."""
+        if self.bytes_per_pixel:
+            return width * height * self.bytes_per_pixel
         image = width * height * 16
         reads = image * len(self.inputs)
         writes = image // 4 if self.half else image

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 import sys
 
 import numpy as np
 import OpenImageIO as oiio
 import pytest
 
-from bench import measure, report, workloads
+from bench import aov, measure, peers, report, run, workloads
 from mattebox.engine import render
 
 
@@ -200,3 +202,109 @@ def test_child_process_time_and_peak_memory():
     run = measure.run_process([sys.executable, "-c", "import sys; sys.exit(3)"])
     assert run.returncode == 3 and run.seconds > 0 and 0 < run.peak_rss < 2**30
     assert measure.summary([3.0, 1.0, 2.0]) == {"median": 2.0, "min": 1.0, "max": 3.0, "runs": 3}
+
+
+# --------------------------------------------------------------------------- aov workload
+
+AOV_W, AOV_H = 48, 32
+
+
+def _aov_reference(source: dict) -> np.ndarray:
+    """The AOV work in float64, written from the workload's statement (bench/aov.py)."""
+    z0, z1 = aov.DEPTH_RANGE
+    out = {name: values.astype(np.float64) for name, values in source.items()}
+    mask = np.clip((out["depth.Z"] - z0) / (z1 - z0), 0.0, 1.0)
+    for gain, name in zip(aov.GAIN, aov.LAYERS["specular"]):
+        out[name] = out[name] * (1 + (gain - 1) * mask)
+    for c, name in enumerate("RGB"):
+        out[name] = sum(out[aov.LAYERS[light][c]] for light in aov.LIGHTS)
+    return np.stack([out[name] for name in aov.CHANNELS], axis=-1)
+
+
+@pytest.fixture
+def aov_input(tmp_path):
+    paths = aov.make_input(tmp_path, AOV_W, AOV_H)
+    return paths, aov.read_channels(paths["aovs"])
+
+
+def test_aov_input_has_every_layer_and_a_mask_with_both_clamps(aov_input):
+    _, source = aov_input
+    assert set(source) == set(aov.CHANNELS) and len(aov.CHANNELS) == 26
+    z0, z1 = aov.DEPTH_RANGE
+    depth = source["depth.Z"]
+    assert (depth < z0).any() and (depth > z1).any() and ((depth > z0) & (depth < z1)).any()
+    for c, name in enumerate("RGB"):  # the stored beauty is the sum of the lights (in half)
+        total = sum(source[aov.LAYERS[light][c]].astype(np.float64) for light in aov.LIGHTS)
+        np.testing.assert_allclose(source[name], total, rtol=2e-3, atol=1e-4)
+    assert source["R"].max() > 0.3 and 0 < source["A"].mean() < 1
+
+
+def test_aov_mattebox_numpy_and_imagebufalgo_compute_the_statement(aov_input):
+    paths, source = aov_input
+    expected = _aov_reference(source)
+    stored = np.stack([source[c] for c in "RGB"], axis=-1)
+    assert np.abs(expected[..., :3] - stored).max() > 0.01  # the beauty is rebuilt, graded
+    g, _, _, check = aov.mattebox_graph(paths, paths["aovs"].parent / "o.exr", (AOV_W, AOV_H))
+    image = render.render(g, check, backend="cpu", use_cache=False)
+    ours = aov.mattebox_check(image, AOV_W, AOV_H)
+    np.testing.assert_allclose(ours, expected, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(aov.stacked(aov.numpy_run(source)), expected, rtol=1e-6, atol=1e-6)
+    buf = oiio.ImageBuf(str(paths["aovs"]))
+    buf.read(force=True, convert=oiio.FLOAT)
+    out = aov.iba_run(buf)
+    assert not out.has_error, out.geterror()
+    pixels = out.get_pixels(oiio.FLOAT).reshape(AOV_H, AOV_W, -1)
+    theirs = aov.stacked({n: pixels[..., k] for k, n in enumerate(out.spec().channelnames)})
+    np.testing.assert_allclose(theirs, expected, rtol=1e-6, atol=1e-6)
+    assert all(v == 0 for v in aov.layer_differences(ours, ours).values())
+
+
+def test_aov_files_of_mattebox_numpy_and_oiiotool_agree_by_layer(aov_input):
+    paths, source = aov_input
+    folder = paths["aovs"].parent
+    g, write, _, _ = aov.mattebox_graph(paths, folder / "mattebox.exr", (AOV_W, AOV_H))
+    g.execute([write], frames=[1], backend="cpu")
+    ours = aov.read_channels(folder / "mattebox.exr")
+    assert set(ours) == set(aov.CHANNELS)
+    reference = aov.stacked(ours)
+    steps = aov.half_tolerance(reference)
+    expected = _aov_reference(source)
+    for layer, value in aov.layer_differences(reference, expected).items():
+        assert value <= steps[layer], layer  # Mattebox's file: the statement, in half
+    aov.numpy_disk(paths["aovs"], folder / "numpy.exr")
+    files = {"numpy": folder / "numpy.exr"}
+    exe = peers.oiiotool_exe()
+    if shutil.which(exe):
+        done = subprocess.run(
+            [exe, *aov.oiiotool_args(paths, folder / "oiiotool.exr")],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        files["oiiotool"] = folder / "oiiotool.exr"
+    for tool, path in files.items():
+        theirs = aov.read_channels(path)
+        assert set(theirs) == set(aov.CHANNELS), tool
+        for layer, value in aov.layer_differences(reference, aov.stacked(theirs)).items():
+            assert value <= steps[layer], (tool, layer, value)
+    if "oiiotool" not in files:
+        pytest.skip("oiiotool not found: checked Mattebox and numpy only")
+
+
+def test_aov_blender_channel_names_are_compared_by_position():
+    values = {name: np.full((2, 3), k, np.float32) for k, name in enumerate(aov.CHANNELS)}
+    blender = {aov.BLENDER_NAMES.get(n, n): v for n, v in values.items()}
+    blender.update({f"{layer}.A": np.ones((2, 3), np.float32) for layer in aov.LIGHTS})
+    diffs = aov.layer_differences(aov.stacked(values), aov.stacked(blender, aov.BLENDER_NAMES))
+    assert set(diffs) == set(aov.LAYERS) and max(diffs.values()) == 0
+    assert np.isnan(aov.stacked({"R": values["R"]})[..., 4]).all()  # missing: NaN
+
+
+def test_quick_mode_runs_the_aov_workload_small():
+    plans, left_out = run.make_plans(run.parse_args(["--quick", "--workloads", "aov"]))
+    assert [(p.work.name, p.size) for p in plans] == [("aov", run.QUICK_SMALL)]
+    work = plans[0].work
+    assert work.inputs == ("aovs",) and work.blender == "aov" and not plans[0].skipped
+    assert dict(work.blender_params)["gain"] == "1.3,1.1,0.9"
+    assert work.traffic(10, 10) == 100 * 25 * 4 and "aov at other sizes" in left_out[-1]
