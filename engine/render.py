@@ -173,10 +173,10 @@ def _read_pixels(ev: NodeEval, ctx: Context, cache: Cache) -> tuple[np.ndarray, 
 
 
 def _read_layers(evs: list[NodeEval], ctx: Context, cache: Cache) -> list:
-    """Decode the layers (other than the main one) of one Read that ``evs`` ask for, in
-    one read of the file; each is cached under its record's hash. Colour layers (channels
-    R, G, B, A) are converted to the working space like the main layer; data layers
-    (depth, normals, motion...) are not."""
+    """Decode the layers of one Read that ``evs`` ask for, in one read of the file; each
+    is cached under its record's hash. Colour layers (the main one, and layers of
+    channels R, G, B, A) are converted to the working space; data layers (depth,
+    normals, motion...) are not."""
     ev = evs[0]
     path = ev.extras["identity"][0]
     names = [e.extras["layer"] for e in evs]
@@ -188,7 +188,7 @@ def _read_layers(evs: list[NodeEval], ctx: Context, cache: Cache) -> list:
     for layer_ev, name in zip(evs, names):
         pixels, window = planes[name], Window(*windows[name])
         channels = dict(info.layers)[name]
-        if len(channels) < 4:
+        if name != MAIN and len(channels) < 4:
             pixels[..., 3] = 1.0  # the opaque alpha slot of a layer of 1-3 channels
         if chans.is_colour_layer(channels):
             pixels = _to_working(layer_ev, pixels, path, info.datatype, ctx)
@@ -446,9 +446,9 @@ def render(
     planes = {name: evaluator.eval(node, name) for name, _ in extra}
     window = root.info.data_window  # one data window for all layers (as Nuke's bbox)
     want = window.intersect(Window(*region)) if region else window
+    if planes:  # every layer of a file in one read, before any plane's plan reads one
+        _read_ahead([root, *planes.values()], ctx)
     pixels = _render_plane(graph, root, frame, want, ctx, use_cache, target, cancel)
-    if planes:
-        _read_ahead(list(planes.values()), ctx)
     image_layers = {
         name: (
             channels,
@@ -487,7 +487,9 @@ def _render_plane(graph, ev: NodeEval, frame, want: Window, ctx, use_cache, targ
 
 def _read_ahead(records: list[NodeEval], ctx: Context) -> None:
     """Decode, in one read per file, the layers of Reads that ``records`` use and the
-    cache does not hold (each plane's plan would otherwise read its layer alone)."""
+    cache does not hold (each plane's plan would otherwise read its layer alone, and a
+    compressed EXR costs nearly as much to decode for one layer as for all of them).
+    A file's main layer joins its read only when other layers of it are read too."""
     cache = _session.cache
     by_file: dict[Any, list[NodeEval]] = {}
     seen: set[int] = set()
@@ -498,15 +500,15 @@ def _read_ahead(records: list[NodeEval], ctx: Context) -> None:
             continue
         seen.add(id(ev))
         stack += [i for i in ev.inputs if i is not None]
-        if not ev.spec.file_source or ev.extras.get("layer", MAIN) == MAIN:
-            continue
-        if ev.extras["identity"][0] == "missing":
+        identity = ev.extras.get("identity") if ev.spec.file_source else None
+        if identity is None or identity[0] == "missing":  # not a Read, or a black layer
             continue
         if cache.find(ev.hash, ev.info.data_window) is None:
-            by_file.setdefault(ev.extras["identity"], []).append(ev)
+            by_file.setdefault(identity, []).append(ev)
     for group in by_file.values():
         unique = list({e.hash: e for e in group}.values())
-        _read_layers(unique, ctx, cache)
+        if any(e.extras["layer"] != MAIN for e in unique):
+            _read_layers(unique, ctx, cache)
 
 
 def _fallback_allowed() -> bool:

@@ -94,7 +94,26 @@ def test_a_main_layer_render_reads_only_the_main_layer(shot, monkeypatch):
     image = g.render(grade, backend="cpu", layers=())
     assert image.channels == ("R", "G", "B", "A") and asked == []
     image = g.render(grade, backend="cpu", layers=["depth"])
-    assert asked == [["depth"]]
+    assert asked == [["depth"]]  # the main layer is cached from the first render
+
+
+def test_the_layers_of_a_file_are_decoded_in_one_read(shot, monkeypatch):
+    g, read, ch = shot
+    mask = g.add("Grade", inputs={"Source": read}, channels="depth", multiply=0.02)
+    grade = g.add("Grade", inputs={"Source": read, "Mask": mask}, mask_channel="depth.Z")
+    reads = []
+    for name in ("read_layers", "read_image"):
+        real = getattr(render.io, name)
+        monkeypatch.setattr(
+            render.io,
+            name,
+            lambda path, *a, _real=real, _name=name, **k: (
+                reads.append(_name) or _real(path, *a, **k)
+            ),
+        )
+    image = render.render(g, grade, backend="cpu", layers=["N", "motion"], use_cache=False)
+    assert reads == ["read_layers"]
+    np.testing.assert_array_equal(image.layer("N"), plane(ch, AOVS["N"]))
 
 
 def test_untouched_layers_pass_through_by_reference(shot):
