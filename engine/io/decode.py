@@ -189,20 +189,32 @@ def _fill_plane(out: np.ndarray, data: np.ndarray, channels: tuple, first: int, 
             out[..., component] = data[..., index - first]
 
 
+#: Bytes of decoded rows held at once while a part's layers are read: the rows are read
+#: in bands of about this size and scattered into the planes, so a file of many layers
+#: never needs one array of all its channels (862 MB for 26 channels at 4K) on top of them.
+BAND_BYTES = 32 * 2**20
+
+
 def _read_part(inp, path: str, part: int, spec, box: Window, planes: dict, sources: dict):
-    """Read what ``planes`` need of one part, in one call, and fill each plane."""
+    """Read what ``planes`` need of one part, band of rows by band, and fill each plane."""
     used = [i for name in planes for i in sources[name].channels if i is not None]
     chans = range(min(used), max(used) + 1)  # the smallest range covering them
-    try:
-        data = _read_block(inp, part, spec, box, chans)
-    except ImageIOError as exc:
-        raise _error(path, exc) from None
+    x0, y0, x1, y1 = box
+    rows = max(1, BAND_BYTES // max(1, (x1 - x0) * len(chans) * 4))
+    if spec.tile_width > 0:  # whole bands of tiles
+        rows = max(spec.tile_height, rows // spec.tile_height * spec.tile_height)
+    for top in range(y0, y1, rows):
+        bottom = min(y1, top + rows)
+        try:
+            data = _read_block(inp, part, spec, (x0, top, x1, bottom), chans)
+        except ImageIOError as exc:
+            raise _error(path, exc) from None
+        band = slice(top - y0, bottom - y0)
+        for name, out in planes.items():
+            fill = _RGBA_FILL if name == MAIN_LAYER else _ZERO_FILL
+            _fill_plane(out[band], data, sources[name].channels, chans.start, fill)
     for name, out in planes.items():
-        channels = sources[name].channels
-        _fill_plane(
-            out, data, channels, chans.start, _RGBA_FILL if name == MAIN_LAYER else _ZERO_FILL
-        )
-        alpha = channels[3] if name == MAIN_LAYER else None
+        alpha = sources[name].channels[3] if name == MAIN_LAYER else None
         if alpha is not None and spec.get_int_attribute("oiio:UnassociatedAlpha", 0):
             out[..., :3] *= out[..., 3:4]  # the file stores unassociated alpha
 

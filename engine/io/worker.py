@@ -227,7 +227,12 @@ class _Worker:
                     np.copyto(plane, shared)
             else:
                 planes = _carve(_take_block(name, count), plane_shapes)
-                self._replace_arena(count * 4)
+                if len(plane_shapes) == 1:
+                    # the arena grows for the reads that repeat (a plate's RGBA, frame
+                    # after frame); a read of many layers keeps the block it came in
+                    # (mapped, not copied: a copy out of an arena of a 26-channel 4K file
+                    # and the arena's own first touch cost seconds of page faults here)
+                    self._replace_arena(count * 4)
             return dict(zip(names, planes)), windows, info
 
     def _replace_arena(self, nbytes: int) -> None:
