@@ -461,16 +461,24 @@ class NodeSpec:
 
     Subclasses set the class attributes and, by kind, implement:
 
-    * POINT: ``point`` (plain Python, compiled by the CPU backend) taking the RGBA floats of
-      each input in order, then ``p`` (the float32 parameter block from :meth:`pack`), and
-      returning ``(r, g, b, a)``; plus a ``.wgsl`` file beside the module.
-    * AREA: :meth:`halo`, :meth:`data_window`, and a ``cpu_kernel`` (plain Python, using
-      ``prange`` from :mod:`mattebox.nodes.kernel`).
-    * RESAMPLE: :meth:`resample_matrix` (output pixel centre -> input position) and a filter
-      parameter, or a custom ``data_window``.
-    * COLOR_PROCESSOR: :meth:`ocio_processor`.
-    * SOURCE: :meth:`source_info` and :meth:`generate`.
+    * POINT: ``cpu_point`` (plain Python, compiled by the CPU backend) taking the four
+      floats of each image input in order, then ``p`` (the float32 parameter block from
+      :meth:`pack`), and returning four floats; plus a ``.wgsl`` file beside the module.
+    * AREA: :meth:`halo`, :meth:`data_window`, :meth:`input_region`, :meth:`kernel_args`
+      and a ``cpu_kernel`` (plain Python, using ``prange`` from
+      :mod:`mattebox.nodes.kernel`); ``separable`` when its WGSL runs as two 1D passes.
+    * RESAMPLE: :meth:`kernel_args` from the map (output pixel centre -> input position),
+      :meth:`gpu_kernel_params` when the WGSL needs the map re-expressed.
+    * COLOR_PROCESSOR: :meth:`ocio_request`.
+    * SOURCE: :meth:`source_info` and :meth:`generate` (or ``file_source``: Read).
     * SINK: the engine's render module writes it; the node only declares parameters.
+
+    Every hook below is declared here with its default, so the contract reads in one
+    place. Layers: a kernel sees one layer at a time as four components (the main layer's
+    R G B A, or another layer's channels); :meth:`layers`, :meth:`layer_kernel`,
+    :meth:`pack_selected` and :meth:`routing` say what a node does with layers, and
+    :func:`register` adds the common parameters (``disable``; ``channels``, ``Mask``,
+    ``mask_channel``, ``invert_mask``, ``mix``; ``unpremult``): see ``docs/layers.md``.
     """
 
     type_name: ClassVar[str] = ""
