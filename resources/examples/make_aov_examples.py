@@ -155,9 +155,48 @@ def comp_script() -> mb.Graph:
     return g
 
 
+def lay_out(g: mb.Graph, positions: dict[str, tuple[int, int]], viewed: str) -> None:
+    """Node positions for the editor (column, row) and the node the viewer shows."""
+    g.ui = {
+        "nodes": {name: {"pos": [x * 220, y * 90]} for name, (x, y) in positions.items()},
+        "viewer": {"display": "sRGB - Display", "node": viewed, "layer": "rgba"},
+    }
+
+
+RENDERER_LAYOUT = {
+    **{f"{n}_light": (k, 0) for k, n in enumerate(("diffuse", "specular", "emission", "depth"))},
+    **{f"{n}_soft": (k, 1) for k, n in enumerate(("diffuse", "specular", "emission", "depth"))},
+    "add_specular": (0.5, 2),
+    "add_emission": (1, 3),
+    "pack_diffuse": (1, 4),
+    "pack_specular": (1, 5),
+    "pack_emission": (1, 6),
+    "pack_depth": (1, 7),
+    "WriteAOVs": (1, 8),
+}
+COMP_LAYOUT = {
+    "Render": (0, 0),
+    "near_mask": (1, 1),
+    "grade_specular": (0, 2),
+    "diffuse_only": (-1, 3),
+    "specular_only": (0, 3),
+    "emission_only": (1, 3),
+    "rebuild1": (-0.5, 4),
+    "rebuild2": (0, 5),
+    "defocus_far": (0, 6),
+    "WriteAll": (-1, 7),
+    "Display": (1, 7),
+    "WritePNG": (1, 8),
+}
+
+
 def main() -> None:
-    renderer_script().save(HERE / "aov_render.mbx")
-    comp_script().save(HERE / "aov_comp.mbx")
+    renderer = renderer_script()
+    lay_out(renderer, RENDERER_LAYOUT, "pack_depth")
+    renderer.save(HERE / "aov_render.mbx")
+    comp = comp_script()
+    lay_out(comp, COMP_LAYOUT, "defocus_far")
+    comp.save(HERE / "aov_comp.mbx")
     mb.load(HERE / "aov_render.mbx").execute(backend="cpu")
     print("wrote", HERE / "aov_render.mbx", HERE / "aov_comp.mbx", HERE / "aovs.exr")
 
