@@ -273,12 +273,12 @@ def _group(root: NodeEval, live: list[NodeEval], rois: dict, options: PlanOption
         ):
             dirty.add(id(ev))
 
-    def fusable(up: NodeEval, down: NodeEval, shared: bool = False) -> bool:
+    def fusable(up: NodeEval, down: NodeEval) -> bool:
         return (
             options.fuse
             and up.kind is Kind.POINT
             and down.kind is Kind.POINT
-            and (consumers.get(id(up)) == 1 or shared)
+            and consumers.get(id(up)) == 1
             and up is not root
             # the engine's records of one edited node (a masked Grade: the Grade and its
             # MaskMix) still fuse: only the node's inputs are materialised
@@ -299,38 +299,9 @@ def _group(root: NodeEval, live: list[NodeEval], rois: dict, options: PlanOption
         members.append(node)
         return members
 
-    def absorb_shared(members: list[NodeEval]) -> list[NodeEval]:
-        """Point ops that several members read and nothing else does (the input of a
-        masked node, read by the node and by its MaskMix) join the group, in front."""
-        while True:
-            inside = {id(m) for m in members}
-            reads: dict[int, int] = {}
-            for member in members:
-                for up in member.inputs:
-                    if up is not None and id(up) not in inside:
-                        reads[id(up)] = reads.get(id(up), 0) + 1
-            joining = next(
-                (
-                    up
-                    for member in members
-                    for up in member.inputs
-                    if up is not None
-                    and id(up) not in inside
-                    and id(up) not in absorbed
-                    and reads[id(up)] > 1
-                    and reads[id(up)] == consumers.get(id(up))
-                    and all(fusable(up, m, shared=True) for m in members if up in m.inputs)
-                ),
-                None,
-            )
-            if joining is None:
-                return members
-            absorbed.add(id(joining))
-            members[:0] = collect(joining, [])
-
     for ev in reversed(live):  # outputs first, so each group starts at its output node
         if id(ev) not in absorbed:
-            groups[id(ev)] = absorb_shared(collect(ev, []))
+            groups[id(ev)] = collect(ev, [])
     return groups
 
 

@@ -471,33 +471,3 @@ def test_a_masked_point_op_is_one_kernel_also_while_it_is_edited(shot):
     fused = [p for p in plan.passes if p.kind == "fused"]
     assert len(fused) == 1
     assert [n.spec.type_name for n in fused[0].nodes] == ["Grade", "MaskMix"]
-
-
-def test_a_point_op_before_a_masked_one_fuses_with_it(backend, array_source):
-    """The masked Grade's input is read by the Grade and by its MaskMix; it still joins
-    their kernel: Saturation -> Grade (masked) -> Invert is one pass."""
-    pixels = random_image(H, W, seed=11)
-    mask_pixels = random_image(H, W, seed=12)
-    g = mb.Graph()
-    src = array_source(g, pixels)
-    sat = g.add("Saturation", inputs={"Source": src}, saturation=0.5)
-    grade = g.add("Grade", inputs={"Source": sat, "Mask": array_source(g, mask_pixels)}, gain=1.7)
-    invert = g.add("Invert", inputs={"Source": grade})
-    plan = render.plan(g, invert, use_cache=False)
-    fused = [p for p in plan.passes if p.kind == "fused"]
-    assert len(fused) == 1
-    assert [n.spec.type_name for n in fused[0].nodes] == [
-        "Saturation",
-        "Grade",
-        "MaskMix",
-        "Invert",
-    ]
-    p = pixels.astype(np.float64)
-    luma = p[..., :3] @ np.array([0.2126, 0.7152, 0.0722])
-    s = np.concatenate([luma[..., None] + (p[..., :3] - luma[..., None]) * 0.5, p[..., 3:]], -1)
-    graded = np.concatenate([np.maximum(s[..., :3] * 1.7, 0.0), s[..., 3:]], -1)
-    m = mask_pixels[..., 3:4].astype(np.float64)
-    mixed = s + (graded - s) * m
-    expected = np.concatenate([1.0 - mixed[..., :3], mixed[..., 3:]], -1)
-    image = g.render(invert, backend=backend)
-    np.testing.assert_allclose(image.pixels, expected, rtol=1e-5, atol=1e-5)
