@@ -508,6 +508,9 @@ class NodeSpec:
     #: indexed by ``<stem>_tmp_index``, then ``<stem>_horizontal``) instead of one
     #: ``<stem>_pixel`` per output pixel.
     separable: ClassVar[bool] = False
+    #: Node types whose WGSL functions this node's WGSL calls (the GPU backend puts their
+    #: files in the same shader, once): shared formulas are written once.
+    wgsl_uses: ClassVar[tuple[str, ...]] = ()
     #: POINT: the CPU reference function (see :meth:`cpu_point_for`).
     cpu_point: ClassVar[Any] = None
     #: AREA and RESAMPLE: the CPU kernel of a tile ``(src, sx0, sy0, dst, dx0, dy0,

@@ -55,6 +55,7 @@ class MergeLayers(NodeSpec):
     type_name = "MergeLayers"
     family = "channel"
     kind = Kind.POINT
+    wgsl_uses = ("Merge",)
     internal = True
     inputs = ("B", "A", "BAlpha", "AAlpha")
     params = (

@@ -45,6 +45,7 @@ from mattebox.engine.passes import (
     ocio_processor,
 )
 from mattebox.nodes.spec import Context, Window
+from mattebox.nodes.spec import get as get_spec
 
 BUDGET_FRACTION = 0.6  # of device memory, for everything a render keeps on the device
 IN_FLIGHT = 2  # tiles alive at once (one computing, the next being uploaded)
@@ -542,8 +543,10 @@ def _fused_program(step: Pass, n_buffers: int) -> tuple:
         if spec not in included:
             if not shaders.has_function(source, function):
                 raise ShaderCompileError(f"{spec.type_name}: its WGSL has no fn {function}")
-            included.add(spec)
-            parts.append(source)
+            for used in (*(get_spec(name) for name in spec.wgsl_uses), spec):
+                if used not in included:  # each file once, what it calls before it
+                    included.add(used)
+                    parts.append(shaders.node_wgsl(used))
         args = [{"buf": f"b{at}", "node": f"n{at}"}.get(kind, "zero") for kind, at in wires]
         call = f"{function}({', '.join(args + [f'mb_node_params({index}u)'])})"
         body += [
