@@ -81,9 +81,8 @@ def input_layers(graph, node, input_name: str, frame: float) -> chans.Layers:
 
 def is_layer_set(param: Param) -> bool:
     """A ``channels`` parameter that names whole layers (Merge's ``also_merge``: ``none``,
-    ``all`` or layers) rather than channels: its default is ``none``, which no channel
-    set has."""
-    return param.type == "channels" and param.default == "none"
+    ``all`` or layers) rather than channels (declared with ``layer_set``)."""
+    return param.type == "channels" and param.layer_set
 
 
 def channel_set_choices(param: Param, layers: chans.Layers) -> list[list[str]]:

@@ -69,6 +69,9 @@ class Param:
     spatial : bool
         Whether the value is measured in pixels (a size, a position, a box): a proxy
         render at 1/N scale divides it by N (see :meth:`scaled`).
+    layer_set : bool
+        A ``channels`` value that names whole layers (``none``, ``all``, a layer or a
+        list of layers: Merge's ``also_merge``), not channels.
     """
 
     name: str
@@ -83,6 +86,7 @@ class Param:
     animatable: bool = True
     affects_pixels: bool = True
     spatial: bool = False
+    layer_set: bool = False
 
     # -- validation -------------------------------------------------------------------
 

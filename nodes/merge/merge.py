@@ -152,6 +152,7 @@ class Merge(NodeSpec):
             "also_merge",
             "none",
             "Other layers merged the same way: none, all, a layer or a list of layers.",
+            layer_set=True,
         ),
     )
     cpu_point = merge_point
