@@ -40,7 +40,6 @@ PARAMS = {
     "ErodeDilate": {"size": -2.6, "shape": "disc"},
     "Exposure": {"stops": [0.7, -1.2, 2.3, 1.0]},
     "Gamma": {"value": [1.8, 0.6, 2.4, 1.0]},
-    "Gamma": {"value": [1.8, 0.6, 2.4, 1.0]},
     "Grade": {
         "gain": [1.3, 1.1, 0.9, 1.0],
         "gamma": [1.4, 0.8, 1.1, 1.0],
