@@ -53,6 +53,7 @@ PARAMS = {
     "OCIOColorSpace": {"in_colorspace": "ACEScg", "out_colorspace": "ACEScct"},
     "OCIODisplay": {"in_colorspace": "ACEScg"},
     "OCIOFileTransform": {"interpolation": "tetrahedral"},  # file: a LUT written below
+    "Posterize": {"levels": 5.5},
     "Premult": {},
     "PremultBy": {"divide": True, "select": [1, 0, 1, 1]},
     "Reformat": {"width": 50, "height": 20, "resize": "fit"},
