@@ -47,6 +47,7 @@ PARAMS = {
         "white_clamp": True,
     },
     "Invert": {"channels": "rgba", "mix": 0.7},
+    "Median": {"size": 2},
     "MaskMix": {"select": [1, 0, 1, 1], "mix": 0.8, "use_mask": True, "mask_component": 1},
     "Merge": {"operation": "atop"},
     "MergeLayers": {"operation": "atop", "mix": 0.9, "bbox": "intersection"},
