@@ -37,6 +37,7 @@ PARAMS = {
     "Constant": {"color": [0.2, 0.3, 0.4, 0.5], "width": 45, "height": 33},
     "Crop": {"box": [2, 8, 30, 31]},
     "Dissolve": {"which": 0.35},
+    "EdgeDetect": {},
     "ErodeDilate": {"size": -2.6, "shape": "disc"},
     "Exposure": {"stops": [0.7, -1.2, 2.3, 1.0]},
     "Gamma": {"value": [1.8, 0.6, 2.4, 1.0]},
