@@ -48,6 +48,7 @@ PARAMS = {
         "white_clamp": True,
     },
     "Invert": {"channels": "rgba", "mix": 0.7},
+    "Log2Lin": {"operation": "lin2log", "black": 80.0, "white": 700.0, "gamma": 0.7},
     "Median": {"size": 2},
     "MaskMix": {"select": [1, 0, 1, 1], "mix": 0.8, "use_mask": True, "mask_component": 1},
     "Merge": {"operation": "atop"},
