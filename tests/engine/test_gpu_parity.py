@@ -61,6 +61,7 @@ PARAMS = {
     "PremultBy": {"divide": True, "select": [1, 0, 1, 1]},
     "Reformat": {"width": 50, "height": 20, "resize": "fit"},
     "Saturation": {"saturation": 1.4},
+    "Sharpen": {"size": 3.3, "amount": 1.4},
     "Shuffle": {"mapping": {"R": "B", "A": "1", "extra.X": "G"}},
     "Copy": {"channels": ["R", "alpha"], "mix": 0.6},
     "Remove": {"operation": "remove", "channels": ["G", "alpha"]},
