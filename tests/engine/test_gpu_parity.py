@@ -47,6 +47,7 @@ PARAMS = {
         "lift": 0.02,
         "white_clamp": True,
     },
+    "HueShift": {"hue_rotation": 63.0, "saturation": 1.2, "preserve_luminance": True},
     "Invert": {"channels": "rgba", "mix": 0.7},
     "Log2Lin": {"operation": "lin2log", "black": 80.0, "white": 700.0, "gamma": 0.7},
     "Median": {"size": 2},
