@@ -36,27 +36,83 @@ def extreme_of(a, b, dilate):
     return min(a, b)
 
 
+BLOCK_ROWS = 16  # at least this many output rows per parallel task of the box
+CHUNK = 256  # pixels of a row buffer whose vertical runs are made together
+
+
 @kernel
-def vertical_line(line, flat, w, h, sx0, sy0, left, y, radius, dilate):
-    """``line[4 * i + c]``: the extreme of channel ``c`` over image rows ``y - r .. y + r``
-    of image column ``left + i``, counting 0 for every pixel outside ``src``."""
-    span = line.shape[0] // 4
-    r0 = max(y - radius - sy0, 0)
-    r1 = min(y + radius - sy0 + 1, h)
-    padded = r0 > y - radius - sy0 or r1 < y + radius - sy0 + 1
-    for i in range(span):
-        sx = left + i - sx0
-        for c in range(4):
-            line[4 * i + c] = 0.0
-        if sx < 0 or sx >= w or r0 >= r1:
-            continue
-        for c in range(4):
-            acc = flat[(r0 * w + sx) * 4 + c]
-            for sy in range(r0 + 1, r1):
-                acc = extreme_of(acc, flat[(sy * w + sx) * 4 + c], dilate)
-            if padded:
-                acc = extreme_of(acc, np.float32(0.0), dilate)
-            line[4 * i + c] = acc
+def running_extremes(forward, backward, values, taps, dilate):
+    """van Herk/Gil-Werman: cut ``values`` (rows of floats) into blocks of ``taps`` rows;
+    ``forward[p]`` is the extreme from the start of p's block to p, ``backward[p]`` from p
+    to the end of its block. The extreme over rows ``q .. q + taps - 1`` is then
+    ``extreme(backward[q], forward[q + taps - 1])``: three comparisons a value, whatever
+    ``taps`` is."""
+    n = values.shape[0]
+    for p in range(n):
+        if p % taps == 0:
+            forward[p, :] = values[p, :]
+        else:
+            for j in range(values.shape[1]):
+                forward[p, j] = extreme_of(forward[p - 1, j], values[p, j], dilate)
+    for p in range(n - 1, -1, -1):
+        if p % taps == taps - 1 or p == n - 1:
+            backward[p, :] = values[p, :]
+        else:
+            for j in range(values.shape[1]):
+                backward[p, j] = extreme_of(backward[p + 1, j], values[p, j], dilate)
+
+
+@kernel
+def sliding_extreme(out, forward, backward, taps, dilate):
+    """``out[q]``: the extreme of rows ``q .. q + taps - 1`` from :func:`running_extremes`."""
+    for q in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[q, j] = extreme_of(backward[q, j], forward[q + taps - 1, j], dilate)
+
+
+@kernel
+def gather_columns(values, src, sx0, sy0, x0, y0):
+    """``values[p, 4 * i + c]``: channel ``c`` of image pixel ``(x0 + i, y0 + p)``, 0
+    outside ``src``."""
+    h, w = src.shape[0], src.shape[1]
+    n = values.shape[1] // 4
+    for p in range(values.shape[0]):
+        sy = y0 + p - sy0
+        for i in range(n):
+            sx = x0 + i - sx0
+            inside = sy >= 0 and sy < h and sx >= 0 and sx < w
+            for c in range(4):
+                values[p, 4 * i + c] = src[sy, sx, c] if inside else np.float32(0.0)
+
+
+@kernel
+def box_rows(dst, src, sx0, sy0, dx0, dy0, b0, b1, radius, dilate):
+    """Rows ``b0 .. b1`` of the box: the vertical extremes of every column of
+    ``[dx0 - r, dx0 + W + r)`` into row buffers (a chunk of columns at a time), then the
+    horizontal extremes of each row buffer into ``dst``; both by :func:`running_extremes`."""
+    width = dst.shape[1]
+    taps = 2 * radius + 1
+    span = width + 2 * radius
+    rows = b1 - b0
+    lines = np.empty((rows, 4 * span), np.float32)
+    reach = rows + 2 * radius
+    chunk = min(CHUNK, span)
+    values = np.empty((reach, 4 * chunk), np.float32)
+    forward = np.empty((reach, 4 * chunk), np.float32)
+    backward = np.empty((reach, 4 * chunk), np.float32)
+    for c0 in range(0, span, chunk):
+        n = 4 * (min(c0 + chunk, span) - c0)
+        gather_columns(values[:, :n], src, sx0, sy0, dx0 - radius + c0, dy0 + b0 - radius)
+        running_extremes(forward[:, :n], backward[:, :n], values[:, :n], taps, dilate)
+        sliding_extreme(
+            lines[:, 4 * c0 : 4 * c0 + n], forward[:, :n], backward[:, :n], taps, dilate
+        )
+    ahead = np.empty((span, 4), np.float32)
+    behind = np.empty((span, 4), np.float32)
+    for q in range(rows):
+        line = lines[q].reshape(span, 4)
+        running_extremes(ahead, behind, line, taps, dilate)
+        sliding_extreme(dst[b0 + q], ahead, behind, taps, dilate)
 
 
 @kernel
@@ -94,33 +150,26 @@ def disc_pixel(out, flat, w, h, sx0, sy0, x, y, radius, dilate):
 def erode_dilate_kernel(src, sx0, sy0, dst, dx0, dy0, radius, dilate, disc):
     """Erode (``dilate`` 0) or dilate (1) with a box (``disc`` 0) or disc (1) of ``radius``.
 
-    The box is separable: for each output row (in parallel), the extreme over the window's
-    rows of every column of ``[dx0 - r, dx0 + W + r)`` goes to a row buffer, then the
-    extreme over ``2r + 1`` buffer columns to ``dst``: O(r) per pixel (two runs of ``2r + 1``
-    comparisons). The disc is a direct 2D window: O(r²) per pixel. Pixels outside ``src``
-    count as 0.
+    The box is separable and O(1) per pixel whatever the radius (van Herk/Gil-Werman,
+    :func:`box_rows`), in parallel over blocks of at least ``max(16, 2r)`` output rows (so
+    the ``2r`` extra rows a block reads cost at most as much again). The disc is a direct
+    2D window, O(r²) per pixel, rows in parallel. Pixels outside ``src`` count as 0.
     """
     h, w = src.shape[0], src.shape[1]
     height, width = dst.shape[0], dst.shape[1]
-    flat = src.reshape(h * w * 4)
-    span = width + 2 * radius
-    for row in prange(height):
-        y = dy0 + row
-        if disc:
+    if disc:
+        flat = src.reshape(h * w * 4)
+        for row in prange(height):
             out = np.empty(4, np.float32)
             for col in range(width):
-                disc_pixel(out, flat, w, h, sx0, sy0, dx0 + col, y, radius, dilate)
+                disc_pixel(out, flat, w, h, sx0, sy0, dx0 + col, dy0 + row, radius, dilate)
                 for c in range(4):
                     dst[row, col, c] = out[c]
-            continue
-        line = np.empty(4 * span, np.float32)
-        vertical_line(line, flat, w, h, sx0, sy0, dx0 - radius, y, radius, dilate)
-        for col in range(width):
-            for c in range(4):
-                acc = line[4 * col + c]
-                for k in range(1, 2 * radius + 1):
-                    acc = extreme_of(acc, line[4 * (col + k) + c], dilate)
-                dst[row, col, c] = acc
+        return
+    block_rows = max(BLOCK_ROWS, 2 * radius)
+    for block in prange((height + block_rows - 1) // block_rows):
+        b0 = block * block_rows
+        box_rows(dst, src, sx0, sy0, dx0, dy0, b0, min(b0 + block_rows, height), radius, dilate)
 
 
 @register
@@ -134,7 +183,8 @@ class ErodeDilate(NodeSpec):
     ``r`` on every side, for erode too: a pixel just outside the input's window sees
     input pixels in its window, and eroding values below 0 (or dilating any value above
     0) makes it non-zero there. ``size`` with ``r`` 0 passes the input through unchanged.
-    The CPU box is separable and O(r) per pixel, the disc O(r²).
+    On the CPU the box is O(1) per pixel in ``r`` (separable, van Herk/Gil-Werman), the
+    disc O(r²); on the GPU both are a direct window, O(r²).
     """
 
     type_name = "ErodeDilate"

@@ -8,7 +8,9 @@ import pytest
 from scipy.ndimage import grey_dilation, grey_erosion
 
 import mattebox as mb
+from mattebox.engine.backends.cpu import compiler
 from mattebox.engine.image import Image
+from mattebox.nodes.filter import erode_dilate
 from mattebox.nodes.filter.erode_dilate import ErodeDilate
 from mattebox.nodes.kernel import wgsl_source
 from mattebox.nodes.spec import Format
@@ -101,3 +103,19 @@ def test_erode_dilate_kernel_writes_every_pixel_of_a_larger_destination():
 def test_erode_dilate_wgsl_compiles():
     main = "let t = ErodeDilateTile(0, 0, 4, 4);\nOUT[0] = erode_dilate_pixel(t, 1, 2, 0u);"
     compile_wgsl(wgsl_source(ErodeDilate.__module__), main, reads=["SRC"])
+
+
+@pytest.mark.parametrize("size", [7.0, -40.0])
+def test_compiled_box_kernel_across_chunks_and_blocks(size):
+    """The compiled box works in blocks of rows and chunks of columns: a source wider than
+    a chunk and taller than a block, a destination that starts left of and above the
+    source and reaches past it, and a window taller than the source."""
+    pixels = random_image(37, 300, seed=8, lo=-0.5)
+    sx0, sy0, dx0, dy0 = 5, 3, -20, -9
+    dst = np.full((60, 340, 4), np.nan, np.float32)
+    kernel = compiler.compiled(erode_dilate.erode_dilate_kernel)
+    radius, dilate, disc = ErodeDilate.kernel_args({"size": size, "shape": "box"}, *[None] * 3)
+    kernel(pixels, sx0, sy0, dst, dx0, dy0, radius, dilate, disc)
+    expected, window = reference(pixels, (sx0, sy0, sx0 + 300, sy0 + 37), size, "box")
+    full = Image(expected.astype(np.float32), window, Format(400, 100))
+    np.testing.assert_array_equal(dst, full.crop((dx0, dy0, dx0 + 340, dy0 + 60)))
