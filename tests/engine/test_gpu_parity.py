@@ -54,6 +54,7 @@ PARAMS = {
     "MaskMix": {"select": [1, 0, 1, 1], "mix": 0.8, "use_mask": True, "mask_component": 1},
     "Merge": {"operation": "atop"},
     "MergeLayers": {"operation": "atop", "mix": 0.9, "bbox": "intersection"},
+    "Mirror": {"flip": True, "flop": True},
     "OCIOColorSpace": {"in_colorspace": "ACEScg", "out_colorspace": "ACEScct"},
     "OCIODisplay": {"in_colorspace": "ACEScg"},
     "OCIOFileTransform": {"interpolation": "tetrahedral"},  # file: a LUT written below
