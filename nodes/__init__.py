@@ -8,7 +8,18 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-FAMILIES = ("io", "source", "color", "merge", "filter", "transform", "ocio", "channel", "utility")
+FAMILIES = (
+    "io",
+    "source",
+    "color",
+    "merge",
+    "filter",
+    "transform",
+    "ocio",
+    "channel",
+    "utility",
+    "keyer",
+)
 _loaded = False
 
 

@@ -49,6 +49,7 @@ PARAMS = {
     },
     "HueShift": {"hue_rotation": 63.0, "saturation": 1.2, "preserve_luminance": True},
     "Invert": {"channels": "rgba", "mix": 0.7},
+    "Keyer": {"operation": "saturation", "range": [0.05, 0.3, 0.6, 0.9], "premultiply": True},
     "Log2Lin": {"operation": "lin2log", "black": 80.0, "white": 700.0, "gamma": 0.7},
     "Median": {"size": 2},
     "MaskMix": {"select": [1, 0, 1, 1], "mix": 0.8, "use_mask": True, "mask_component": 1},
