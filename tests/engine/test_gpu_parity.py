@@ -36,6 +36,7 @@ PARAMS = {
     "ColorMatrix": {"row0": [0.8, 0.1, 0.1, 0.01], "row2": [0.05, 0.2, 0.75, -0.02], "mix": 0.9},
     "Constant": {"color": [0.2, 0.3, 0.4, 0.5], "width": 45, "height": 33},
     "Crop": {"box": [2, 8, 30, 31]},
+    "DifferenceKeyer": {"offset": 0.05, "gain": 2.5, "premultiply": True},
     "Dissolve": {"which": 0.35},
     "EdgeDetect": {},
     "ErodeDilate": {"size": -2.6, "shape": "disc"},
