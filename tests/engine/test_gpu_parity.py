@@ -65,6 +65,7 @@ PARAMS = {
     "PremultBy": {"divide": True, "select": [1, 0, 1, 1]},
     "Radial": {"center": [20.5, 14.25], "radius": 15.0, "softness": 0.6, "color": 0.8},
     "Ramp": {"p0": [3.5, 30.25], "p1": [40.0, 4.5], "color0": [0.1, 0.9, -0.2, 0.4]},
+    "Rectangle": {"box": [4.5, 2.25, 30.0, 27.5], "softness": 3.5, "color": [0.9, 0.5, 0.2, 0.8]},
     "Reformat": {"width": 50, "height": 20, "resize": "fit"},
     "Saturation": {"saturation": 1.4},
     "Sharpen": {"size": 3.3, "amount": 1.4},
