@@ -49,6 +49,7 @@ PARAMS = {
         "lift": 0.02,
         "white_clamp": True,
     },
+    "Grid": {"size": 6.5, "thickness": 1.75, "color": [0.9, 0.5, 0.2, 0.8]},
     "HueShift": {"hue_rotation": 63.0, "saturation": 1.2, "preserve_luminance": True},
     "Invert": {"channels": "rgba", "mix": 0.7},
     "Keyer": {"operation": "saturation", "range": [0.05, 0.3, 0.6, 0.9], "premultiply": True},
