@@ -18,6 +18,10 @@ themselves records of some layer of the upstream nodes. What a node does to a la
 - channel nodes (Shuffle, Copy, Remove, ChannelMerge) route channels between layers:
   ``ShufflePlane``/``ChannelOp`` where a layer is rebuilt, a reference where it is not;
 - transforms (resample ops) move every layer; a Read decodes only the layers asked of it.
+- time nodes (TimeOffset, FrameHold, FrameRange: :meth:`NodeSpec.input_frame`) return
+  their input's record at another frame, by reference; that frame has its own evaluator
+  (:meth:`Evaluator.at_frame`), so memos are per frame and hashes differ where the
+  upstream does (a Read of ``####`` names another file, animated values differ).
 
 Layers are asked for from the root down, so a Read is asked only for the layers that
 something downstream uses: channel requests travel backwards like regions.
@@ -61,6 +65,11 @@ class Evaluator:
     includes N so that results of different levels never share a cache entry. The
     context's ``script_format`` is already scaled (``render.context_for``) and
     ``source_info`` scales file formats and data windows.
+
+    Time nodes ask for their input at another frame: :meth:`at_frame` gives this
+    render's evaluator at that frame (the same context but for the frame, proxy
+    included), made once per frame and shared by all of them, as is the set of nodes
+    being visited: a node met again upstream of itself, at any frame, is a cycle.
     """
 
     def __init__(self, graph: Graph, ctx: Context, source_info):
@@ -69,6 +78,7 @@ class Evaluator:
         self.source_info = source_info
         self.memo: dict[tuple[str, str], NodeEval] = {}
         self.visiting: set[tuple[str, str]] = set()
+        self._at: dict[float, Evaluator] = {ctx.frame: self}
 
     # -- entry points ----------------------------------------------------------------
 
@@ -90,6 +100,16 @@ class Evaluator:
         self.memo[key] = result
         return result
 
+    def at_frame(self, frame: float) -> Evaluator:
+        """This render's evaluator at ``frame`` (this one at its own frame)."""
+        found = self._at.get(frame)
+        if found is None:
+            ctx = replace(self.ctx, frame=frame, extras=dict(self.ctx.extras))
+            found = Evaluator(self.graph, ctx, self.source_info)
+            found._at, found.visiting = self._at, self.visiting
+            self._at[frame] = found
+        return found
+
     def layers(self, node: Node) -> tuple[tuple[str, tuple[str, ...]], ...]:
         """The layers of ``node``'s output, ``rgba`` first."""
         return self.eval(node, MAIN).info.layers
@@ -103,6 +123,12 @@ class Evaluator:
             main = spec.main_input()
             upstream = node.input(main) if main else None
             return self.eval(upstream, layer) if upstream else self._black(node, spec, values)
+        other = self._call(node, spec.input_frame, values, self.ctx.frame)
+        if other is not None:  # a time node: its input at that frame, by reference
+            upstream = node.input(spec.main_input())
+            if upstream is None:
+                return self._black(node, spec, values)
+            return self.at_frame(other).eval(upstream, layer)
         through = spec.pass_through(values)
         if through is not None:
             upstream = node.input(through)

@@ -19,6 +19,7 @@ FAMILIES = (
     "channel",
     "utility",
     "keyer",
+    "time",
 )
 _loaded = False
 

@@ -476,6 +476,9 @@ class NodeSpec:
     * COLOR_PROCESSOR: :meth:`ocio_request`.
     * SOURCE: :meth:`source_info` and :meth:`generate` (or ``file_source``: Read).
     * SINK: the engine's render module writes it; the node only declares parameters.
+    * Time nodes (TimeOffset, FrameHold, FrameRange): POINT with no kernel;
+      :meth:`input_frame` names the frame their ``Source`` is evaluated at, and the
+      engine returns that record as theirs, by reference.
 
     Every hook below is declared here with its default, so the contract reads in one
     place. Layers: a kernel sees one layer at a time as four components (the main layer's
@@ -640,6 +643,14 @@ class NodeSpec:
     @classmethod
     def pass_through(cls, values: dict[str, Any]) -> str | None:
         """Name of the input returned unchanged for these values (e.g. mix 0), else None."""
+        return None
+
+    @classmethod
+    def input_frame(cls, values: dict[str, Any], frame: float) -> float | None:
+        """Time nodes: the frame at which their ``Source`` is evaluated when the node is
+        rendered at ``frame`` (values are the node's at ``frame``); the node's output is
+        that record, by reference. None (every other node): the same frame, and the
+        node computes as its kind says."""
         return None
 
     @classmethod

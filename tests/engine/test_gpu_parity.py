@@ -89,6 +89,7 @@ PARAMS = {
     "Unpremult": {},
 }
 PASS_THROUGH = {"Dot", "Switch"}  # never computed: they resolve to an input
+PASS_THROUGH |= {"TimeOffset", "FrameHold", "FrameRange"}  # an input at another frame
 # The inputs that get images, where a node's kernel reads optional inputs too (by default
 # the required ones).
 INPUTS = {

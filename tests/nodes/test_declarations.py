@@ -29,7 +29,9 @@ def test_kernels_exist_for_the_kind(type_name):
     package = module.__name__.rsplit(".", 1)[0]
     has_wgsl = importlib.resources.files(package).joinpath(f"{stem}.wgsl").is_file()
     routes = spec.routing.__func__ is not NodeSpec.routing.__func__  # channel nodes
-    if spec.kind is Kind.POINT and spec.pass_through(spec.defaults()) is None and not routes:
+    retimes = spec.input_frame(spec.defaults(), 1.0) is not None  # time nodes: no kernel
+    computes = spec.pass_through(spec.defaults()) is None and not routes and not retimes
+    if spec.kind is Kind.POINT and computes:
         assert callable(getattr(spec, "cpu_point", None)), type_name
         assert has_wgsl, f"{type_name}: no {stem}.wgsl"
     if spec.kind in (Kind.AREA, Kind.RESAMPLE):
