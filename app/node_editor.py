@@ -41,6 +41,8 @@ FAMILY_COLORS = {
     "ocio": (70, 138, 118),
     "utility": (118, 116, 84),
     "channel": (150, 84, 112),
+    "keyer": (72, 150, 72),
+    "time": (164, 140, 60),
 }
 OTHER_COLOR = (100, 100, 100)
 ERROR_COLOR = (190, 36, 36)
