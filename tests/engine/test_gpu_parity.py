@@ -32,6 +32,7 @@ PARAMS = {
     },
     "ChannelOp": {"operation": "stencil", "a_component": 3, "b_component": 1, "out_component": 2},
     "Checkerboard": {"size": 7, "width": 45, "height": 33},
+    "ChromaKeyer": {"hue_tolerance": 20.0, "softness": 0.3, "despill": 0.8},
     "Clamp": {"minimum": [0.1, 0.0, -0.1, 0.2], "maximum": [0.8, 0.9, 1.0, 0.95]},
     "ColorBars": {"type": "smpte", "width": 45, "height": 33},
     "ColorMatrix": {"row0": [0.8, 0.1, 0.1, 0.01], "row2": [0.05, 0.2, 0.75, -0.02], "mix": 0.9},
