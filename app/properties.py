@@ -44,10 +44,21 @@ def with_value_at(param: Param, stored: Any, frame: float, value: Any) -> Any:
     replaced; an animated one gets (or updates) a key at ``frame``."""
     if not is_animated(stored):
         return value
-    keys = [list(k) for k in stored["keys"] if float(k[0]) != float(frame)]
-    keys.append([float(frame), value])
+    frame = float(frame)
+    keys = [list(k) for k in stored["keys"] if float(k[0]) != frame]
+    keys.append([frame, value, *_interpolation_kept(stored["keys"], frame)])
     keys.sort(key=lambda k: k[0])
     return {"keys": keys, "interpolation": stored.get("interpolation", "linear")}
+
+
+def _interpolation_kept(keys: list, frame: float) -> list:
+    """A key's own interpolation (``[]`` or ``["smooth"]``) for a key set at ``frame``: the
+    one of the key it replaces there, else of the key before it (the segment it splits
+    keeps its kind on both sides)."""
+    here = [k for k in keys if float(k[0]) == frame]
+    before = [k for k in keys if float(k[0]) < frame]
+    source = here[0] if here else (before[-1] if before else [])
+    return list(source[2:3])
 
 
 def toggled_key(param: Param, stored: Any, frame: float) -> Any:

@@ -6,16 +6,17 @@ script entry, the hash, the docs and the kernels on each backend) is derived fro
 
 Parameters are declared with the constructors :func:`Float`, :func:`Int`, :func:`Bool`,
 :func:`Enum`, :func:`RGBA`, :func:`Vec2`, :func:`String` and :func:`FilePath`. A value may be
-animated: ``{"keys": [[frame, value], ...], "interpolation": "linear"}``;
-:meth:`Param.at` evaluates it at a frame.
+animated: ``{"keys": [[frame, value], ...], "interpolation": "linear"}``, where a key may name
+how the segment leaving it interpolates (``[frame, value, "smooth"]``; see
+:data:`INTERPOLATIONS`); :meth:`Param.at` evaluates it at a frame.
 
 This module imports nothing from ``engine`` or ``app``.
 """
 
 from __future__ import annotations
 
+import bisect
 import enum
-import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -105,17 +106,27 @@ class Param:
         keys = value.get("keys")
         if not isinstance(keys, list) or not keys:
             raise ParamError(f"{self.name}: 'keys' must be a non-empty list of [frame, value]")
-        interp = value.get("interpolation", "linear")
-        if interp not in ("linear", "constant"):
-            raise ParamError(f"{self.name}: interpolation must be 'linear' or 'constant'")
-        out = []
-        for key in keys:
-            if not (isinstance(key, (list, tuple)) and len(key) == 2):
-                raise ParamError(f"{self.name}: each key must be [frame, value], got {key!r}")
-            frame = _number(self.name, key[0])
-            out.append([frame, self._coerce_static(key[1])])
-        out.sort(key=lambda k: k[0])
-        return {"keys": out, "interpolation": interp}
+        curve = _interpolation(self.name, value.get("interpolation", "linear"))
+        out = [self._coerce_key(number, key, curve) for number, key in enumerate(keys, 1)]
+        out.sort(key=_key_frame)
+        return {"keys": out, "interpolation": curve}
+
+    def _coerce_key(self, number: int, key: Any, curve: str) -> list:
+        """Key ``number`` (from 1, as written) as ``[frame, value]``, with a third element
+        only where its interpolation differs from the curve's."""
+        where = f"{self.name}: key {number}"
+        if not (isinstance(key, (list, tuple)) and len(key) in (2, 3)):
+            raise ParamError(
+                f"{where}: expected [frame, value] or [frame, value, interpolation], got {key!r}"
+            )
+        frame = _number(f"{where}: frame", key[0])
+        try:
+            value = self._coerce_static(key[1])
+        except ParamError as error:
+            raise ParamError(f"{where}: {str(error).removeprefix(self.name + ': ')}") from None
+        if len(key) == 3 and _interpolation(where, key[2]) != curve:
+            return [frame, value, key[2]]
+        return [frame, value]
 
     def _coerce_static(self, value: Any) -> Any:
         coerce = _COERCERS[self.type]
@@ -136,21 +147,52 @@ class Param:
     # -- evaluation -------------------------------------------------------------------
 
     def at(self, value: Any, frame: float) -> Any:
-        """Evaluate a (possibly animated) value at ``frame``."""
-        if not is_animated(value):
-            return value
+        """Evaluate a (possibly animated) value at ``frame``.
+
+        Before the first key and after the last the end value holds; between two keys the
+        segment interpolates as the earlier key (or else the curve) says: ``constant``
+        holds the earlier value, ``linear`` and ``smooth`` (cubic Hermite, Catmull-Rom
+        slopes, flat at the first and last key) run to the later one. Ints round after
+        interpolating; a smooth value is kept inside ``min``/``max``.
+        """
+        if value.__class__ is not dict or "keys" not in value:
+            return value  # the common static case, first and cheap
         keys = value["keys"]
         if frame <= keys[0][0]:
             return keys[0][1]
         if frame >= keys[-1][0]:
             return keys[-1][1]
-        for (f0, v0), (f1, v1) in itertools.pairwise(keys):
-            if f0 <= frame <= f1:
-                if value["interpolation"] == "constant" or f1 == f0:
-                    return v0
-                t = (frame - f0) / (f1 - f0)
-                return _lerp(v0, v1, t, self.type)
-        return keys[-1][1]
+        i = bisect.bisect_right(keys, frame, key=_key_frame) - 1
+        key = keys[i]
+        kind = key[2] if len(key) > 2 else value["interpolation"]
+        if kind == "constant":
+            return key[1]
+        f0, f1 = key[0], keys[i + 1][0]
+        t = (frame - f0) / (f1 - f0)
+        if kind == "linear":
+            return _lerp(key[1], keys[i + 1][1], t, self.type)
+        return self._smooth(keys, i, t)
+
+    def _smooth(self, keys: list, i: int, t: float) -> Any:
+        """The cubic Hermite segment from key ``i`` to key ``i + 1`` at ``t`` in [0, 1]."""
+        span = keys[i + 1][0] - keys[i][0]
+        v0, v1 = keys[i][1], keys[i + 1][1]
+        m0, m1 = _slope(keys, i), _slope(keys, i + 1)
+        if isinstance(v0, tuple):
+            return tuple(
+                self._limited(_hermite(a, b, c * span, d * span, t))
+                for a, b, c, d in zip(v0, v1, m0, m1)
+            )
+        result = self._limited(_hermite(v0, v1, m0 * span, m1 * span, t))
+        return round(result) if self.type == "int" else result
+
+    def _limited(self, number: float) -> float:
+        """``number`` inside ``min``/``max`` (a smooth curve can overshoot its keys)."""
+        if self.min is not None and number < self.min:
+            return self.min
+        if self.max is not None and number > self.max:
+            return self.max
+        return number
 
     def scaled(self, value: Any, proxy: int) -> Any:
         """A value at one frame as a proxy render at 1/``proxy`` scale sees it.
@@ -170,8 +212,12 @@ class Param:
     def to_json(self, value: Any) -> Any:
         """The value as it is written to a script (tuples become lists)."""
         if is_animated(value):
-            keys = [[f, self.to_json(v)] for f, v in value["keys"]]
-            return {"keys": keys, "interpolation": value["interpolation"]}
+            curve = value["interpolation"]
+            keys = [
+                [key[0], self.to_json(key[1]), *(k for k in key[2:] if k != curve)]
+                for key in value["keys"]
+            ]
+            return {"keys": keys, "interpolation": curve}
         if self.type == "mapping":
             return dict(value)
         return list(value) if isinstance(value, tuple) else value
@@ -188,6 +234,45 @@ def _lerp(v0: Any, v1: Any, t: float, type_: str) -> Any:
     if type_ == "int":
         return round(v0 + (v1 - v0) * t)
     return v0 + (v1 - v0) * t
+
+
+INTERPOLATIONS = ("constant", "linear", "smooth")
+"""How a segment between two keys runs: ``constant`` (the earlier value holds),
+``linear``, ``smooth`` (cubic Hermite with Catmull-Rom slopes, flat at the ends)."""
+
+
+def _interpolation(where: str, name: Any) -> str:
+    if name not in INTERPOLATIONS:
+        raise ParamError(f"{where}: interpolation must be constant, linear or smooth, got {name!r}")
+    return name
+
+
+def _key_frame(key: list) -> float:
+    return key[0]
+
+
+def _slope(keys: list, i: int) -> Any:
+    """Catmull-Rom slope at key ``i`` (per component for vectors); zero at either end."""
+    value = keys[i][1]
+    if i == 0 or i == len(keys) - 1:
+        return (0.0,) * len(value) if isinstance(value, tuple) else 0.0
+    (f0, v0), (f1, v1) = keys[i - 1][:2], keys[i + 1][:2]
+    if isinstance(value, tuple):
+        return tuple((b - a) / (f1 - f0) for a, b in zip(v0, v1))
+    return (v1 - v0) / (f1 - f0)
+
+
+def _hermite(v0: float, v1: float, d0: float, d1: float, t: float) -> float:
+    """Cubic Hermite from ``v0`` to ``v1`` with end derivatives ``d0``, ``d1`` (per unit
+    of ``t``) at ``t`` in [0, 1]."""
+    t2 = t * t
+    t3 = t2 * t
+    return (
+        (2 * t3 - 3 * t2 + 1) * v0
+        + (t3 - 2 * t2 + t) * d0
+        + (-2 * t3 + 3 * t2) * v1
+        + (t3 - t2) * d1
+    )
 
 
 def _number(name: str, value: Any) -> float:
