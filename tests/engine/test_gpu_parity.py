@@ -35,6 +35,13 @@ PARAMS = {
     "ChromaKeyer": {"hue_tolerance": 20.0, "softness": 0.3, "despill": 0.8},
     "Clamp": {"minimum": [0.1, 0.0, -0.1, 0.2], "maximum": [0.8, 0.9, 1.0, 0.95]},
     "ColorBars": {"type": "smpte", "width": 45, "height": 33},
+    "ColorCorrect": {
+        "master_contrast": [1.2, 0.9, 1.1, 1.0],
+        "shadows_gamma": [1.4, 0.8, 1.1, 1.0],
+        "midtones_saturation": 1.3,
+        "highlights_gain": [1.2, 0.9, 1.1, 1.0],
+        "shadows_end": 0.2,
+    },
     "ColorDifferenceKeyer": {"red_weight": 0.4, "luminance_match": 0.3},
     "ColorMatrix": {"row0": [0.8, 0.1, 0.1, 0.01], "row2": [0.05, 0.2, 0.75, -0.02], "mix": 0.9},
     "Constant": {"color": [0.2, 0.3, 0.4, 0.5], "width": 45, "height": 33},
