@@ -6,8 +6,9 @@ import math
 
 import numpy as np
 
+from mattebox.nodes.filter.window import WindowFilter
 from mattebox.nodes.kernel import kernel, prange
-from mattebox.nodes.spec import EMPTY, Float, ImageInfo, Kind, NodeSpec, Window, register
+from mattebox.nodes.spec import Float, Window, register
 
 TINY_SIZE = 1e-6  # below this the blur is the identity and the node passes its input through
 
@@ -135,7 +136,7 @@ def blur_kernel(src, sx0, sy0, dst, dx0, dy0, weights):
 
 
 @register
-class Blur(NodeSpec):
+class Blur(WindowFilter):
     """Gaussian blur of all four channels.
 
     ``size`` is the radius in pixels: the Gaussian has ``sigma = size / 3`` and is cut at
@@ -146,8 +147,6 @@ class Blur(NodeSpec):
     """
 
     type_name = "Blur"
-    family = "filter"
-    kind = Kind.AREA
     params = (
         Float(
             "size",
@@ -166,21 +165,8 @@ class Blur(NodeSpec):
         return "Source" if blur_radius(values["size"]) == 0 else None
 
     @classmethod
-    def halo(cls, values, ctx=None) -> tuple[int, int]:
-        """Pixels of input needed beyond an output region, per axis: ``(r, r)``."""
-        radius = blur_radius(values["size"])
-        return radius, radius
-
-    @classmethod
-    def data_window(cls, values, inputs, ctx):
-        info = inputs[0] if inputs else None
-        if info is None:
-            return ImageInfo(ctx.script_format, EMPTY)
-        return ImageInfo(info.format, info.data_window.grow(blur_radius(values["size"])))
-
-    @classmethod
-    def input_region(cls, values, region, index, ctx):
-        return region.grow(blur_radius(values["size"]))
+    def radius(cls, values) -> int:
+        return blur_radius(values["size"])
 
     @classmethod
     def kernel_args(cls, values, ctx, src_window: Window, dst_window: Window) -> tuple:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from mattebox.nodes.filter.window import WindowFilter
 from mattebox.nodes.kernel import kernel, prange
-from mattebox.nodes.spec import EMPTY, ImageInfo, Kind, NodeSpec, Window, register
+from mattebox.nodes.spec import Window, register
 
 
 @kernel
@@ -44,7 +45,7 @@ def edge_detect_kernel(src, sx0, sy0, dst, dx0, dy0):
 
 
 @register
-class EdgeDetect(NodeSpec):
+class EdgeDetect(WindowFilter):
     """Sobel edge detection: the gradient magnitude of R, G and B; alpha passes through.
 
     Per colour channel ``out = sqrt(gx² + gy²)`` with the standard 3×3 Sobel kernels
@@ -55,26 +56,13 @@ class EdgeDetect(NodeSpec):
     """
 
     type_name = "EdgeDetect"
-    family = "filter"
-    kind = Kind.AREA
     params = ()
     cpu_kernel = edge_detect_kernel
 
     @classmethod
-    def halo(cls, values, ctx=None) -> tuple[int, int]:
-        """Pixels of input needed beyond an output region, per axis: ``(1, 1)``."""
-        return 1, 1
-
-    @classmethod
-    def data_window(cls, values, inputs, ctx):
-        info = inputs[0] if inputs else None
-        if info is None:
-            return ImageInfo(ctx.script_format, EMPTY)
-        return ImageInfo(info.format, info.data_window.grow(1))
-
-    @classmethod
-    def input_region(cls, values, region, index, ctx):
-        return region.grow(1)
+    def radius(cls, values) -> int:
+        """The fixed 3×3 Sobel window."""
+        return 1
 
     @classmethod
     def kernel_args(cls, values, ctx, src_window: Window, dst_window: Window) -> tuple:

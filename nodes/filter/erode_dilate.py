@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from mattebox.nodes.filter.window import WindowFilter
 from mattebox.nodes.kernel import kernel, prange
-from mattebox.nodes.spec import EMPTY, Enum, Float, ImageInfo, Kind, NodeSpec, Window, register
+from mattebox.nodes.spec import Enum, Float, Window, register
 
 SHAPES = ("box", "disc")
 
@@ -173,7 +174,7 @@ def erode_dilate_kernel(src, sx0, sy0, dst, dx0, dy0, radius, dilate, disc):
 
 
 @register
-class ErodeDilate(NodeSpec):
+class ErodeDilate(WindowFilter):
     """Erode (negative ``size``) or dilate (positive ``size``) each channel.
 
     Each output pixel is the per-channel minimum (erode) or maximum (dilate) of the input
@@ -188,8 +189,6 @@ class ErodeDilate(NodeSpec):
     """
 
     type_name = "ErodeDilate"
-    family = "filter"
-    kind = Kind.AREA
     params = (
         Float(
             "size",
@@ -208,22 +207,8 @@ class ErodeDilate(NodeSpec):
         return "Source" if erode_dilate_radius(values["size"]) == 0 else None
 
     @classmethod
-    def halo(cls, values, ctx=None) -> tuple[int, int]:
-        """Pixels of input needed beyond an output region, per axis: ``(r, r)``."""
-        radius = erode_dilate_radius(values["size"])
-        return radius, radius
-
-    @classmethod
-    def data_window(cls, values, inputs, ctx):
-        info = inputs[0] if inputs else None
-        if info is None:
-            return ImageInfo(ctx.script_format, EMPTY)
-        radius = erode_dilate_radius(values["size"])
-        return ImageInfo(info.format, info.data_window.grow(radius))
-
-    @classmethod
-    def input_region(cls, values, region, index, ctx):
-        return region.grow(erode_dilate_radius(values["size"]))
+    def radius(cls, values) -> int:
+        return erode_dilate_radius(values["size"])
 
     @classmethod
     def kernel_args(cls, values, ctx, src_window: Window, dst_window: Window) -> tuple:

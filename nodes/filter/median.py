@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from mattebox.nodes.filter.window import WindowFilter
 from mattebox.nodes.kernel import kernel, prange
-from mattebox.nodes.spec import EMPTY, ImageInfo, Int, Kind, NodeSpec, Window, register
+from mattebox.nodes.spec import Int, Window, register
 
 MAX_SIZE = 15  # the GPU ranks a window of (2 * 15 + 1)² = 961 values per pixel by counting
 
@@ -64,7 +65,7 @@ def median_kernel(src, sx0, sy0, dst, dx0, dy0, size):
 
 
 @register
-class Median(NodeSpec):
+class Median(WindowFilter):
     """Per-channel median of the ``(2 * size + 1)²`` square around each pixel.
 
     Pixels outside the input's data window count as transparent black (0). The output's
@@ -75,8 +76,7 @@ class Median(NodeSpec):
     """
 
     type_name = "Median"
-    family = "filter"
-    kind = Kind.AREA
+    grows_window = False  # outside the input, most of the window is 0: the median is 0
     params = (
         Int(
             "size",
@@ -95,20 +95,8 @@ class Median(NodeSpec):
         return "Source" if values["size"] == 0 else None
 
     @classmethod
-    def halo(cls, values, ctx=None) -> tuple[int, int]:
-        """Pixels of input needed beyond an output region, per axis: ``(size, size)``."""
-        return values["size"], values["size"]
-
-    @classmethod
-    def data_window(cls, values, inputs, ctx):
-        info = inputs[0] if inputs else None
-        if info is None:
-            return ImageInfo(ctx.script_format, EMPTY)
-        return ImageInfo(info.format, info.data_window)
-
-    @classmethod
-    def input_region(cls, values, region, index, ctx):
-        return region.grow(values["size"])
+    def radius(cls, values) -> int:
+        return values["size"]
 
     @classmethod
     def kernel_args(cls, values, ctx, src_window: Window, dst_window: Window) -> tuple:
