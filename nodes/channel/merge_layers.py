@@ -25,22 +25,6 @@ def merge_layers_point(br, bg, bb, ba, ar, ag, ab, aa, r0, g0, b0, a0, r1, g1, b
     return merge_layers_mix(p[0], p[1], br, bg, bb, ba, ar, ag, ab, aa, a1, a0)
 
 
-def _specialised_point(op_index: int, name: str):
-    """``merge_layers_point`` with the operation fixed at compile time (a closure
-    constant), so the CPU kernel has no per-pixel switch, as Merge does."""
-    op = float(op_index)
-
-    def point(br, bg, bb, ba, ar, ag, ab, aa, r0, g0, b0, a0, r1, g1, b1, a1, p):
-        return merge_layers_mix(op, p[1], br, bg, bb, ba, ar, ag, ab, aa, a1, a0)
-
-    point.__name__ = point.__qualname__ = f"merge_layers_point_{name}"
-    return kernel(point)
-
-
-for _index, _name in enumerate(OPERATIONS):
-    globals()[f"merge_layers_point_{_name}"] = _specialised_point(_index, _name)
-
-
 @register
 class MergeLayers(NodeSpec):
     """Merge of a layer other than the main one, as Nuke's Merge "also merge" does it.
@@ -63,15 +47,14 @@ class MergeLayers(NodeSpec):
         Float("mix", 1.0, "Blend between B (0) and the merged result (1).", min=0, max=1),
         Enum("bbox", BBOXES, "union", "The output's data window from B's and A's."),
     )
+    # One kernel with the operation read per pixel, not one specialised kernel per
+    # operation as Merge has: other layers are merged far less often than the main one,
+    # and fifteen kernels cost a minute of compiling on a cold cache.
     cpu_point = merge_layers_point
 
     @classmethod
     def pack(cls, values, ctx):
         return [float(OPERATIONS.index(values["operation"])), values["mix"]]
-
-    @classmethod
-    def cpu_point_for(cls, values):
-        return globals()[f"merge_layers_point_{values['operation']}"]
 
     @classmethod
     def data_window(cls, values, inputs, ctx):

@@ -119,18 +119,6 @@ def test_the_ranges_weigh_dark_middle_and_bright_pixels(backend, array_source):
     np.testing.assert_allclose(out, expected, rtol=RTOL)
 
 
-def test_color_correct_on_rgb_through_a_mask(backend, array_source):
-    pixels = random_image(19, 23, seed=32, lo=-0.3, hi=2.0)
-    mask = random_image(19, 23, seed=33, lo=0.0, hi=1.0)
-    params = random_values(4)
-    out = render(backend, array_source, pixels, mask, channels="rgb", mix=0.7, **params)
-    source = pixels.astype(np.float64)
-    weight = 0.7 * mask[..., 3:4].astype(np.float64)
-    expected = source + (reference_color_correct(pixels, params) - source) * weight
-    assert out.data_window == WINDOW
-    np.testing.assert_allclose(out.pixels, expected, rtol=RTOL, atol=ATOL)
-
-
 def test_defaults_pass_the_input_through(backend, array_source):
     values = ColorCorrect.defaults()
     assert ColorCorrect.pass_through(values) == "Source"
