@@ -139,7 +139,7 @@ class Evaluator:
             return self.eval(upstream, layer)
         if layer != MAIN and layer not in dict(self.layers(node)):
             return self._black(node, spec, values)
-        if spec.routing.__func__ is not specs.NodeSpec.routing.__func__:
+        if spec.routes():
             result = self._routed(node, spec, values, layer)
         elif spec.kind is Kind.SOURCE:
             result = self._source(node, spec, values, layer)
@@ -154,7 +154,7 @@ class Evaluator:
     def _with_layers(self, node: Node, spec, values: dict, ev: NodeEval) -> NodeEval:
         """``ev`` with the node's output layers in its info (the main layer's record
         carries them for the whole image)."""
-        if spec.kind is Kind.SOURCE or spec.routing.__func__ is not specs.NodeSpec.routing.__func__:
+        if spec.kind is Kind.SOURCE or spec.routes():
             return ev  # set where the layers were found
         infos = [
             self.eval(up, MAIN).info if (up := node.input(name)) else None
@@ -235,7 +235,7 @@ class Evaluator:
 
     def _premult(self, node, ev, alpha, layer: str, count: int, divide: bool) -> NodeEval:
         premult_by = specs.get("PremultBy")
-        select = (1, 1, 1, 0) if layer == MAIN else chans._first(min(count, 3))
+        select = (1, 1, 1, 0) if layer == MAIN else chans.first_components(min(count, 3))
         values = premult_by.defaults() | {"divide": divide, "select": tuple(map(float, select))}
         return self._make(node, premult_by, values, [ev, alpha], layer, role="premult")
 

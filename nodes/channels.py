@@ -57,7 +57,7 @@ def selection(value: str | Sequence[str], layers: Layers) -> dict[str, tuple[int
         if value in KEYWORDS:
             return {MAIN: KEYWORDS[value]}
         if value == "all":
-            return {layer: _first(len(names)) for layer, names in layers}
+            return {layer: first_components(len(names)) for layer, names in layers}
         value = (value,)
     chosen: dict[str, list[int]] = {}
     for item in value:
@@ -67,7 +67,7 @@ def selection(value: str | Sequence[str], layers: Layers) -> dict[str, tuple[int
                     chosen.setdefault(MAIN, [0, 0, 0, 0])[k] = 1
             continue
         if item in present and item != MAIN:
-            chosen[item] = list(_first(len(present[item])))
+            chosen[item] = list(first_components(len(present[item])))
             continue
         layer, component = find_channel(layers, item, "the input")
         chosen.setdefault(layer, [0, 0, 0, 0])[component] = 1
@@ -141,5 +141,6 @@ def with_channels(layers: Layers, names: Sequence[str]) -> Layers:
     return tuple((layer, canonical_order(channels)) for layer, channels in out.items())
 
 
-def _first(count: int) -> tuple[int, ...]:
+def first_components(count: int) -> tuple[int, ...]:
+    """A selection of a plane's first ``count`` components."""
     return tuple(1 if k < count else 0 for k in range(4))

@@ -591,6 +591,9 @@ class NodeSpec:
     maskable: ClassVar[bool | None] = None
     #: Whether the node takes ``unpremult`` (colour nodes). None: maskable colour nodes.
     unpremult_option: ClassVar[bool | None] = None
+    #: Whether the output's data window is the main (first) input's alone, not the union
+    #: of all inputs' (see :meth:`data_window`).
+    window_of_main_input: ClassVar[bool] = False
     #: The parameters the node type declares itself (set by :func:`register`, which adds
     #: the common ones after them).
     _declared_params: ClassVar[tuple[str, ...]] = ()
@@ -716,6 +719,11 @@ class NodeSpec:
         return None
 
     @classmethod
+    def routes(cls) -> bool:
+        """Whether the node is a channel node (it implements :meth:`routing`)."""
+        return cls.routing.__func__ is not NodeSpec.routing.__func__
+
+    @classmethod
     def routing(cls, values: dict[str, Any], inputs: list[ImageInfo | None]):
         """Channel nodes (Shuffle, Copy, Remove, ChannelMerge): ``(layers, sources)``, the
         output's layers and, for each output channel name, where it comes from:
@@ -742,7 +750,14 @@ class NodeSpec:
     def data_window(
         cls, values: dict[str, Any], inputs: list[ImageInfo], ctx: Context
     ) -> ImageInfo:
-        """The output's format and data window from the inputs' (point ops: their union)."""
+        """The output's format and data window from the inputs': their union, or the
+        main input's alone with ``window_of_main_input`` (a keyer's other inputs, a
+        premultiplication's alpha, do not widen it)."""
+        if cls.window_of_main_input:
+            main = inputs[0] if inputs else None
+            if main is None:
+                return ImageInfo(ctx.script_format, EMPTY)
+            return ImageInfo(main.format, main.data_window, main.layers)
         present = [i for i in inputs if i is not None]
         if not present:
             return ImageInfo(ctx.script_format, EMPTY)
@@ -850,8 +865,7 @@ def _add_common_params(spec: type[NodeSpec]) -> None:
     extra: list[Param] = []
     declared = set(spec._declared_params)
     if spec.is_maskable():
-        routes = spec.routing.__func__ is not NodeSpec.routing.__func__
-        if "channels" not in declared and not routes:
+        if "channels" not in declared and not spec.routes():
             extra.append(
                 Channels(
                     "channels",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mattebox.nodes.channels import MAIN
 from mattebox.nodes.kernel import kernel
-from mattebox.nodes.spec import EMPTY, RGBA, Bool, ImageInfo, Kind, NodeSpec, register
+from mattebox.nodes.spec import RGBA, Bool, Kind, NodeSpec, register
 
 
 @kernel
@@ -52,18 +52,12 @@ class PremultBy(NodeSpec):
             max=1,
         ),
     )
+    window_of_main_input = True
     cpu_point = premult_by_point
 
     @classmethod
     def pack(cls, values, ctx):
         return [float(values["divide"]), *values["select"]]
-
-    @classmethod
-    def data_window(cls, values, inputs, ctx):
-        source = inputs[0]
-        if source is None:
-            return ImageInfo(ctx.script_format, EMPTY)
-        return ImageInfo(source.format, source.data_window)
 
     @classmethod
     def pass_through(cls, values):

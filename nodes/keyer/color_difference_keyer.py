@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mattebox.nodes.kernel import ONE, ZERO, kernel
 from mattebox.nodes.keyer.keyer import LUMA_B, LUMA_G, LUMA_R
-from mattebox.nodes.spec import EMPTY, RGBA, Bool, Enum, Float, ImageInfo, Kind, NodeSpec, register
+from mattebox.nodes.spec import RGBA, Bool, Enum, Float, Kind, NodeSpec, register
 
 #: The screen channel, by name; never reorder (scripts store the names). Packed as the
 #: component index: 1 green, 2 blue.
@@ -122,14 +122,8 @@ class ColorDifferenceKeyer(NodeSpec):
         ),
         Bool("despill", True, "Limit the screen channel to the weighted other two."),
     )
+    window_of_main_input = True
     cpu_point = color_difference_keyer_point
-
-    @classmethod
-    def data_window(cls, values, inputs, ctx):
-        source = inputs[0] if inputs else None
-        if source is None:
-            return ImageInfo(ctx.script_format, EMPTY)
-        return ImageInfo(source.format, source.data_window, source.layers)
 
     @classmethod
     def pack(cls, values, ctx):

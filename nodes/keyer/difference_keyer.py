@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mattebox.nodes.kernel import ONE, ZERO, kernel
-from mattebox.nodes.spec import EMPTY, Bool, Float, ImageInfo, Kind, NodeSpec, register
+from mattebox.nodes.spec import Bool, Float, Kind, NodeSpec, register
 
 
 @kernel
@@ -52,14 +52,8 @@ class DifferenceKeyer(NodeSpec):
         ),
         Bool("premultiply", False, "Multiply A's R, G and B by the key."),
     )
+    window_of_main_input = True
     cpu_point = difference_keyer_point
-
-    @classmethod
-    def data_window(cls, values, inputs, ctx):
-        a = inputs[0] if inputs else None
-        if a is None:
-            return ImageInfo(ctx.script_format, EMPTY)
-        return ImageInfo(a.format, a.data_window, a.layers)
 
     @classmethod
     def pack(cls, values, ctx):

@@ -7,9 +7,7 @@ import numpy as np
 
 from mattebox.nodes.source.constant import (
     FormatSource,
-    blank,
     format_params,
-    paste,
     source_format,
 )
 from mattebox.nodes.spec import RGBA, Int, Window, register
@@ -46,15 +44,14 @@ class Checkerboard(FormatSource):
     )
 
     @classmethod
-    def generate(cls, values, region: Window, ctx) -> np.ndarray:
-        """Pixels of ``region``: the squares inside the format, black outside."""
-        inside = region.intersect(source_format(values, ctx).window)
+    def pixels_inside(cls, values, inside: Window, fmt) -> np.ndarray:
+        """The squares."""
         size = values["size"]
         columns = np.arange(inside.x0, inside.x1) // size
         rows = np.arange(inside.y0, inside.y1) // size
         odd = ((rows[:, None] + columns[None, :]) % 2 == 1)[..., None]
         colors = np.array([values["color0"], values["color1"]], np.float32)
-        return paste(blank(region), region, inside, np.where(odd, colors[1], colors[0]))
+        return np.where(odd, colors[1], colors[0])
 
     @classmethod
     def pack(cls, values, ctx) -> list[float]:

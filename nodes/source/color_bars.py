@@ -6,9 +6,7 @@ import numpy as np
 
 from mattebox.nodes.source.constant import (
     FormatSource,
-    blank,
     format_params,
-    paste,
     source_format,
 )
 from mattebox.nodes.spec import Bool, Enum, Window, register
@@ -113,16 +111,14 @@ class ColorBars(FormatSource):
     )
 
     @classmethod
-    def generate(cls, values, region: Window, ctx) -> np.ndarray:
-        """Pixels of ``region``: the bars inside the format, black outside."""
-        fmt = source_format(values, ctx)
-        inside = region.intersect(fmt.window)
+    def pixels_inside(cls, values, inside: Window, fmt) -> np.ndarray:
+        """The bars."""
         xs, ys = np.arange(inside.x0, inside.x1), np.arange(inside.y0, inside.y1)
         smpte = values["type"] == "smpte"
         index = patch_indices(xs, ys[:, None], fmt.width, fmt.height, smpte)
         pixels = np.ones((inside.height, inside.width, 4), np.float32)
         pixels[..., :3] = palette(values["linear"])[index]
-        return paste(blank(region), region, inside, pixels)
+        return pixels
 
     @classmethod
     def pack(cls, values, ctx) -> list[float]:

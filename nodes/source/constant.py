@@ -69,6 +69,26 @@ class FormatSource(NodeSpec):
         fmt = source_format(values, ctx)
         return ImageInfo(fmt, fmt.window)
 
+    @classmethod
+    def generate(cls, values, region: Window, ctx) -> np.ndarray:
+        """Pixels of ``region``: :meth:`pixels_inside` within the format, black outside."""
+        fmt = source_format(values, ctx)
+        inside = region.intersect(fmt.window)
+        return paste(blank(region), region, inside, cls.pixels_inside(values, inside, fmt))
+
+    @classmethod
+    def pixels_inside(cls, values, inside: Window, fmt: Format):
+        """The pixels of ``inside`` (within the format): an array that broadcasts to
+        ``inside``'s H×W×4."""
+        raise NotImplementedError
+
+
+def pixel_centres(inside: Window) -> tuple[np.ndarray, np.ndarray]:
+    """Float64 pixel-centre coordinates of ``inside``: an (H, 1) column of y, a (1, W) row of x."""
+    xs = np.arange(inside.x0, inside.x1, dtype=np.float64)[None, :] + 0.5
+    ys = np.arange(inside.y0, inside.y1, dtype=np.float64)[:, None] + 0.5
+    return ys, xs
+
 
 @register
 class Constant(FormatSource):
@@ -92,10 +112,9 @@ class Constant(FormatSource):
     )
 
     @classmethod
-    def generate(cls, values, region: Window, ctx) -> np.ndarray:
-        """Pixels of ``region``: ``color`` inside the format, black outside."""
-        inside = region.intersect(source_format(values, ctx).window)
-        return paste(blank(region), region, inside, np.array(values["color"], np.float32))
+    def pixels_inside(cls, values, inside: Window, fmt: Format):
+        """``color`` everywhere."""
+        return np.array(values["color"], np.float32)
 
     @classmethod
     def pack(cls, values, ctx) -> list[float]:

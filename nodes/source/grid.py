@@ -7,9 +7,7 @@ import numpy as np
 
 from mattebox.nodes.source.constant import (
     FormatSource,
-    blank,
     format_params,
-    paste,
     source_format,
 )
 from mattebox.nodes.spec import RGBA, Float, Window, register
@@ -67,15 +65,14 @@ class Grid(FormatSource):
     )
 
     @classmethod
-    def generate(cls, values, region: Window, ctx) -> np.ndarray:
-        """Pixels of ``region``: the lines inside the format, black outside."""
-        inside = region.intersect(source_format(values, ctx).window)
+    def pixels_inside(cls, values, inside: Window, fmt) -> np.ndarray:
+        """The lines on transparent black."""
         size, thickness = values["size"], values["thickness"]
         columns = on_lines(np.arange(inside.x0, inside.x1, dtype=np.float64), size, thickness)
         rows = on_lines(np.arange(inside.y0, inside.y1, dtype=np.float64), size, thickness)
         lit = (rows[:, None] | columns[None, :])[..., None]
         color = np.array(values["color"], np.float32)
-        return paste(blank(region), region, inside, np.where(lit, color, np.float32(0.0)))
+        return np.where(lit, color, np.float32(0.0))
 
     @classmethod
     def pack(cls, values, ctx) -> list[float]:

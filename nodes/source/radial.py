@@ -6,12 +6,10 @@ import numpy as np
 
 from mattebox.nodes.source.constant import (
     FormatSource,
-    blank,
     format_params,
-    paste,
+    pixel_centres,
     source_format,
 )
-from mattebox.nodes.source.ramp import pixel_centres
 from mattebox.nodes.spec import RGBA, Float, Vec2, Window, register
 
 
@@ -69,15 +67,14 @@ class Radial(FormatSource):
     )
 
     @classmethod
-    def generate(cls, values, region: Window, ctx) -> np.ndarray:
-        """Pixels of ``region``: the disc inside the format, black outside."""
-        inside = region.intersect(source_format(values, ctx).window)
+    def pixels_inside(cls, values, inside: Window, fmt) -> np.ndarray:
+        """The disc on transparent black."""
         ys, xs = pixel_centres(inside)
         cx, cy = values["center"]
         distance = np.sqrt((xs - cx) ** 2 + (ys - cy) ** 2)
         k = disc_coverage(distance, values["radius"], values["softness"])
         pixels = np.array(values["color"], np.float64) * k[..., None]
-        return paste(blank(region), region, inside, pixels.astype(np.float32))
+        return pixels.astype(np.float32)
 
     @classmethod
     def pack(cls, values, ctx) -> list[float]:

@@ -6,19 +6,11 @@ import numpy as np
 
 from mattebox.nodes.source.constant import (
     FormatSource,
-    blank,
     format_params,
-    paste,
+    pixel_centres,
     source_format,
 )
 from mattebox.nodes.spec import RGBA, Vec2, Window, register
-
-
-def pixel_centres(inside: Window) -> tuple[np.ndarray, np.ndarray]:
-    """Float64 pixel-centre coordinates of ``inside``: an (H, 1) column of y, a (1, W) row of x."""
-    xs = np.arange(inside.x0, inside.x1, dtype=np.float64)[None, :] + 0.5
-    ys = np.arange(inside.y0, inside.y1, dtype=np.float64)[:, None] + 0.5
-    return ys, xs
 
 
 @register
@@ -59,9 +51,8 @@ class Ramp(FormatSource):
     )
 
     @classmethod
-    def generate(cls, values, region: Window, ctx) -> np.ndarray:
-        """Pixels of ``region``: the ramp inside the format, black outside."""
-        inside = region.intersect(source_format(values, ctx).window)
+    def pixels_inside(cls, values, inside: Window, fmt) -> np.ndarray:
+        """The ramp."""
         ys, xs = pixel_centres(inside)
         (ax, ay), (bx, by) = values["p0"], values["p1"]
         dx, dy = bx - ax, by - ay
@@ -73,7 +64,7 @@ class Ramp(FormatSource):
         color0 = np.array(values["color0"], np.float64)
         color1 = np.array(values["color1"], np.float64)
         pixels = color0 + (color1 - color0) * t[..., None]
-        return paste(blank(region), region, inside, pixels.astype(np.float32))
+        return pixels.astype(np.float32)
 
     @classmethod
     def pack(cls, values, ctx) -> list[float]:

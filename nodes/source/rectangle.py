@@ -6,12 +6,10 @@ import numpy as np
 
 from mattebox.nodes.source.constant import (
     FormatSource,
-    blank,
     format_params,
-    paste,
+    pixel_centres,
     source_format,
 )
-from mattebox.nodes.source.ramp import pixel_centres
 from mattebox.nodes.spec import RGBA, Float, Window, register
 
 
@@ -67,15 +65,14 @@ class Rectangle(FormatSource):
     )
 
     @classmethod
-    def generate(cls, values, region: Window, ctx) -> np.ndarray:
-        """Pixels of ``region``: the rectangle inside the format, black outside."""
-        inside = region.intersect(source_format(values, ctx).window)
+    def pixels_inside(cls, values, inside: Window, fmt) -> np.ndarray:
+        """The rectangle on transparent black."""
         ys, xs = pixel_centres(inside)
         x0, y0, x1, y1 = values["box"]
         softness = values["softness"]
         k = edge_coverage(xs, x0, x1, softness) * edge_coverage(ys, y0, y1, softness)
         pixels = np.array(values["color"], np.float64) * k[..., None]
-        return paste(blank(region), region, inside, pixels.astype(np.float32))
+        return pixels.astype(np.float32)
 
     @classmethod
     def pack(cls, values, ctx) -> list[float]:

@@ -7,7 +7,7 @@ import inspect
 
 import pytest
 
-from mattebox.nodes.spec import Kind, NodeSpec, registry
+from mattebox.nodes.spec import Kind, registry
 
 TYPES = sorted(registry())
 
@@ -28,7 +28,7 @@ def test_kernels_exist_for_the_kind(type_name):
     stem = module.__name__.rsplit(".", 1)[-1]
     package = module.__name__.rsplit(".", 1)[0]
     has_wgsl = importlib.resources.files(package).joinpath(f"{stem}.wgsl").is_file()
-    routes = spec.routing.__func__ is not NodeSpec.routing.__func__  # channel nodes
+    routes = spec.routes()  # channel nodes
     retimes = spec.input_frame(spec.defaults(), 1.0) is not None  # time nodes: no kernel
     computes = spec.pass_through(spec.defaults()) is None and not routes and not retimes
     if spec.kind is Kind.POINT and computes:
