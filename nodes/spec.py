@@ -699,12 +699,19 @@ class NodeSpec:
         return present[0].layers if present else RGBA_LAYERS
 
     @classmethod
-    def layer_kernel(cls, values: dict[str, Any], layer: str, select: tuple[int, ...] | None):
+    def layer_kernel(
+        cls,
+        values: dict[str, Any],
+        layer: str,
+        select: tuple[int, ...] | None,
+        layers: tuple = RGBA_LAYERS,
+    ):
         """How the node computes ``layer``, whose channels its ``channels`` select as
         ``select`` (None: not selected): ``(spec, values, inputs)``, ``inputs`` being
         ``(input index, layer)`` pairs in the order ``spec``'s kernel reads them; None to
-        pass the main input's layer through. By default, its own kernel on that layer
-        of each input where selected."""
+        pass the main input's layer through. ``layers`` are the main input's layers (a
+        node that reads channels by name finds them there). By default, its own kernel on
+        that layer of each input where selected."""
         if select is None:
             return None
         return cls, values, tuple((index, layer) for index in range(len(cls.image_inputs())))

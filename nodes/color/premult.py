@@ -5,7 +5,7 @@ from __future__ import annotations
 from mattebox.nodes.channel.premult_by import by_main_alpha
 from mattebox.nodes.channels import MAIN
 from mattebox.nodes.kernel import kernel
-from mattebox.nodes.spec import Kind, NodeSpec, register
+from mattebox.nodes.spec import RGBA_LAYERS, Kind, NodeSpec, register
 
 
 @kernel
@@ -34,8 +34,8 @@ class Premult(NodeSpec):
         return []
 
     @classmethod
-    def layer_kernel(cls, values, layer, select):
+    def layer_kernel(cls, values, layer, select, layers=RGBA_LAYERS):
         """Other layers are multiplied by the main layer's alpha."""
         if layer == MAIN or select is None:
-            return super().layer_kernel(values, layer, select)
+            return super().layer_kernel(values, layer, select, layers)
         return by_main_alpha(layer, select, divide=False)

@@ -179,9 +179,9 @@ class Merge(NodeSpec):
         return tuple(out)
 
     @classmethod
-    def layer_kernel(cls, values, layer, select):
+    def layer_kernel(cls, values, layer, select, layers=RGBA_LAYERS):
         if layer == MAIN:
-            return super().layer_kernel(values, layer, select)
+            return super().layer_kernel(values, layer, select, layers)
         if values["also_merge"] == "none":
             return None
         items = values["also_merge"]
