@@ -22,6 +22,13 @@ themselves records of some layer of the upstream nodes. What a node does to a la
   their input's record at another frame, by reference; that frame has its own evaluator
   (:meth:`Evaluator.at_frame`), so memos are per frame and hashes differ where the
   upstream does (a Read of ``####`` names another file, animated values differ).
+- time nodes that blend frames (Retime) declare ``input_frames(values, frame)``: a list
+  of ``(frame, weight)`` pairs, weights relative. Where one frame has all the weight it
+  is the path above, by reference; else the input's records at those frames folded into
+  ``Dissolve`` records (``which`` = the weight's share so far), one per layer, data
+  windows united. Their hashes are Dissolve's over the two records' hashes and ``which``,
+  so they differ by frame as their inputs do; equal records (a still) are not mixed.
+  The other time nodes keep ``input_frame`` alone.
 
 Layers are asked for from the root down, so a Read is asked only for the layers that
 something downstream uses: channel requests travel backwards like regions.
@@ -123,6 +130,10 @@ class Evaluator:
             main = spec.main_input()
             upstream = node.input(main) if main else None
             return self.eval(upstream, layer) if upstream else self._black(node, spec, values)
+        weighted = getattr(spec, "input_frames", None)
+        if weighted is not None:  # a time node that may blend frames
+            frames = self._call(node, weighted, values, self.ctx.frame)
+            return self._frames_blended(node, spec, values, frames, layer)
         other = self._call(node, spec.input_frame, values, self.ctx.frame)
         if other is not None:  # a time node: its input at that frame, by reference
             upstream = node.input(spec.main_input())
@@ -150,6 +161,32 @@ class Evaluator:
         if layer == MAIN:
             result = self._with_layers(node, spec, values, result)
         return result
+
+    def _frames_blended(self, node: Node, spec, values: dict, frames, layer: str) -> NodeEval:
+        """``layer`` of the main input as the weighted mix of its records at ``frames``
+        (``(frame, weight)`` pairs, weights relative): the one record by reference where
+        a single frame has weight, else a chain of ``Dissolve`` records."""
+        upstream = node.input(spec.main_input())
+        weighted = [(float(f), float(w)) for f, w in frames if w > 0]
+        if upstream is None or not weighted:
+            return self._black(node, spec, values)
+        dissolve = specs.get("Dissolve")
+        blended, total = None, 0.0
+        for frame, weight in weighted:
+            ev = self.at_frame(frame).eval(upstream, layer)
+            total += weight
+            if blended is None:
+                blended = ev
+            elif ev.hash != blended.hash:  # (a + (a - a) * w is a: no pass for a still)
+                mix = dissolve.defaults() | {"which": weight / total}
+                blended = self._make(node, dissolve, mix, [blended, ev], layer, role="blend")
+                if layer == MAIN:  # every frame's layers, the first frame's first
+                    layers = dict(blended.inputs[0].info.layers)
+                    for name, channels in ev.info.layers:
+                        layers.setdefault(name, channels)
+                    info = replace(blended.info, layers=tuple(layers.items()))
+                    blended = replace(blended, info=info)
+        return blended
 
     def _with_layers(self, node: Node, spec, values: dict, ev: NodeEval) -> NodeEval:
         """``ev`` with the node's output layers in its info (the main layer's record
