@@ -428,6 +428,9 @@ class Evaluator:
         ]
         if layer != MAIN or role:
             parts.append(["layer", layer, role])
+        context = self._call(node, spec.context_key, values, self.ctx)
+        if context is not None:  # pixels that depend on the frame or format themselves
+            parts.append(["context", context])
         # proxy 1 keeps the hashes it always had; other levels add theirs
         digest = _hash(parts if self.ctx.proxy == 1 else [*parts, ["proxy", self.ctx.proxy]])
         if identity is not None:

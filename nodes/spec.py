@@ -741,6 +741,14 @@ class NodeSpec:
     # -- evaluation hooks (overridden by kind) -------------------------------------------
 
     @classmethod
+    def context_key(cls, values: dict[str, Any], ctx: Context) -> Any:
+        """What of the render's context, beyond the parameters and inputs, the pixels
+        depend on (the frame for animated noise, the format for an expression reading
+        ``width``): it enters the record's hash, so caches keep frames apart. None (the
+        default): nothing."""
+        return None
+
+    @classmethod
     def pass_through(cls, values: dict[str, Any]) -> str | None:
         """Name of the input returned unchanged for these values (e.g. mix 0), else None."""
         return None
