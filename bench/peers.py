@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import aov, measure, workloads
+from bench import aov, keying, measure, workloads
 
 RUN_PY = Path(__file__).resolve().parent / "run.py"
 BLENDER_DRIVER = Path(__file__).resolve().parent / "blender_driver.py"
@@ -39,6 +39,7 @@ def workload_from(spec: dict) -> workloads.Workload:
         "chain": workloads.chain,
         "sequence": workloads.sequence,
         "aov": lambda _: aov.workload(),
+        "keying": lambda _: keying.workload(),
     }
     return builders[spec["workload"]](spec.get("arg"))
 
@@ -91,6 +92,8 @@ def mattebox_case(spec: dict) -> dict:
     paths = {k: Path(v) for k, v in spec["paths"].items()}
     if work.layers:
         g, write, node, check = aov.mattebox_graph(paths, Path(spec["out"]), (width, height))
+    elif work.name == "keying":
+        g, write, node, check = keying.mattebox_graph(paths, Path(spec["out"]), (width, height))
     else:
         g, write, node, check = workloads.mattebox_graph(
             work, paths, Path(spec["out"]), (width, height)
@@ -143,7 +146,11 @@ def numpy_case(spec: dict) -> dict:
 
     def run() -> None:
         held.clear()  # the previous result is not kept while the next is computed
-        held["result"] = workloads.numpy_run(work, images)
+        if work.name == "keying":
+            out = keying.numpy_run(images)
+            held["result"] = out, out
+        else:
+            held["result"] = workloads.numpy_run(work, images)
 
     result = {"memory": measure.measure(run, spec["repeat"], spec["budget"])}
     _save_check(spec, held["result"][1])
@@ -167,7 +174,10 @@ def iba_case(spec: dict) -> dict:
 
     def run() -> None:
         held.clear()
-        out, check = workloads.iba_run(work, bufs, kernels)
+        if work.name == "keying":
+            out = check = keying.iba_run(bufs, kernels[keying.EDGE_BLUR])
+        else:
+            out, check = workloads.iba_run(work, bufs, kernels)
         if out.has_error:
             raise RuntimeError(out.geterror())
         held["result"] = out, check
@@ -269,6 +279,8 @@ def oiiotool_case(work, paths, out, kernel_files, size, repeat, budget, frames=0
     """oiiotool on one workload (all frames at once for a sequence)."""
     if work.layers:
         args = aov.oiiotool_args(paths, out)
+    elif work.name == "keying":
+        args = keying.oiiotool_args(paths, out, kernel_files)
     else:
         args = workloads.oiiotool_args(work, paths, out, kernel_files, size, frames)
     command = [oiiotool_exe(), "--threads", str(cores()), *args]

@@ -1,9 +1,11 @@
 """Mattebox side by side with oiiotool, ImageBufAlgo, Blender's compositor, plain numpy
 and the machine's memory-bandwidth floor, on the same images in one run (workloads:
-comp, points, blur, ocio, chain, sequence, and aov on a multi-layer EXR).
+comp, points, blur, ocio, chain, sequence, aov on a multi-layer EXR, and keying: a
+green-screen key, erode, edge blur and over, where Blender 5 through ``bpy`` joins in).
 
     python bench/run.py [--quick] [--sizes 1080p,4K] [--workloads comp,points,...]
                         [--repeat N] [--backend auto|cpu|gpu] [--no-blender]
+                        [--bpy PYTHON_WITH_BPY]
                         [--out bench/results/NAME.json] [--docs docs/benchmarks.md]
 
 Prints the machine, one table per workload and size, and last a line such as
@@ -31,20 +33,21 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # `bench` is a folder of modules, not an installed package
 
-from bench import aov, measure, peers, report, workloads
+from bench import aov, keying, measure, peers, report, workloads
 
-WORKLOADS = ("comp", "points", "blur", "ocio", "chain", "sequence", "aov")
+WORKLOADS = ("comp", "points", "blur", "ocio", "chain", "sequence", "aov", "keying")
 BLUR_SIZES, QUICK_BLUR_SIZES = (5, 15, 50), (15,)
 CHAIN_LENGTHS, QUICK_CHAIN_LENGTHS = (1, 5, 10, 20, 40), (1, 10, 40)
 FRAMES, QUICK_FRAMES = 100, 10
 QUICK_SMALL = ("640x360", 640, 360)
-TOOLS = ("mattebox", "oiiotool", "numpy", "iba", "blender", "floor")
+TOOLS = ("mattebox", "oiiotool", "numpy", "iba", "blender", "bpy", "floor")
 NAMES = {
     "mattebox": "Mattebox",
     "oiiotool": "oiiotool",
     "numpy": "numpy",
     "iba": "ImageBufAlgo",
     "blender": "Blender",
+    "bpy": "Blender 5 (bpy)",
     "floor": "bandwidth floor",
     "cli": "mattebox render",
 }
@@ -55,6 +58,7 @@ HOW = {
     "numpy": MEMORY,
     "iba": MEMORY,
     "blender": DISK,
+    "bpy": DISK,
     "floor": MEMORY,
 }
 
@@ -80,6 +84,8 @@ class Context:
     bandwidth: float
     blender: str | None
     blender_reason: str
+    bpy: str | None = None  # a Python with Blender 5's bpy (keying workload only)
+    bpy_reason: str = ""
     inputs: dict = field(default_factory=dict)  # size label -> {name: path}
     kernel_files: dict = field(default_factory=dict)
     first_seconds: list = field(default_factory=list)
@@ -172,6 +178,8 @@ def variants(name: str, quick: bool) -> list[tuple[workloads.Workload, object]]:
         return [(workloads.chain(n), n) for n in (QUICK_CHAIN_LENGTHS if quick else CHAIN_LENGTHS)]
     if name == "aov":
         return [(aov.workload(), None)]
+    if name == "keying":
+        return [(keying.workload(), None)]
     frames = QUICK_FRAMES if quick else FRAMES
     return [(workloads.sequence(frames), frames)]
 
@@ -196,6 +204,11 @@ def inputs_for(ctx: Context, plan: Plan) -> dict:
         if key not in ctx.inputs:
             pattern = workloads.make_sequence(ctx.folder / key, width, height, plan.arg)
             ctx.inputs[key] = {"plate": pattern}
+        return ctx.inputs[key]
+    if plan.work.name == "keying":
+        key = f"keying-{label}"
+        if key not in ctx.inputs:
+            ctx.inputs[key] = keying.make_inputs(ctx.folder / key, width, height)
         return ctx.inputs[key]
     if plan.work.layers:
         key = f"aov-{label}"
@@ -237,7 +250,8 @@ def run_plan(ctx: Context, plan: Plan) -> dict:
     out.mkdir(exist_ok=True)
     suffix = ".####.exr" if work.sequence else ".exr"
     outputs = {
-        tool: out / f"{tool}{suffix}" for tool in ("mattebox", "oiiotool", "numpy", "blender")
+        tool: out / f"{tool}{suffix}"
+        for tool in ("mattebox", "oiiotool", "numpy", "blender", "bpy")
     }
     checks = {tool: out / f"{tool}-check.npy" for tool in ("mattebox", "numpy", "iba")}
     common = {
@@ -265,6 +279,8 @@ def run_plan(ctx: Context, plan: Plan) -> dict:
             run_in_memory_peer(ctx, case, common, checks, tool, outputs[tool] if writes else None)
         elif tool == "blender":
             run_blender(ctx, case, paths, outputs, work)
+        elif tool == "bpy" and isinstance(work, keying.KeyingWorkload):
+            run_bpy(ctx, case, paths, outputs, work)
         elif tool == "floor":
             case["rows"].append(floor_row(ctx, work, plan))
     compare_outputs(case, work, outputs, checks)
@@ -396,8 +412,9 @@ def run_blender(ctx, case, paths, outputs, work):
     if work.sequence:
         inputs = [str(paths["plate"])]
     repeat = min(ctx.repeat, 2 if ctx.args.quick else 3)  # no budget inside the driver
+    driver = getattr(work, "blender_script", "") or ctx.args.blender_driver
     result = peers.blender_case(
-        ctx.blender, ctx.args.blender_driver, work, inputs, outputs["blender"], repeat, ctx.folder
+        ctx.blender, driver, work, inputs, outputs["blender"], repeat, ctx.folder
     )
     if "error" in result:
         _failed(case, "Blender", DISK, result["error"])
@@ -417,6 +434,25 @@ def run_blender(ctx, case, paths, outputs, work):
         row["fps"] = (result.get("frames") or 0) / row["median"]
     case["rows"].append(row)
     case.setdefault("blender_note", result["note"])
+
+
+def run_bpy(ctx, case, paths, outputs, work):
+    """Blender 5 through the bpy module (the keying workload): a disk → disk row."""
+    name = NAMES["bpy"]
+    if ctx.bpy is None:
+        case["rows"].append(_row(name, DISK, "skipped", ctx.bpy_reason))
+        return
+    inputs = [paths[name_] for name_ in work.inputs]
+    repeat = min(ctx.repeat, 2 if ctx.args.quick else 3)
+    result = keying.bpy_case(ctx.bpy, work, inputs, outputs["bpy"], repeat, ctx.folder)
+    if "error" in result:
+        _failed(case, name, DISK, result["error"])
+        return
+    ctx.versions["bpy"] = result["version"]
+    row = _measured_row(name, DISK, result, note=result["note"])
+    row["tool"] = f"Blender {result['version']} (bpy)"
+    row["process_seconds"] = result["process_seconds"]
+    case["rows"].append(row)
 
 
 def run_cli(ctx, case, plan):
@@ -459,8 +495,14 @@ def compare_outputs(case, work, outputs, checks) -> None:
                 )
     if outputs["mattebox"].exists():
         reference = workloads.read_exr(outputs["mattebox"])
-        for tool, theirs in _peer_files(outputs, ("oiiotool", "blender"), workloads.read_exr):
-            _set_diff(case, NAMES[tool], DISK, workloads.max_difference(reference, theirs, border))
+        for tool, theirs in _peer_files(
+            outputs, ("oiiotool", "blender", "bpy"), workloads.read_exr
+        ):
+            difference = workloads.max_difference(reference, theirs, border)
+            if tool == "bpy":
+                _set_bpy_diff(case, difference)
+            else:
+                _set_diff(case, NAMES[tool], DISK, difference)
 
 
 def _peer_files(outputs: dict, tools, read):
@@ -539,6 +581,13 @@ def _set_diff(case, tool, how, value) -> None:
             row["max_diff"] = value
 
 
+def _set_bpy_diff(case, value) -> None:
+    """max |Δ| on the bpy row (whose tool name carries Blender's version)."""
+    for row in case["rows"]:
+        if row["tool"].endswith("(bpy)") and row["status"] == "ok":
+            row["max_diff"] = value
+
+
 def add_ratios(case) -> None:
     """Each row's median over Mattebox's for the same kind of run."""
     reference = {
@@ -562,7 +611,9 @@ def add_notes(case, work) -> None:
             "OpenImageIO's convolve: the edge pixels repeated; Blender: renormalised over "
             "the taps inside)."
         )
-    if work.merge:
+    if isinstance(work, keying.KeyingWorkload):
+        notes += keying.notes(case)
+    if work.merge and work.half:
         notes.append(
             "max |Δ| of numpy and ImageBufAlgo is taken before the resize (the "
             "Merge result); oiiotool's and Blender's compare the half-size files, so "
@@ -655,6 +706,13 @@ def methods(ctx: Context) -> list[str]:
         )
     else:
         blender = f"Blender: skipped ({ctx.blender_reason})."
+    if ctx.versions.get("bpy"):
+        blender += (
+            f" Blender {ctx.versions['bpy']} (the keying workload only): the `bpy` module "
+            f"in its own Python, `{ctx.bpy} bench/keying_blender.py -- ...`, compositor "
+            "device CPU, on the same cores (the 5.x compositor ignores Blender's thread "
+            "setting); timed as Blender 3.4 is."
+        )
     floor = (
         "Bandwidth floor: the bytes a workload must move (read its inputs once, write its "
         f"output once) over the measured copy bandwidth ({ctx.bandwidth / 1e9:.1f} GB/s "
@@ -696,6 +754,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     parser.add_argument("--backend", default="auto", choices=("auto", "cpu", "gpu"))
     parser.add_argument("--no-blender", action="store_true", help="leave Blender out")
+    parser.add_argument(
+        "--bpy",
+        help="a Python with Blender 5's bpy module, for the keying workload "
+        "(default: $MATTEBOX_BENCH_BPY; without it that row is skipped)",
+    )
     parser.add_argument(
         "--blender-driver", type=Path, default=peers.BLENDER_DRIVER, help=argparse.SUPPRESS
     )
@@ -749,12 +812,15 @@ def main(argv=None) -> int:
     }
     if any(case["workload"] == "aov" for case in cases):
         data["aov_summary"] = report.summary_line(cases, "aov", "aov rebuild")
+    if any(case["workload"] == "keying" for case in cases):
+        data["keying_summary"] = keying.summary_line(cases)
     write_results(args, data)
     if ctx.mattebox_failed:
         print("Mattebox failed in at least one case (see above)")
     print(data["summary"])
-    if data.get("aov_summary"):
-        print(data["aov_summary"])
+    for key in ("aov_summary", "keying_summary"):
+        if data.get(key):
+            print(data[key])
     return 1 if ctx.mattebox_failed else 0
 
 
@@ -770,6 +836,7 @@ def prepare(args) -> tuple[Context, dict, dict, float]:
         oiiotool_startup_seconds=peers.oiiotool_startup(),
         bandwidth=bandwidth["bytes_per_second"],
     )
+    bpy_python, bpy_reason = keying.find_bpy(args.bpy)
     ctx = Context(
         args,
         Path(tempfile.mkdtemp(prefix="mattebox-bench-")),
@@ -778,6 +845,8 @@ def prepare(args) -> tuple[Context, dict, dict, float]:
         bandwidth["bytes_per_second"],
         blender,
         reason,
+        bpy=bpy_python,
+        bpy_reason=bpy_reason,
         oiiotool_startup=machine["oiiotool_startup_seconds"],
     )
     return ctx, machine, bandwidth, install_seconds
