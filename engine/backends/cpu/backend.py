@@ -81,6 +81,11 @@ class CpuBackend(Backend):
 
     _run_resample = _run_area
 
+    def source(self, step: Pass, ctx: Context) -> None:
+        """None: the executor runs the node's ``generate()``, with the ``@kernel`` functions
+        of its module compiled first, so a generator may call a numba kernel (Noise)."""
+        compiler.prepare_module(sys.modules[step.node.spec.__module__])
+
     def _run_source(self, step: Pass, inputs: list, output: np.ndarray, ctx: Context) -> None:
         ev = step.node
         output[...] = ev.spec.generate(ev.values, step.region, ctx)
