@@ -247,7 +247,7 @@ class Evaluator:
             select = chans.selection(values["channels"], in_layers).get(layer)
         except ValueError as error:
             raise RenderError(node.name, f"channels: {error}") from None
-        how = spec.layer_kernel(values, layer, select, in_layers)
+        how = self._call(node, spec.layer_kernel, values, layer, select, in_layers)
         if how is None:  # not selected: the input's layer, by reference
             return self.eval(main_node, layer) if main_node else self._black(node, spec, values)
         kernel_spec, kernel_values, wanted = how

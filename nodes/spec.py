@@ -545,6 +545,27 @@ class Context:
     proxy: int = 1  # a proxy render: everything at 1/proxy scale (script_format included)
 
 
+@dataclass(frozen=True)
+class PointProgram:
+    """A point function generated from a node's values (the Expression node's formulas).
+
+    ``name`` is unique per program (kernels and shaders are keyed by it); ``python`` is
+    the source of a module defining ``name`` as a ``@kernel`` for the CPU, ``wgsl`` the
+    WGSL function ``name``. Both take the four components of each of the first
+    ``inputs`` inputs, then the pixel's ``x`` and ``y`` (float32), then the parameter
+    block.
+    """
+
+    name: str
+    python: str
+    wgsl: str
+    inputs: int
+
+    def wired(self, wires: tuple) -> tuple:
+        """A record's wiring cut or padded (with nothing) to the function's inputs."""
+        return tuple(wires[: self.inputs]) + (("none", -1),) * (self.inputs - len(wires))
+
+
 class NodeSpec:
     """Base class of node declarations.
 
@@ -793,6 +814,13 @@ class NodeSpec:
         """Point ops: the CPU function for these values (a variant specialised on an enum,
         say); by default ``cpu_point``. It must read the same ``pack()`` block."""
         return cls.cpu_point
+
+    @classmethod
+    def point_program(cls, values: dict[str, Any]) -> PointProgram | None:
+        """Point ops whose function is generated from their values (the Expression
+        node): that function for both backends; None (the default): ``cpu_point_for``
+        and the WGSL file's ``<stem>_point``."""
+        return None
 
     @classmethod
     def pack(cls, values: dict[str, Any], ctx: Context) -> list[float]:

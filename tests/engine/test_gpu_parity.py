@@ -50,6 +50,16 @@ PARAMS = {
     "Dissolve": {"which": 0.35},
     "EdgeDetect": {},
     "ErodeDilate": {"size": -2.6, "shape": "disc"},
+    "Expression": {
+        "r": "mix(r, g, 0.3) * 2 + x / width",
+        "b": "smoothstep(0.1, 0.9, b) if g > 0.4 else pow(abs(r), 1.5)",
+        "a": "clamp(a * 2 - y * 0.01)",
+    },
+    "ExpressionPlane": {
+        "program": '{"planes": 2, "outputs": ["v0_0 * c0 + v1_1", null, "mix(v0_2, v1_0, c1)",'
+        ' "x / c2 + y"]}',
+        "constants": "[1.5, 0.25, 40.0]",
+    },
     "Exposure": {"stops": [0.7, -1.2, 2.3, 1.0]},
     "Gamma": {"value": [1.8, 0.6, 2.4, 1.0]},
     "Grade": {
@@ -123,6 +133,7 @@ PASS_THROUGH |= {"TimeOffset", "FrameHold", "FrameRange"}  # an input at another
 # The inputs that get images, where a node's kernel reads optional inputs too (by default
 # the required ones).
 INPUTS = {
+    "ExpressionPlane": ("P0", "P1"),
     "MaskMix": ("Original", "Processed", "Mask"),
     "ShufflePlane": ("S0", "S1", "S2", "S3"),
 }

@@ -38,11 +38,18 @@ class CpuBackend(Backend):
     # -- pass kinds ---------------------------------------------------------------------
 
     def _run_fused(self, step: Pass, inputs: list, output: np.ndarray, ctx: Context) -> None:
-        functions = [ev.spec.cpu_point_for(ev.values) for ev in step.nodes]
-        members = tuple(
-            (sys.modules[f.__module__].__name__, f.__name__, wiring, len(ev.params))
-            for f, ev, wiring in zip(functions, step.nodes, step.wiring)
-        )
+        members = []
+        for ev, wiring in zip(step.nodes, step.wiring):
+            program = ev.spec.point_program(ev.values)
+            if program is not None:  # generated from the values: it takes x and y too
+                module = compiler.generated_module(program.name, program.python)
+                wiring = program.wired(wiring)
+                members.append((module.__name__, program.name, wiring, len(ev.params), True))
+                continue
+            f = ev.spec.cpu_point_for(ev.values)
+            module_name = sys.modules[f.__module__].__name__
+            members.append((module_name, f.__name__, wiring, len(ev.params), False))
+        members = tuple(members)
         region = step.region
         covers = tuple(w.contains(region) for _, w in inputs) + tuple(
             ev.info.data_window.contains(region) for ev in step.nodes

@@ -82,8 +82,9 @@ def _module_digest(modules: list[str]) -> str:
 def fused_kernel(shape: tuple) -> object:
     """The compiled kernel for a fused group.
 
-    ``shape`` is ``(n_buffers, ((module, function, wiring, n_params), ...), covers)``,
-    wiring as in :class:`mattebox.engine.plan.Pass`; ``covers`` has one flag per buffer
+    ``shape`` is ``(n_buffers, ((module, function, wiring, n_params, xy), ...),
+    covers)``, wiring as in :class:`mattebox.engine.plan.Pass`, ``xy`` true for a
+    function that takes the pixel's x and y before its parameters; ``covers`` has one flag per buffer
     then per node, true where that buffer or node's data window holds the whole region, so
     the kernel reads it without bounds checks (the common case, and one that vectorises).
     The kernel's arguments are ``(out, ox, oy, j0, j1, b0..bN-1, origins, params, offsets,
@@ -112,6 +113,27 @@ def fused_kernel(shape: tuple) -> object:
         spec.loader.exec_module(module)
         _fused[shape] = module.kernel
         return module.kernel
+
+
+def generated_module(name: str, source: str) -> ModuleType:
+    """A module of generated kernel source (an Expression node's formulas), written to
+    the kernel cache folder and imported once as ``mattebox_generated_<name>``, so that
+    numba's on-disk cache keeps what it compiles between sessions like fused kernels."""
+    module_name = f"mattebox_generated_{name}"
+    with _lock:
+        module = sys.modules.get(module_name)
+        if module is not None:
+            return module
+        path = cache_dir() / f"{module_name}.py"
+        if not path.exists() or path.read_text() != source:
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(source)
+            os.replace(tmp, path)
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+        return module
 
 
 _pool: tuple[tuple[int, int], ThreadPoolExecutor] | None = None
@@ -162,7 +184,7 @@ def _fused_source(n_buffers: int, members: tuple, covers: tuple) -> str:
         "    w = out.shape[1]",
         "    zero = np.float32(0.0)",
     ]
-    for index, (*_, n_params) in enumerate(members):
+    for index, (*_, n_params, _) in enumerate(members):
         items = "".join(f"params[o{index} + {k}], " for k in range(max(n_params, 1)))
         lines.append(f"    o{index} = offsets[{index}]")
         lines.append(f"    p{index} = ({items})")
@@ -192,7 +214,7 @@ def _fused_source(n_buffers: int, members: tuple, covers: tuple) -> str:
             "else:",
             f"    r_b{b} = zero; g_b{b} = zero; bl_b{b} = zero; a_b{b} = zero",
         ]
-    for index, (_, _, wiring, _) in enumerate(members):
+    for index, (_, _, wiring, _, xy) in enumerate(members):
         args = []
         for source, at in wiring:
             if source == "buf":
@@ -201,6 +223,8 @@ def _fused_source(n_buffers: int, members: tuple, covers: tuple) -> str:
                 args += [f"r_n{at}", f"g_n{at}", f"bl_n{at}", f"a_n{at}"]
             else:
                 args += ["zero"] * 4
+        if xy:
+            args += ["np.float32(x)", "np.float32(y)"]
         n = f"n{index}"
         call = f"r_{n}, g_{n}, bl_{n}, a_{n} = f{index}({', '.join(args + [f'p{index}'])})"
         if covers[n_buffers + index]:

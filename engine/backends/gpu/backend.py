@@ -273,7 +273,10 @@ class GpuBackend(Backend):
     # -- pass kinds --------------------------------------------------------------------
 
     def _run_fused(self, step: Pass, inputs: list, output: GpuImage, ctx: Context) -> None:
-        shape = tuple((ev.spec.type_name, wires) for ev, wires in zip(step.nodes, step.wiring))
+        shape = tuple(
+            (ev.spec.type_name, _program_name(ev), wires)
+            for ev, wires in zip(step.nodes, step.wiring)
+        )
         key = ("fused", len(inputs), shape)
         program = self.pipelines.get(key, lambda: _fused_program(step, len(inputs)))
         meta = [*_xywh(step.region)]
@@ -534,20 +537,27 @@ def _fused_program(step: Pass, n_buffers: int) -> tuple:
     parts = [shaders.library("common")]
     for b in range(n_buffers):
         parts.append(shaders.library("input", index=b, binding=3 + b, window=1 + b, name=f"B{b}"))
-    included = set()
+    included: set = set()
     body = [f"    let b{b} = mb_fetch_B{b}(x, y);" for b in range(n_buffers)]
     for index, (ev, wires) in enumerate(zip(step.nodes, step.wiring)):
         spec = ev.spec
-        function = f"{shaders.stem(spec)}_point"
+        program = spec.point_program(ev.values)
+        function = program.name if program else f"{shaders.stem(spec)}_point"
         source = shaders.node_wgsl(spec)
         if spec not in included:
-            if not shaders.has_function(source, function):
+            if program is None and not shaders.has_function(source, function):
                 raise ShaderCompileError(f"{spec.type_name}: its WGSL has no fn {function}")
             for used in (*(get_spec(name) for name in spec.wgsl_uses), spec):
                 if used not in included:  # each file once, what it calls before it
                     included.add(used)
                     parts.append(shaders.node_wgsl(used))
+        if program is not None and program.name not in included:
+            included.add(program.name)
+            parts.append(program.wgsl)
+        wires = program.wired(wires) if program else wires
         args = [{"buf": f"b{at}", "node": f"n{at}"}.get(kind, "zero") for kind, at in wires]
+        if program is not None:  # a generated function takes the pixel's position
+            args += ["f32(x)", "f32(y)"]
         call = f"{function}({', '.join(args + [f'mb_node_params({index}u)'])})"
         body += [
             f"    var n{index} = zero;",
@@ -561,6 +571,12 @@ def _fused_program(step: Pass, n_buffers: int) -> tuple:
     )
     bindings = [READ, READ, WRITE] + [READ] * n_buffers
     return "\n".join(parts), ("main",), bindings, {}
+
+
+def _program_name(ev) -> str | None:
+    """The generated point function a record runs, where its node has one."""
+    program = ev.spec.point_program(ev.values)
+    return program.name if program else None
 
 
 def _kernel_program(spec) -> tuple:
