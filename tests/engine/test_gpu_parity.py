@@ -46,6 +46,7 @@ PARAMS = {
     "ColorMatrix": {"row0": [0.8, 0.1, 0.1, 0.01], "row2": [0.05, 0.2, 0.75, -0.02], "mix": 0.9},
     "Constant": {"color": [0.2, 0.3, 0.4, 0.5], "width": 45, "height": 33},
     "Crop": {"box": [2, 8, 30, 31]},
+    "Defocus": {"size": 4.3},
     "DifferenceKeyer": {"offset": 0.05, "gain": 2.5, "premultiply": True},
     "Dissolve": {"which": 0.35},
     "EdgeDetect": {},
@@ -62,6 +63,7 @@ PARAMS = {
     },
     "Exposure": {"stops": [0.7, -1.2, 2.3, 1.0]},
     "Gamma": {"value": [1.8, 0.6, 2.4, 1.0]},
+    "Glow": {"threshold": 0.4, "size": 3.6, "gain": 1.7},
     "Grade": {
         "gain": [1.3, 1.1, 0.9, 1.0],
         "gamma": [1.4, 0.8, 1.1, 1.0],
