@@ -92,7 +92,7 @@ class Pass:
     inputs: tuple[int, ...]
     output: int
     region: Window
-    # fused passes: for each node, where each of its inputs comes from:
+    # fused, area and resample passes: for each node, where each of its inputs comes from:
     # ("buf", index into inputs) / ("node", index into nodes) / ("none", -1)
     wiring: tuple[tuple[tuple[str, int], ...], ...] = ()
     store: bool = False  # keep the result in the cache

@@ -367,7 +367,7 @@ def _schedule(
                 tuple(inputs),
                 buffer,
                 roi,
-                tuple(wiring) if kind == "fused" else (),
+                tuple(wiring) if kind in ("fused", "area", "resample") else (),
                 store,
                 device,
             )

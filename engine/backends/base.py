@@ -93,3 +93,14 @@ class Backend:
         """An OCIO processor applied to premultiplied pixels as stored, alpha kept (the
         viewer's display transform)."""
         return color.apply_cpu(color.cpu(processor), pixels, unpremultiply=False)
+
+
+def node_inputs(step: Pass, inputs: list) -> list:
+    """An area or resample pass's ``inputs`` per input of its node, in the node's order:
+    the ``(handle, window)`` it reads, or None where it reads nothing (unconnected, or
+    none of it needed). The first is the kernel's ``src``; an area kernel gets the others
+    as extra buffers (a VectorBlur's motion plane). Passes planned without wiring give
+    ``inputs`` as they are."""
+    if not step.wiring:
+        return list(inputs)
+    return [inputs[at] if kind == "buf" else None for kind, at in step.wiring[-1]]

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 
 from mattebox.engine import color
-from mattebox.engine.backends.base import Backend
+from mattebox.engine.backends.base import Backend, node_inputs
 from mattebox.engine.backends.cpu import compiler
 from mattebox.engine.passes import Pass, node_context, ocio_processor
 from mattebox.nodes.spec import Context, Window
@@ -71,10 +71,12 @@ class CpuBackend(Backend):
     def _run_area(self, step: Pass, inputs: list, output: np.ndarray, ctx: Context) -> None:
         ev = step.node
         kernel = compiler.compiled(ev.spec.cpu_kernel)
-        if inputs:
-            src, window = inputs[0]
-        else:
-            src, window = np.zeros((1, 1, 4), np.float32), Window(0, 0, 1, 1)
+        nothing = (np.zeros((1, 1, 4), np.float32), Window(0, 0, 1, 1))
+        wired = [found or nothing for found in node_inputs(step, inputs)] or [nothing]
+        src, window = wired[0]
+        extra = []  # further inputs (a VectorBlur's motion plane): buffer, x0, y0 each
+        for array, at in wired[1:]:
+            extra += [np.ascontiguousarray(array), at.x0, at.y0]
         args = ev.spec.kernel_args(ev.values, node_context(ev, ctx), window, step.region)
         kernel(
             np.ascontiguousarray(src),
@@ -83,6 +85,7 @@ class CpuBackend(Backend):
             output,
             step.region.x0,
             step.region.y0,
+            *extra,
             *args,
         )
 

@@ -32,7 +32,7 @@ import numpy as np
 import wgpu
 
 from mattebox.engine import color
-from mattebox.engine.backends.base import Backend
+from mattebox.engine.backends.base import Backend, node_inputs
 from mattebox.engine.backends.gpu import shaders
 from mattebox.engine.backends.gpu.device import AdapterInfo, GpuDevice, open_device
 from mattebox.engine.backends.gpu.shaders import READ, WRITE, ShaderCompileError
@@ -292,7 +292,10 @@ class GpuBackend(Backend):
     def _run_area(self, step: Pass, inputs: list, output: GpuImage, ctx: Context) -> None:
         ev = step.node
         spec = ev.spec
-        src, window = inputs[0] if inputs else (GpuImage(self._zero, 0, 0), EMPTY_WINDOW)
+        nothing = (GpuImage(self._zero, 0, 0), EMPTY_WINDOW)
+        wired = [found or nothing for found in node_inputs(step, inputs)] or [nothing]
+        src, window = wired[0]
+        extra = wired[1:]  # further inputs (a VectorBlur's motion plane): SRC1, SRC2...
         args = spec.kernel_args(ev.values, node_context(ev, ctx), window, step.region)
         source = shaders.node_wgsl(spec)
         name = shaders.stem(spec)
@@ -305,13 +308,17 @@ class GpuBackend(Backend):
                 f"{spec.type_name}: its WGSL has no {name}_pixel (a separable node "
                 f"declares separable = True and gives {name}_vertical/{name}_horizontal)"
             )
-        program = self.pipelines.get(("kernel", spec.type_name), lambda: _kernel_program(spec))
+        key = ("kernel", spec.type_name) + ((len(extra),) if extra else ())
+        program = self.pipelines.get(key, lambda: _kernel_program(spec, len(extra)))
         src_window = ev.inputs[0].info.data_window if ev.inputs and ev.inputs[0] else None
         params, origin, src_origin = spec.gpu_kernel_params(
             ev.values, args, ev.info.data_window, src_window or ev.info.data_window
         )
         meta = [*_xywh(region), *_xywh(window), *_xywh(region), 0, *origin, *src_origin]
-        self._dispatch(program, "main", params, meta, output, [(src.buffer, src.nbytes)], region)
+        if extra:  # their windows from M[20] on (window 5, 6...), after three unused ints
+            meta += [0, 0, 0] + [v for _, at in extra for v in _xywh(at)]
+        buffers = [(image.buffer, image.nbytes) for image, _ in [(src, window), *extra]]
+        self._dispatch(program, "main", params, meta, output, buffers, region)
 
     _run_resample = _run_area
 
@@ -579,16 +586,23 @@ def _program_name(ev) -> str | None:
     return program.name if program else None
 
 
-def _kernel_program(spec) -> tuple:
+def _kernel_program(spec, extra: int = 0) -> tuple:
+    """WGSL of an area or resample kernel: the node's ``<module>_pixel`` reading SRC
+    through its tile, and ``extra`` further inputs as ``mb_fetch_SRC1(x, y)``... in
+    image coordinates (their windows in M from window 5 on)."""
     source = shaders.node_wgsl(spec)
     function = f"{shaders.stem(spec)}_pixel"
     parts = [
         shaders.library("common"),
         shaders.library("input", index=0, binding=3, window=1, name="SRC"),
+        *(
+            shaders.library("input", index=k, binding=3 + k, window=4 + k, name=f"SRC{k}")
+            for k in range(1, extra + 1)
+        ),
         source,
         shaders.library("kernel", function=function, **shaders.tile_constructor(source, function)),
     ]
-    return "\n".join(parts), ("main",), [READ, READ, WRITE, READ], {}
+    return "\n".join(parts), ("main",), [READ, READ, WRITE, READ] + [READ] * extra, {}
 
 
 def _separable_program(spec) -> tuple:

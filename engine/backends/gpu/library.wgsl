@@ -73,7 +73,9 @@ ${body}
 // An area or resample kernel: M = out window, input window, the tile given to the node
 // (x0 y0 width height: the output rows this dispatch covers), the radius (M[12]), then
 // the origins of the node's output and input coordinates (M[13..14], M[15..16]; zero
-// unless the backend moved them to keep f32 positions small).
+// unless the backend moved them to keep f32 positions small), then, for a node with more
+// inputs (SRC1, SRC2... read by mb_fetch_SRC1(x, y) in image coordinates), their windows
+// as windows 5, 6... (M[20..]).
 fn mb_tile() -> ${tile_type} {
     let src = mb_window(1u);
     let dst = mb_window(2u);
