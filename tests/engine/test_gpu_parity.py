@@ -129,6 +129,8 @@ PARAMS = {
     },
     "Transform": {"rotate": 17.0, "scale": [0.8, 1.2], "center": [10.0, 10.0]},
     "Unpremult": {},
+    "VectorBlur": {"scale": 4.0, "samples": 7, "offset": -0.3, "max_length": 5.0},
+    "VectorBlurPlane": {"u_component": 2, "v_component": 0, "scale": -3.0, "v_up": True},
 }
 PASS_THROUGH = {"Dot", "Switch"}  # never computed: they resolve to an input
 PASS_THROUGH |= {"TimeOffset", "FrameHold", "FrameRange"}  # an input at another frame
@@ -138,6 +140,12 @@ INPUTS = {
     "ExpressionPlane": ("P0", "P1"),
     "MaskMix": ("Original", "Processed", "Mask"),
     "ShufflePlane": ("S0", "S1", "S2", "S3"),
+}
+# Node types whose input needs more than a plain RGBA image: (graph, read) -> its input.
+BUILD_INPUT = {
+    "VectorBlur": lambda g, read: g.add(
+        "Shuffle", inputs={"Source": read}, mapping={"motion.u": "R", "motion.v": "B"}
+    ),
 }
 
 
@@ -185,6 +193,8 @@ def test_node_on_the_gpu_matches_the_cpu(gpu_available, array_source, tmp_path, 
         window = WINDOWS[index % 2]
         pixels = random_image(window[3] - window[1], window[2] - window[0], seed=index + 1)
         inputs[name] = array_source(g, pixels, window=window)
+        if type_name in BUILD_INPUT:
+            inputs[name] = BUILD_INPUT[type_name](g, inputs[name])
     node = g.add(type_name, inputs=inputs, **params)
     on_gpu = render.render(g, node, backend="gpu", use_cache=False)
     on_cpu = render.render(g, node, backend="cpu", use_cache=False)
