@@ -31,7 +31,11 @@ def test_kernels_exist_for_the_kind(type_name):
     routes = spec.routes()  # channel nodes
     retimes = spec.input_frame(spec.defaults(), 1.0) is not None  # time nodes: no kernel
     computes = spec.pass_through(spec.defaults()) is None and not routes and not retimes
-    if spec.kind is Kind.POINT and computes:
+    program = spec.point_program(spec.defaults()) if spec.kind is Kind.POINT else None
+    if program is not None:  # generated from the values (ExpressionPlane): both sides
+        assert f"def {program.name}(" in program.python, type_name
+        assert f"fn {program.name}(" in program.wgsl, type_name
+    elif spec.kind is Kind.POINT and computes:
         assert callable(getattr(spec, "cpu_point", None)), type_name
         assert has_wgsl, f"{type_name}: no {stem}.wgsl"
     if spec.kind in (Kind.AREA, Kind.RESAMPLE):
