@@ -1,7 +1,8 @@
-// Resampling shared by Transform and Reformat: see resample.py (same filters, widening,
-// normalisation, black outside the input). Globals the GPU backend declares:
-// P (array<f32>: the inverse map m at P[o..o+6], the filter index at P[o+6]) and
-// SRC (array<vec4<f32>>, read: the input tile, row-major).
+// Resampling shared by Transform, Reformat and CornerPin: see resample.py (same filters,
+// widening, normalisation, black outside the input and past a projective map's horizon).
+// Globals the GPU backend declares: P (array<f32>: the inverse map's first two rows at
+// P[o..o+6], the filter index at P[o+6], its last row at P[o+7..o+10], which is 0 0 1
+// for an affine map) and SRC (array<vec4<f32>>, read: the input tile, row-major).
 
 struct ResampleTile {
     src_x0: i32, src_y0: i32, src_w: i32, src_h: i32,  // input tile: image origin, size
@@ -9,6 +10,7 @@ struct ResampleTile {
 }
 
 const RESAMPLE_PI: f32 = 3.14159265358979;
+const RESAMPLE_MAX_WIDEN: f32 = 8.0;  // resample.py's MAX_WIDEN
 
 // 0 nearest (box), 1 linear (tent), 2 cubic (Keys, a = -0.5), 3 lanczos3.
 fn resample_weight(filter_id: i32, x: f32) -> f32 {
@@ -64,6 +66,12 @@ fn resample_widening(filter_id: i32, a: f32, b: f32) -> f32 {
     return max(1.0, sqrt(a * a + b * b));
 }
 
+// The same for a projective map's Jacobian row at one pixel, at most RESAMPLE_MAX_WIDEN.
+fn resample_local_widening(filter_id: i32, a: f32, b: f32) -> f32 {
+    let widen = resample_widening(filter_id, a, b);
+    return select(RESAMPLE_MAX_WIDEN, widen, widen < RESAMPLE_MAX_WIDEN);
+}
+
 fn resample_src(t: ResampleTile, i: i32, j: i32) -> vec4<f32> {
     if (i < 0 || j < 0 || i >= t.src_w || j >= t.src_h) {
         return vec4<f32>(0.0);
@@ -90,19 +98,38 @@ fn resample_pixel(t: ResampleTile, x: i32, y: i32, o: u32) -> vec4<f32> {
     let filter_id = i32(P[o + 6u]);
     let ox = f32(x) + 0.5;
     let oy = f32(y) + 0.5;
-    let fx = P[o + 0u] * ox + P[o + 1u] * oy + P[o + 2u] - 0.5;
-    let fy = P[o + 3u] * ox + P[o + 4u] * oy + P[o + 5u] - 0.5;
+    let q = P[o + 7u] * ox + P[o + 8u] * oy + P[o + 9u];  // exactly 1 for an affine map
+    if (!(q > 0.0)) {
+        return vec4<f32>(0.0);  // past the horizon
+    }
+    let u = (P[o + 0u] * ox + P[o + 1u] * oy + P[o + 2u]) / q;
+    let v = (P[o + 3u] * ox + P[o + 4u] * oy + P[o + 5u]) / q;
+    let fx = u - 0.5;
+    let fy = v - 0.5;
     if (filter_id == 0) {
         let i = i32(floor(fx + 0.5)) - t.src_x0;
         let j = i32(floor(fy + 0.5)) - t.src_y0;
         return resample_src(t, i, j);
     }
-    let widen_x = resample_widening(filter_id, P[o + 0u], P[o + 1u]);
-    let widen_y = resample_widening(filter_id, P[o + 3u], P[o + 4u]);
-    let reach_x = resample_radius(filter_id) * widen_x;
-    let reach_y = resample_radius(filter_id) * widen_y;
+    let radius = resample_radius(filter_id);
     let lo = vec2<f32>(f32(t.src_x0), f32(t.src_y0));
     let hi = lo + vec2<f32>(f32(t.src_w), f32(t.src_h));
+    var widen_x = resample_widening(filter_id, P[o + 0u], P[o + 1u]);
+    var widen_y = resample_widening(filter_id, P[o + 3u], P[o + 4u]);
+    if (P[o + 7u] != 0.0 || P[o + 8u] != 0.0) {
+        // Projective: beyond the widest reach first (u may be huge), then the Jacobian.
+        let far = radius * RESAMPLE_MAX_WIDEN;
+        if (fx <= lo.x - far - 1.0 || fx >= hi.x + far || fy <= lo.y - far - 1.0
+            || fy >= hi.y + far) {
+            return vec4<f32>(0.0);
+        }
+        widen_x = resample_local_widening(
+            filter_id, (P[o + 0u] - u * P[o + 7u]) / q, (P[o + 1u] - u * P[o + 8u]) / q);
+        widen_y = resample_local_widening(
+            filter_id, (P[o + 3u] - v * P[o + 7u]) / q, (P[o + 4u] - v * P[o + 8u]) / q);
+    }
+    let reach_x = radius * widen_x;
+    let reach_y = radius * widen_y;
     if (fx <= lo.x - reach_x - 1.0 || fx >= hi.x + reach_x
         || fy <= lo.y - reach_y - 1.0 || fy >= hi.y + reach_y) {
         return vec4<f32>(0.0);

@@ -45,6 +45,10 @@ PARAMS = {
     "ColorDifferenceKeyer": {"red_weight": 0.4, "luminance_match": 0.3},
     "ColorMatrix": {"row0": [0.8, 0.1, 0.1, 0.01], "row2": [0.05, 0.2, 0.75, -0.02], "mix": 0.9},
     "Constant": {"color": [0.2, 0.3, 0.4, 0.5], "width": 45, "height": 33},
+    "CornerPin": {  # the input's window onto a quad in perspective
+        **dict(zip(("from1", "from2", "from3", "from4"), ([-3, 34], [34, 34], [34, 5], [-3, 5]))),
+        **dict(zip(("to1", "to2", "to3", "to4"), ([0, 36], [38, 30], [30, 8], [4, 4]))),
+    },
     "Crop": {"box": [2, 8, 30, 31]},
     "Defocus": {"size": 4.3},
     "DifferenceKeyer": {"offset": 0.05, "gain": 2.5, "premultiply": True},
