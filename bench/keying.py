@@ -119,15 +119,33 @@ BODY = (0.0, 1.08, 0.40, 0.40)
 SHIRT, SKIN, HAIR = (0.32, 0.05, 0.04), (0.55, 0.32, 0.21), (0.16, 0.09, 0.05)
 
 
-def _hair(xs, ys, cx, cy, rx, ry, pixel):
-    """Coverage of thin wavy strands fanning out of the top of the head: about one
-    pixel wide at 4K and some hundredths of a height long, thinning towards their ends."""
+def _near_edge(matte: np.ndarray, radius: int) -> np.ndarray:
+    """How near each pixel is to the matte's edge: 1 - the matte's mean over a
+    (2 radius + 1)² box (summed-area table; the frame's border is not an edge), doubled
+    and clipped: 1 at the edge, 0 deeper than ``radius`` and outside."""
+    padded = np.pad(matte.astype(np.float64), radius + 1, mode="edge")
+    table = padded.cumsum(0).cumsum(1)
+    side = 2 * radius + 1
+    height, width = matte.shape
+    box = (
+        table[side:, side:][:height, :width]
+        - table[:-side, side:][:height, :width]
+        - table[side:, :-side][:height, :width]
+        + table[:-side, :-side][:height, :width]
+    ) / side**2
+    return (np.clip(2 * (1 - box), 0, 1) * (matte > 0)).astype(np.float32)
+
+
+def _hair(xs, ys, cx, cy, rx, ry, pixel, strand):
+    """Coverage of thin wavy strands fanning out of the top of the head, ``strand``
+    pixels wide (at least 0.45 thousandths of the height) and some hundredths of a height
+    long, thinning towards their ends."""
     rho = np.sqrt(((xs - cx) / rx) ** 2 + ((ys - cy) / ry) ** 2)
     theta = np.arctan2(ys - cy, xs - cx)
     strands = 120  # around the whole circle; the lower half is cut away below
     phase = (theta + 0.05 * np.sin(rho * 14.0 + theta * 3.0)) * strands / (2 * np.pi)
     across = np.abs(phase - np.round(phase)) * (2 * np.pi * rho * min(rx, ry) / strands)
-    width = max(1.2 * pixel, 0.45e-3)  # a strand's width, in heights
+    width = max(strand * pixel, 0.45e-3)  # a strand's width, in heights
     line = np.clip(0.5 + (0.5 * width - across) / pixel, 0, 1)
     length = np.clip((1.32 - rho) / 0.12, 0, 1) * (rho > 0.97)
     upper = np.clip((cy + 0.02 - ys) / 0.04, 0, 1)
@@ -143,16 +161,18 @@ def greenscreen(
     falloff: float = 0.0,
     screen=SCREEN,
     grain: float = GRAIN,
+    spill: float = 0.2,
+    strand: float = 1.2,
 ) -> tuple[np.ndarray, np.ndarray]:
     """A green-screen plate and the foreground's true coverage: (H×W×3 float32 RGB,
     H×W float32 matte).
 
     A head and shoulders (shirt, skin, hair strands; soft edges about 1.5 px wide at 4K),
     moved ``shift`` heights to the right, over a screen of colour ``screen`` darkened by
-    ``falloff`` towards the corners (0: even). The foreground picks up green spill near
-    its edges (up to a fifth of the screen's green, fading over 1.2% of the height); grain
-    of ``grain`` (standard deviation) is added to every channel. ``actor`` False gives the
-    clean screen (matte 0).
+    ``falloff`` towards the corners (0: even); hair strands ``strand`` px wide. The
+    foreground picks up green spill near its edges (``spill`` times the screen's green,
+    fading to nothing 1.2% of the height inside); grain of ``grain`` (standard deviation) is added to
+    every channel. ``actor`` False gives the clean screen (matte 0).
     """
     rng = np.random.default_rng(seed)
     pixel = 1.0 / height  # a pixel, in heights
@@ -170,13 +190,12 @@ def greenscreen(
         head = _ellipse(xs, ys, *HEAD)
         neck = _ellipse(xs, ys, *NECK)
         body = _ellipse(xs, ys, *BODY)
-        inside = np.minimum(np.minimum(head, neck), body)
         skin = np.maximum(_coverage(head, edge), _coverage(neck, edge))
         shirt = _coverage(body, edge)
-        hair = _hair(xs, ys, *HEAD, pixel)
+        hair = _hair(xs, ys, *HEAD, pixel, strand)
         matte = np.maximum(np.maximum(skin, shirt), hair).astype(np.float32)
         shade = (0.75 + 0.5 * np.clip(0.4 - xs, 0, 0.8)).astype(np.float32)
-        spill = (0.2 * np.exp(np.minimum(inside, 0) / 0.012)).astype(np.float32)
+        spill = spill * _near_edge(matte, max(1, round(0.012 * height)))
         for c in range(3):
             colour = np.where(shirt > skin, SHIRT[c], SKIN[c]) * shade
             colour = np.where(hair > np.maximum(skin, shirt), HAIR[c], colour)

@@ -216,3 +216,70 @@ def test_the_aov_example_renders_from_the_command_line(tmp_path):
         np.testing.assert_allclose(
             again.channel(name), image.channel(name), rtol=2e-3, atol=1e-3, err_msg=name
         )
+
+
+def _rgb(path):
+    """An image file's first three channels on its display window, float64 H×W×3."""
+    buf = oiio.ImageBuf(str(path))
+    full = buf.roi_full
+    roi = oiio.ROI(full.xbegin, full.xend, full.ybegin, full.yend, 0, 1, 0, 3)
+    return buf.get_pixels(oiio.FLOAT, roi).astype(np.float64)
+
+
+def _alpha(image, shape):
+    """A rendered image's alpha on the format (0 outside its data window)."""
+    x0, y0, x1, y1 = image.data_window
+    out = np.zeros(shape)
+    height, width = shape
+    ix0, iy0, ix1, iy1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+    out[iy0:iy1, ix0:ix1] = image.pixels[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0, 3]
+    return out
+
+
+def test_the_greenscreen_example_keys_its_plate_from_the_command_line(tmp_path):
+    """resources/examples/greenscreen.mbx: the key finds the matte the plate was made
+    with, the foreground is despilled and graded, the background is the frame the
+    TimeOffset names."""
+    import importlib.util
+    import shutil
+    from pathlib import Path
+
+    from scipy import ndimage
+
+    examples = Path(__file__).resolve().parents[2] / "resources" / "examples"
+    shutil.copy(examples / "greenscreen.mbx", tmp_path / "greenscreen.mbx")
+    shutil.copytree(examples / "greenscreen", tmp_path / "greenscreen")
+    frame = 4
+    result = _cli("render", tmp_path / "greenscreen.mbx", "-f", frame, "-w", "WriteEXR", "-q")
+    assert result.returncode == 0, result.stderr
+    found = importlib.util.spec_from_file_location(
+        "make_greenscreen_example", examples / "make_greenscreen_example.py"
+    )
+    example = importlib.util.module_from_spec(found)
+    found.loader.exec_module(example)
+
+    truth = example.matte(frame).astype(np.float64)  # the coverage the plate was made with
+    assert 0.1 < truth.mean() < 0.5 and ((truth > 0) & (truth < 1)).any()  # hair, soft edges
+    # the spill near the edge lowers the key there (as it does in any colour-difference
+    # key), and the erosion carries that a pixel further in: "inside" is 6 px in
+    inside = ndimage.binary_erosion(truth >= 1, iterations=6)
+    outside = ~ndimage.binary_dilation(truth > 0, iterations=3)
+    g = mb.load(tmp_path / "greenscreen.mbx")
+    alpha = _alpha(g.render(g["WarmFG"], frame=frame, backend="cpu"), truth.shape)
+    assert alpha[inside].min() > 0.99 and alpha[outside].max() < 0.02
+    assert 0.9 < alpha.sum() / truth.sum() < 1.0  # eroded by a pixel, edges kept
+    keyed = _alpha(g.render(g["Key"], frame=frame, backend="cpu"), truth.shape) > 0
+
+    comp = _rgb(tmp_path / "render" / f"greenscreen.{frame:04d}.exr")
+    plate = _rgb(examples / "greenscreen" / f"plate.{frame:04d}.exr")
+    others = 0.5 * plate[..., 0] + 0.5 * plate[..., 2]
+    assert ((plate[..., 1] > others + 0.02) & (alpha > 0.5)).sum() > 500  # spill to take out
+    despilled = plate.copy()
+    despilled[..., 1] = np.minimum(plate[..., 1], others)
+    foreground = np.where(keyed[..., None], despilled * np.array(example.GRADE_GAIN[:3]), 0)
+    assert frame - example.OFFSET == 2
+    backgrounds = {f: _rgb(examples / "greenscreen" / f"background.{f:04d}.exr") for f in (1, 2)}
+    a = alpha[..., None]
+    expected = foreground * a + backgrounds[2] * (1 - a)  # over, every pixel
+    np.testing.assert_allclose(comp, expected, rtol=2e-3, atol=2e-3)
+    assert np.abs(comp[outside] - backgrounds[1][outside]).max() > 0.02  # the clouds moved
