@@ -13,7 +13,7 @@ import numpy as np
 import OpenImageIO as oiio
 import pytest
 
-from bench import aov, measure, peers, report, run, workloads
+from bench import aov, keying, measure, peers, report, run, workloads
 from mattebox.engine import render
 
 
@@ -306,3 +306,69 @@ def test_quick_mode_runs_the_aov_workload_small():
     assert work.inputs == ("aovs",) and work.blender == "aov" and not plans[0].skipped
     assert dict(work.blender_params)["gain"] == "1.3,1.1,0.9"
     assert work.traffic(10, 10) == 100 * 25 * 4 and "aov at other sizes" in left_out[-1]
+
+
+# --------------------------------------------------------------------------- keying workload
+
+KEY_W, KEY_H = 64, 40
+
+
+def _keying_reference(plate: np.ndarray, bg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The keying work in float64 from its statement (bench/keying.py), with scipy's
+    filters: (the comp H×W×4, the alpha after erosion and blur)."""
+    from scipy import ndimage
+
+    p, bg = plate.astype(np.float64), bg.astype(np.float64)
+    others = 0.5 * p[..., 0] + 0.5 * p[..., 2]
+    sr, sg, sb = keying.SCREEN
+    alpha = np.clip(1 - (p[..., 1] - others) / (sg - 0.5 * sr - 0.5 * sb), 0, 1)
+    rgb = np.stack([p[..., 0], np.minimum(p[..., 1], others), p[..., 2]], -1)
+    rgb *= (alpha > 0)[..., None]  # premultiplied, then unpremultiplied
+    side = 2 * keying.ERODE + 1
+    alpha = ndimage.minimum_filter(alpha, size=side, mode="constant", cval=0.0)
+    sigma, radius = keying.EDGE_BLUR / 3, int(np.ceil(keying.EDGE_BLUR))
+    taps = np.exp(-(np.arange(-radius, radius + 1) ** 2) / (2 * sigma**2))
+    for axis in (0, 1):
+        alpha = ndimage.correlate1d(alpha, taps / taps.sum(), axis, mode="constant")
+    out = np.empty_like(bg)
+    out[..., :3] = rgb * alpha[..., None] + bg[..., :3] * (1 - alpha[..., None])
+    out[..., 3] = alpha + bg[..., 3] * (1 - alpha)
+    return out, alpha
+
+
+def test_keying_mattebox_numpy_imagebufalgo_and_oiiotool_compute_the_statement(tmp_path):
+    paths = keying.make_inputs(tmp_path, KEY_W, KEY_H)
+    images = {name: workloads.read_exr(path) for name, path in paths.items()}
+    expected, alpha = _keying_reference(images["plate"], images["bg"])
+    assert (alpha == 0).any() and (alpha > 0.999).any() and ((alpha > 0.05) & (alpha < 0.95)).any()
+    work = keying.workload()
+    g, _, _, check = keying.mattebox_graph(paths, tmp_path / "mattebox.exr", (KEY_W, KEY_H))
+    image = render.render(g, check, backend="cpu", use_cache=False)
+    ours = workloads.crop_to_format(image.pixels, image.data_window, KEY_W, KEY_H)
+    np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(keying.numpy_run(images), expected, rtol=1e-5, atol=1e-5)
+    bufs = {name: oiio.ImageBuf(str(path)) for name, path in paths.items()}
+    out = keying.iba_run(bufs, workloads.iba_kernels(keying.EDGE_BLUR))
+    assert not out.has_error, out.geterror()
+    theirs = out.get_pixels(oiio.FLOAT).reshape(KEY_H, KEY_W, 4)
+    border = work.halo  # OpenImageIO's erode and convolve repeat the edge pixels
+    assert workloads.max_difference(theirs, expected.astype(np.float32), border) < 1e-5
+    files = workloads.write_kernel_files(tmp_path, [keying.EDGE_BLUR])
+    done = subprocess.run(
+        [peers.oiiotool_exe(), *keying.oiiotool_args(paths, tmp_path / "oiiotool.exr", files)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    from_file = workloads.read_exr(tmp_path / "oiiotool.exr")
+    assert workloads.max_difference(from_file, expected.astype(np.float32), border) < 1e-5
+
+
+def test_quick_mode_runs_the_keying_workload_small():
+    plans, _ = run.make_plans(run.parse_args(["--quick", "--workloads", "keying"]))
+    assert [(p.work.name, p.size) for p in plans] == [("keying", run.QUICK_SMALL)]
+    work = plans[0].work
+    assert work.inputs == ("plate", "bg") and work.blender == "keying" and work.halo == 3
+    assert work.blender_script.endswith("keying_blender.py")
+    assert "ErodeDilate" in work.describe() and "Merge over background" in work.describe()
