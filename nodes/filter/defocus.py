@@ -191,8 +191,11 @@ class Defocus(WindowFilter):
 
     Cost: the CPU sums each disc row's run of full weight from per-row prefix sums (in
     float64) and adds the ramp pixels one by one, so ``2R + 1`` runs and about
-    ``2π size`` ramp pixels per output pixel: O(size). The GPU sums the disc directly,
-    O(size²) per pixel.
+    ``2π size`` ramp pixels per output pixel: O(size). A 3840×2160 Checkerboard through
+    Defocus, rendered warm on the CPU through the Python API on the project's shared
+    2-core machine (±30%), takes 0.29–0.35 s at size 5, 0.72–0.99 s at size 25 and
+    1.3–2.2 s at size 50 (making the input is 0.2 s of it; Blur of size 15, 0.26 s). The
+    GPU sums the disc directly, O(size²) per pixel.
     """
 
     type_name = "Defocus"
