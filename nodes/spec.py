@@ -630,7 +630,8 @@ class NodeSpec:
     #: POINT: the CPU reference function (see :meth:`cpu_point_for`).
     cpu_point: ClassVar[Any] = None
     #: AREA and RESAMPLE: the CPU kernel of a tile ``(src, sx0, sy0, dst, dx0, dy0,
-    #: *kernel_args)``.
+    #: *kernel_args)``; an area node with further inputs (VectorBlur's motion plane) gets
+    #: each as ``buffer, x0, y0`` after ``dy0`` (its WGSL reads ``mb_fetch_SRC1(x, y)``...).
     cpu_kernel: ClassVar[Any] = None
 
     # -- declaration helpers ------------------------------------------------------------
