@@ -7,8 +7,9 @@ fields; channel sets (``channels``) and ``mask_channel`` an editable combo offer
 layers and channels of the image connected to the node (``render.layers_of``), and
 Shuffle's ``mapping`` a table of output channel and source. Each parameter's doc is its
 tooltip; each row has a reset button and, for animatable parameters, a keyframe toggle at
-the current frame. Every edit is a command on the document's undo stack; a slider drag is
-one undo step.
+the current frame whose context menu sets how the key there interpolates (Constant,
+Linear, Smooth: the segment leaving it). Every edit is a command on the document's undo
+stack; a slider drag is one undo step.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from mattebox.app import undo
 from mattebox.engine import color, render
 from mattebox.nodes import channels as chans
-from mattebox.nodes.spec import MASK_INPUT, RGBA_LAYERS, Param, is_animated
+from mattebox.nodes.spec import INTERPOLATIONS, MASK_INPUT, RGBA_LAYERS, Param, is_animated
 
 SLIDER_STEPS = 1000
 _drag_ids = itertools.count(1)
@@ -72,6 +73,28 @@ def toggled_key(param: Param, stored: Any, frame: float) -> Any:
             return stored["keys"][0][1]
         return {"keys": rest, "interpolation": stored.get("interpolation", "linear")}
     return with_value_at(param, stored, frame, param.at(stored, frame))
+
+
+def key_interpolation(stored: Any, frame: float) -> str | None:
+    """How the segment leaving the key at ``frame`` interpolates (the key's own kind, else
+    the curve's); None where there is no key at ``frame``."""
+    if not has_key(stored, frame):
+        return None
+    key = next(k for k in stored["keys"] if float(k[0]) == float(frame))
+    return key[2] if len(key) > 2 else stored.get("interpolation", "linear")
+
+
+def with_key_interpolation(stored: Any, frame: float, kind: str) -> Any:
+    """The stored value after the key at ``frame`` is set to interpolate as ``kind``; the
+    key names it only where it differs from the curve's (as scripts write it)."""
+    curve = stored.get("interpolation", "linear")
+    keys = []
+    for key in stored["keys"]:
+        key = list(key)
+        if float(key[0]) == float(frame):
+            key = key[:2] + ([kind] if kind != curve else [])
+        keys.append(key)
+    return {"keys": keys, "interpolation": curve}
 
 
 # --------------------------------------------------------------------------- channel names
@@ -672,9 +695,15 @@ class ParamRow(QtWidgets.QWidget):
         self.key.setObjectName("KeyButton")
         self.key.setText("\u25c6")
         self.key.setCheckable(True)
-        self.key.setToolTip("Set or remove a keyframe at the current frame")
+        self.key.setToolTip(
+            "Set or remove a keyframe at the current frame (right-click: its interpolation)"
+        )
         self.key.setVisible(param.animatable)
         self.key.clicked.connect(lambda: panel.toggle_key(param.name))
+        self.key.setContextMenuPolicy(QtCore.Qt.ContextMenuPolicy.CustomContextMenu)
+        self.key.customContextMenuRequested.connect(
+            lambda pos: self.key_menu().popup(self.key.mapToGlobal(pos))
+        )
         self.reset = QtWidgets.QToolButton(self)
         self.reset.setObjectName("ResetButton")
         self.reset.setText("\u21ba")
@@ -684,6 +713,30 @@ class ParamRow(QtWidgets.QWidget):
         layout.addWidget(self.reset)
         editor.edited.connect(lambda value, drag: panel.edit_param(param.name, value, drag))
         editor.dragging.connect(panel.dragging)
+
+    def key_menu(self) -> QtWidgets.QMenu:
+        """The key button's context menu: Constant, Linear or Smooth for the key at the
+        current frame, its kind checked (disabled where there is no key there)."""
+        menu = QtWidgets.QMenu(self)
+        menu.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        current = self.panel.key_interpolation(self.param.name)
+        menu.setToolTipsVisible(True)
+        group = QtGui.QActionGroup(menu)
+        for kind in INTERPOLATIONS:
+            action = menu.addAction(kind.capitalize())
+            action.setCheckable(True)
+            action.setChecked(kind == current)
+            action.setEnabled(current is not None)
+            action.setToolTip(
+                f"The curve from this key to the next: {kind}"
+                if current is not None
+                else "No key at this frame"
+            )
+            group.addAction(action)
+            action.triggered.connect(
+                lambda _checked=False, k=kind: self.panel.set_key_interpolation(self.param.name, k)
+            )
+        return menu
 
     def show_value(self, stored: Any, frame: float) -> None:
         self.editor.set_value(self.param.at(stored, frame))
@@ -955,6 +1008,30 @@ class PropertiesPanel(QtWidgets.QScrollArea):
                 self.doc,
                 [(node.name, param, old, new)],
                 f"{verb} {node.name}.{param} at {self.frame:g}",
+            )
+        )
+        self.refresh()
+
+    def key_interpolation(self, param: str) -> str | None:
+        """How the key of ``param`` at the current frame interpolates (None: no key)."""
+        if self.node_name is None or self.node_name not in self.doc.graph:
+            return None
+        return key_interpolation(
+            undo.stored_value(self.doc.graph[self.node_name], param), self.frame
+        )
+
+    def set_key_interpolation(self, param: str, kind: str) -> None:
+        """Make the key of ``param`` at the current frame interpolate as ``kind``."""
+        if self.key_interpolation(param) in (None, kind):
+            return
+        node = self.doc.graph[self.node_name]
+        old = undo.stored_value(node, param)
+        new = node.spec.param(param).coerce(with_key_interpolation(old, self.frame, kind))
+        self.doc.push(
+            undo.SetParams(
+                self.doc,
+                [(node.name, param, old, new)],
+                f"Set {node.name}.{param} key at {self.frame:g} to {kind}",
             )
         )
         self.refresh()

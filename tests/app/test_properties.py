@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from PySide6 import QtCore, QtWidgets
 
 from mattebox.app import properties
 from mattebox.engine import render
@@ -140,6 +141,49 @@ def test_key_helpers():
     assert properties.toggled_key(mix, animated, 3) == 0.5
     two = properties.with_value_at(mix, animated, 5, 1.0)
     assert properties.toggled_key(mix, two, 4)["keys"] == [[3.0, 0.5], [4.0, 0.75], [5.0, 1.0]]
+
+
+def test_a_keys_interpolation_from_the_key_buttons_menu(window):
+    panel = window.properties
+    panel.show_node("Grade1")
+    window.doc.graph["Grade1"]["mix"] = {"keys": [[2, 1.0], [6, 0.2]]}
+    row = panel.rows["mix"]
+    window.frame_bar.set_frame(4)  # no key here: nothing to choose
+    menu = row.key_menu()
+    assert [a.text() for a in menu.actions()] == ["Constant", "Linear", "Smooth"]
+    assert not any(a.isEnabled() or a.isChecked() for a in menu.actions())
+    window.frame_bar.set_frame(2)
+    menu = row.key_menu()
+    assert [a.isChecked() for a in menu.actions()] == [False, True, False]
+    menu.actions()[0].trigger()  # Constant: frame 2's value held until the key at 6
+    assert window.doc.graph["Grade1"]["mix"]["keys"] == [[2.0, 1.0, "constant"], [6.0, 0.2]]
+    assert window.doc.undo_stack.undoText() == "Set Grade1.mix key at 2 to constant"
+    window.frame_bar.set_frame(3)
+    assert row.editor.field.value() == 1.0
+    window.frame_bar.set_frame(2)
+    row.key_menu().actions()[2].trigger()  # Smooth: 1 - 0.8 * (3t² - 2t³) at t = 1/4
+    window.frame_bar.set_frame(3)
+    assert abs(row.editor.field.value() - 0.875) < 1e-4
+    window.doc.undo_stack.undo()
+    window.doc.undo_stack.undo()
+    assert window.doc.graph["Grade1"]["mix"]["keys"] == [[2.0, 1.0], [6.0, 0.2]]
+    assert abs(row.editor.field.value() - 0.8) < 1e-4  # linear again
+    row.key.customContextMenuRequested.emit(QtCore.QPoint(2, 2))  # a right-click shows it
+    (shown,) = [m for m in row.findChildren(QtWidgets.QMenu) if m.isVisible()]
+    assert [a.text() for a in shown.actions()] == ["Constant", "Linear", "Smooth"]
+    shown.close()
+
+
+def test_key_interpolation_helpers():
+    stored = {"keys": [[1.0, 0.0, "smooth"], [5.0, 1.0]], "interpolation": "linear"}
+    assert properties.key_interpolation(stored, 1) == "smooth"
+    assert properties.key_interpolation(stored, 5) == "linear"
+    assert properties.key_interpolation(stored, 3) is None
+    assert properties.key_interpolation(0.5, 1) is None
+    back = properties.with_key_interpolation(stored, 1, "linear")  # the curve's: not written
+    assert back == {"keys": [[1.0, 0.0], [5.0, 1.0]], "interpolation": "linear"}
+    held = properties.with_key_interpolation(stored, 5, "constant")
+    assert held["keys"] == [[1.0, 0.0, "smooth"], [5.0, 1.0, "constant"]]
 
 
 def test_rename_from_the_panel(window):
