@@ -130,9 +130,8 @@ class Evaluator:
             main = spec.main_input()
             upstream = node.input(main) if main else None
             return self.eval(upstream, layer) if upstream else self._black(node, spec, values)
-        weighted = getattr(spec, "input_frames", None)
-        if weighted is not None:  # a time node that may blend frames
-            frames = self._call(node, weighted, values, self.ctx.frame)
+        frames = self._call(node, spec.input_frames, values, self.ctx.frame)
+        if frames is not None:  # a time node that may blend frames
             return self._frames_blended(node, spec, values, frames, layer)
         other = self._call(node, spec.input_frame, values, self.ctx.frame)
         if other is not None:  # a time node: its input at that frame, by reference

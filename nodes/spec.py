@@ -784,6 +784,14 @@ class NodeSpec:
         return None
 
     @classmethod
+    def input_frames(cls, values: dict[str, Any], frame: float) -> list | None:
+        """Time nodes that blend frames (Retime): ``(frame, weight)`` pairs, weights
+        relative; the node's output is the weighted mix of its ``Source`` at those frames
+        (one frame with all the weight: that record, by reference). None (the default):
+        :meth:`input_frame` decides."""
+        return None
+
+    @classmethod
     def data_window(
         cls, values: dict[str, Any], inputs: list[ImageInfo], ctx: Context
     ) -> ImageInfo:
