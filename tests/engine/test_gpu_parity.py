@@ -150,6 +150,10 @@ BUILD_INPUT = {
     "VectorBlur": lambda g, read: g.add(
         "Shuffle", inputs={"Source": read}, mapping={"motion.u": "R", "motion.v": "B"}
     ),
+    # frames that differ, so Retime's input frame 1.5 is a blend of frames 1 and 2
+    "Retime": lambda g, read: g.add(
+        "Grade", inputs={"Source": read}, gain={"keys": [[1, 0.5], [2, 1.5]]}
+    ),
 }
 
 
