@@ -525,7 +525,7 @@ class MappingEditor(Editor):
         column.setSpacing(2)
         self.table = QtWidgets.QTableWidget(0, 2, self)
         self.table.setObjectName("MappingTable")
-        self.table.setHorizontalHeaderLabels(["output", "source"])
+        self.table.setHorizontalHeaderLabels(list(param.choices or ("output", "source")))
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Stretch)
         self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)

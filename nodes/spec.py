@@ -62,7 +62,8 @@ class Param:
     soft_min, soft_max : float or None
         The slider's range in the editor.
     choices : tuple of str
-        The items of an ``enum``.
+        The items of an ``enum``; a ``mapping``'s two column headings (by default
+        ``output`` and ``source``).
     animatable : bool
         Whether keyframes are allowed.
     affects_pixels : bool

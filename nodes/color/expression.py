@@ -54,6 +54,7 @@ class Expression(NodeSpec):
         Mapping(
             "expressions",
             "Formulas for other channels: channel name -> formula (a new name adds its layer).",
+            choices=("channel", "formula"),
         ),
     )
 

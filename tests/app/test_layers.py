@@ -270,3 +270,15 @@ def test_the_mapping_editor_writes_the_mapping(window, qtbot, layered_exr):
     assert table.rows() == [("R", "depth.Z"), ("mask.A", "2:A")]
     image = graph.render("Shuffle1")
     assert "mask" in image.layers
+
+
+def test_the_mapping_table_names_its_columns_after_the_parameter(window):
+    panel, editor = window.properties, window.editor
+    editor.create_node("Shuffle", (200, 80), connect_selection=False)
+    editor.create_node("Expression", (400, 80), connect_selection=False)
+    panel.show_node("Shuffle1")
+    header = panel.rows["mapping"].editor.table.horizontalHeaderItem
+    assert (header(0).text(), header(1).text()) == ("output", "source")
+    panel.show_node("Expression1")
+    header = panel.rows["expressions"].editor.table.horizontalHeaderItem
+    assert (header(0).text(), header(1).text()) == ("channel", "formula")
