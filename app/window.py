@@ -13,6 +13,7 @@ from mattebox.app.node_editor import NodeEditor
 from mattebox.app.properties import PropertiesPanel
 from mattebox.app.render_dialog import RenderDialog, WriteRenderer
 from mattebox.app.settings_dialog import SettingsDialog
+from mattebox.app.timeline import FrameBar
 from mattebox.app.viewer import VIEWER_INPUTS, Viewer
 from mattebox.engine import color, script
 from mattebox.engine.graph import GraphError
@@ -40,54 +41,6 @@ SHORTCUTS_HELP = """<table>
 <tr><td><b>drag a node onto a pipe</b></td><td>insert it there</td></tr>
 <tr><td><b>Alt+Shift+drag</b></td><td>cut pipes</td></tr>
 </table>"""
-
-
-class FrameBar(QtWidgets.QWidget):
-    """A slider over the script's frame range, with a frame field."""
-
-    frame_changed = QtCore.Signal(int)
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setObjectName("FrameBar")
-        self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, self)
-        self.slider.setTickPosition(QtWidgets.QSlider.TickPosition.TicksBelow)
-        self.field = QtWidgets.QSpinBox(self)
-        self.field.setToolTip("Current frame")
-        self.first = QtWidgets.QLabel(self)
-        self.last = QtWidgets.QLabel(self)
-        layout = QtWidgets.QHBoxLayout(self)
-        layout.setContentsMargins(6, 2, 6, 2)
-        layout.addWidget(self.field)
-        layout.addWidget(self.first)
-        layout.addWidget(self.slider, 1)
-        layout.addWidget(self.last)
-        self.slider.valueChanged.connect(self._moved)
-        self.field.valueChanged.connect(self._moved)
-
-    def set_range(self, first: int, last: int) -> None:
-        for widget in (self.slider, self.field):
-            widget.blockSignals(True)
-            widget.setRange(first, last)
-            widget.blockSignals(False)
-        self.slider.setTickInterval(max(1, (last - first) // 10))
-        self.first.setText(str(first))
-        self.last.setText(str(last))
-
-    @property
-    def frame(self) -> int:
-        return self.slider.value()
-
-    def set_frame(self, frame: int) -> None:
-        self.slider.setValue(frame)
-
-    def _moved(self, frame: int) -> None:
-        for widget in (self.slider, self.field):
-            if widget.value() != frame:
-                widget.blockSignals(True)
-                widget.setValue(frame)
-                widget.blockSignals(False)
-        self.frame_changed.emit(frame)
 
 
 class MainWindow(QtWidgets.QMainWindow):
