@@ -3,7 +3,8 @@
 While a script has unsaved changes, it is written every ``interval`` seconds (60 by
 default; ``MATTEBOX_AUTOSAVE_SECONDS`` or the ``autosave/interval`` setting change it,
 0 turns it off) into rolling backups beside it: ``comp.mbx.autosave1`` .. ``autosave3``,
-the oldest replaced first, each written atomically. An untitled script autosaves into the
+the oldest replaced first (never the newest), each written atomically, so a failed
+autosave leaves the backups as they were. An untitled script autosaves into the
 user's state folder. Saving or quitting cleanly removes the backups, so a backup newer than
 its script on the next start means Mattebox did not quit cleanly: the editor offers to
 recover it.
@@ -11,6 +12,7 @@ recover it.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -53,16 +55,42 @@ def backups(script_path: str | os.PathLike) -> list[Path]:
     return sorted(found, key=lambda p: p.stat().st_mtime_ns, reverse=True)
 
 
+def _readable(path: Path) -> bool:
+    """Whether ``path`` holds a whole JSON document (a backup worth offering)."""
+    try:
+        json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def recoverable(script_path: str | os.PathLike) -> Path | None:
-    """The newest autosave of ``script_path`` if it is newer than the script itself."""
-    found = backups(script_path)
-    if not found:
-        return None
+    """The newest readable autosave of ``script_path`` if it is newer than the script
+    itself (a damaged backup, such as one truncated by a full disk, is passed over)."""
     try:
         saved = Path(script_path).stat().st_mtime_ns
     except OSError:
         saved = -1
-    return found[0] if found[0].stat().st_mtime_ns > saved else None
+    for backup in backups(script_path):
+        if backup.stat().st_mtime_ns <= saved:
+            return None
+        if _readable(backup):
+            return backup
+    return None
+
+
+def next_slot(base: Path, last: int = 0) -> int:
+    """The backup slot (1..SLOTS) the next autosave of ``base`` writes: a free one, else
+    the oldest, so the newest backup is never the one replaced. Among slots of equal age
+    (coarse file times) the one after ``last``, the slot written last, comes first."""
+    ages = []
+    for slot in range(1, SLOTS + 1):
+        try:
+            mtime = base.with_name(f"{base.name}.autosave{slot}").stat().st_mtime_ns
+        except OSError:
+            mtime = -1  # free
+        ages.append((mtime, (slot - last - 1) % SLOTS, slot))
+    return min(ages)[2]
 
 
 def _alive(pid: int) -> bool:
@@ -135,7 +163,7 @@ class Autosaver(QtCore.QObject):
         if not self.doc.is_modified or state == self._last_state:
             return None
         base = self.target()
-        self._slot = self._slot % SLOTS + 1
+        self._slot = next_slot(base, self._slot)
         path = base.with_name(f"{base.name}.autosave{self._slot}")
         try:
             script.write_atomic(path, script.dumps(script.to_dict(self.doc.graph)))

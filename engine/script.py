@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from mattebox.engine import tempfiles
 from mattebox.engine.graph import Graph, GraphError, Settings
 from mattebox.nodes import spec as specs
 from mattebox.nodes.spec import Format, ParamError
@@ -126,9 +126,14 @@ def rebase_file_paths(graph: Graph, old_dir: str, new_dir: str) -> None:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write text to ``path`` through a temporary file in the same folder."""
+    """Write text to ``path`` through a hidden temporary file in the same folder (created
+    under the umask, fsynced, renamed over ``path``; removed on any failure). Hidden
+    temporary files of earlier saves older than a day are removed first
+    (``engine/tempfiles.py``)."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tempfiles.remove_stale(path.parent, tempfiles.SCRIPT_TEMPORARY)
+    fd, tmp = tempfiles.create(path.parent, lambda: tempfiles.script_temporary_name(path.name))
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import threading
 from dataclasses import dataclass
 
 import numpy as np
 import OpenImageIO as oiio
 
+from mattebox.engine import tempfiles
 from mattebox.engine.io.info import MAIN_CHANNELS, MAIN_LAYER, Window, _error, _intersect
 
 
@@ -188,8 +188,57 @@ def _set_storage(spec, file_format: str, fmt: _Format, datatype: str, compressio
 def _temporary_path(path: str) -> str:
     """A hidden sibling of ``path`` with the same extension (OIIO picks the format by it)."""
     folder, name = os.path.split(path)
-    stem, ext = os.path.splitext(name)
-    return os.path.join(folder, f".{stem}.tmp-{secrets.token_hex(6)}{ext}")
+    return os.path.join(folder, tempfiles.image_temporary_name(name))
+
+
+#: The bytes a complete file of these formats ends with: OpenImageIO 3.2's PNG writer
+#: ignores failed writes (a full disk gives a truncated file and success), so the end of
+#: the file is checked before it replaces the target.
+_TRAILERS = {
+    "png": bytes.fromhex("0000000049454e44ae426082"),  # the IEND chunk
+    "jpeg": b"\xff\xd9",  # end of image
+}
+
+
+def _check_complete(path: str, temporary: str, file_format: str) -> None:
+    """Refuse a written file that does not end as a complete file of its format does."""
+    trailer = _TRAILERS.get(file_format)
+    if trailer is None:
+        return
+    with open(temporary, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        f.seek(max(0, size - len(trailer)))
+        if f.read() != trailer:
+            raise _error(path, f"the {file_format} writer stopped after {size} bytes "
+                               "(disk full or file size limit?)")  # fmt: skip
+
+
+def _check_room_for_jpeg(path: str, folder: str, size: tuple[int, int]) -> None:
+    """Refuse a JPEG that might not fit the disk or the file size limit: libjpeg, through
+    OpenImageIO 3.2, ends the whole process when a write fails (its default error exit)."""
+    bound = size[0] * size[1] * 3 * 3 // 2 + 2**20  # 8-bit RGB, more than any quality gives
+    room = []
+    try:
+        stat = os.statvfs(folder)
+        room.append((stat.f_bavail * stat.f_frsize, "free on the disk"))
+    except (OSError, AttributeError):
+        pass
+    try:
+        import resource
+
+        limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+        if limit != resource.RLIM_INFINITY:
+            room.append((limit, "the file size limit (ulimit -f)"))
+    except (ImportError, OSError, ValueError):
+        pass
+    for available, what in room:
+        if available < bound:
+            raise _error(
+                path,
+                f"a {size[0]}x{size[1]} JPEG may need up to {bound} bytes; {available} "
+                f"bytes is {what}",
+            )
 
 
 def write_image(
@@ -289,7 +338,10 @@ def write_image(
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:
         raise _error(path, f"cannot create folder {folder}: {exc.strerror or exc}") from None
-    _write_atomically(path, parts)
+    if file_format == "jpeg":
+        _check_room_for_jpeg(path, folder, size)
+    tempfiles.remove_stale(folder, tempfiles.IMAGE_TEMPORARY)
+    _write_atomically(path, parts, file_format)
 
 
 _SPLIT_SUFFIX = re.compile(r"#\d+$")  # a split layer's "#2", "#3"...
@@ -408,10 +460,13 @@ def _write_parts(out: oiio.ImageOutput, temporary: str, parts: list) -> tuple[bo
     return True, ""
 
 
-def _write_atomically(path: str, parts: list[tuple[oiio.ImageSpec, np.ndarray]]) -> None:
+def _write_atomically(
+    path: str, parts: list[tuple[oiio.ImageSpec, np.ndarray]], file_format: str
+) -> None:
     """Write the ``(spec, pixels)`` parts to a hidden temporary file, then rename it over
-    ``path``."""
+    ``path``; the temporary file is removed on every failure."""
     temporary = _temporary_path(path)
+    out = None
     try:
         out = oiio.ImageOutput.create(temporary)
         if out is None:
@@ -420,9 +475,11 @@ def _write_atomically(path: str, parts: list[tuple[oiio.ImageSpec, np.ndarray]])
         if not out.open(temporary, specs if len(specs) > 1 else specs[0]):
             raise _error(path, out.geterror() or "cannot open for writing")
         ok, message = _write_parts(out, temporary, parts)
-        ok = out.close() and ok
+        closing, out = out, None
+        ok = closing.close() and ok
         if not ok:
-            raise _error(path, message or out.geterror() or "write failed")
+            raise _error(path, message or closing.geterror() or "write failed")
+        _check_complete(path, temporary, file_format)
         old = _hold(path)
         try:
             os.replace(temporary, path)
@@ -432,5 +489,7 @@ def _write_atomically(path: str, parts: list[tuple[oiio.ImageSpec, np.ndarray]])
             if old is not None:  # the replaced file's pages are freed off this thread
                 threading.Thread(target=os.close, args=(old,), daemon=True).start()
     finally:
+        if out is not None:  # an exception while writing: close before removing the file
+            out.close()
         if os.path.lexists(temporary):
             os.remove(temporary)

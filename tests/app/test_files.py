@@ -166,3 +166,52 @@ def test_script_settings_dialog_edits_a_copy(window):
     assert window.frame_bar.slider.maximum() == 48
     window.doc.undo_stack.undo()
     assert window.frame_bar.slider.maximum() == 10
+
+
+def test_autosave_replaces_the_oldest_backup_and_a_failed_one_keeps_them(
+    window, tmp_path, monkeypatch
+):
+    path = tmp_path / "comp.mbx"
+    window.choose_save_path = lambda: str(path)
+    window.actions["save"].trigger()
+    saver = window.autosaver
+    for mix in (0.9, 0.8, 0.7):
+        window.doc.graph["Grade1"]["mix"] = mix
+        saver.autosave()
+    slots = {i: path.with_name(f"comp.mbx.autosave{i}") for i in (1, 2, 3)}
+    now = slots[1].stat().st_mtime
+    for slot, age in ((1, 30), (2, 90), (3, 10)):  # slot 2 is the oldest, 3 the newest
+        os.utime(slots[slot], (now - age, now - age))
+    window.doc.graph["Grade1"]["mix"] = 0.6
+    assert saver.autosave() == slots[2]
+    before = {slot: p.read_bytes() for slot, p in slots.items()}
+
+    def full(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(script.os, "fsync", full)
+    window.doc.graph["Grade1"]["mix"] = 0.5
+    messages = []
+    window.doc.message.connect(messages.append)
+    assert saver.autosave() is None
+    assert messages and "No space left on device" in messages[-1]
+    assert {slot: p.read_bytes() for slot, p in slots.items()} == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+    assert mb.load(autosave.recoverable(path))["Grade1"]["mix"] == 0.6
+
+
+def test_recovery_passes_over_a_damaged_backup(tmp_path):
+    path = tmp_path / "comp.mbx"
+    script.save(small_graph(), path)
+    graph = small_graph()
+    graph["Grade1"]["gain"] = 2.0
+    good = tmp_path / "comp.mbx.autosave1"
+    script.write_atomic(good, script.dumps(script.to_dict(graph)))
+    damaged = tmp_path / "comp.mbx.autosave2"
+    damaged.write_text(good.read_text()[:40])  # cut short, newer than the good one
+    saved = path.stat().st_mtime
+    os.utime(good, (saved + 5, saved + 5))
+    os.utime(damaged, (saved + 9, saved + 9))
+    assert autosave.recoverable(path) == good
+    os.utime(good, (saved - 5, saved - 5))  # the only readable backup is older: nothing
+    assert autosave.recoverable(path) is None
