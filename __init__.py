@@ -22,6 +22,7 @@ from mattebox.engine.script import (
     ScriptWarning,
     load,
 )
+from mattebox.engine.stats import NodeStats, RenderStats
 from mattebox.nodes.spec import Format
 
 __all__ = [
@@ -30,7 +31,9 @@ __all__ = [
     "GraphError",
     "Image",
     "Node",
+    "NodeStats",
     "RenderError",
+    "RenderStats",
     "ScriptError",
     "ScriptWarning",
     "Settings",

@@ -348,10 +348,12 @@ class Graph:
         region: tuple[int, int, int, int] | None = None,
         proxy: int = 1,
         layers: Iterable[str] | str | None = None,
+        stats=None,
     ) -> Image:
         """Render ``node`` at ``frame`` and return an :class:`~mattebox.engine.image.Image`
         with every layer (or the ``layers`` named; ``()`` for the main layer alone);
-        ``proxy`` N > 1 renders at 1/N scale (a proxy render, see ``render.render``)."""
+        ``proxy`` N > 1 renders at 1/N scale (a proxy render, see ``render.render``);
+        ``stats`` (an ``mb.RenderStats``) records each node's time and cache use."""
         from mattebox.engine import render
 
         return render.render(
@@ -362,6 +364,7 @@ class Graph:
             region=region,
             proxy=proxy,
             layers=layers,
+            stats=stats,
         )
 
     def execute(

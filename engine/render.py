@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -25,6 +26,7 @@ from mattebox.engine.evaluate import Evaluator
 from mattebox.engine.graph import Graph, Node
 from mattebox.engine.image import Image, downscale, scale_format, scale_window
 from mattebox.engine.plan import NodeEval, Plan, PlanOptions, RenderError, build
+from mattebox.engine.stats import RenderStats
 from mattebox.nodes import channels as chans
 from mattebox.nodes.spec import EMPTY, Context, Format, ImageInfo, Window
 
@@ -283,17 +285,22 @@ def _build(graph, root, frame, region, ctx, budget, use_cache, backend=None) -> 
 
 
 def run_plan(
-    plan_: Plan, backend, ctx: Context, cancel: Callable[[], bool] | None = None
+    plan_: Plan,
+    backend,
+    ctx: Context,
+    cancel: Callable[[], bool] | None = None,
+    stats: RenderStats | None = None,
 ) -> np.ndarray:
     """Execute a plan on a backend; returns the pixels of ``plan.region``.
 
     A tile's pixels are collected only after the next tile has been handed to the
     backend, so a backend that computes asynchronously (the GPU) computes one tile while
-    the next one's inputs are copied in.
+    the next one's inputs are copied in. With ``stats``, each pass is timed (and waited
+    for on a device) and recorded there (:mod:`mattebox.engine.stats`).
     """
     region = plan_.region
     if len(plan_.tiles) == 1:
-        return _run_tile(plan_.tiles[0], backend, ctx, cancel, own=True)()
+        return _run_tile(plan_.tiles[0], backend, ctx, cancel, own=True, stats=stats)()
     out = np.empty((region.height, region.width, 4), np.float32)
 
     def paste(tile, finish) -> None:
@@ -302,7 +309,7 @@ def run_plan(
 
     pending = None
     for tile in plan_.tiles:
-        finish = _run_tile(tile, backend, ctx, cancel, own=False)
+        finish = _run_tile(tile, backend, ctx, cancel, own=False, stats=stats)
         if pending is not None:
             paste(*pending)
         pending = (tile, finish)
@@ -310,7 +317,9 @@ def run_plan(
     return out
 
 
-def _run_tile(tile, backend, ctx: Context, cancel, own: bool) -> Callable[[], np.ndarray]:
+def _run_tile(
+    tile, backend, ctx: Context, cancel, own: bool, stats: RenderStats | None = None
+) -> Callable[[], np.ndarray]:
     """Hand a tile's passes to the backend; returns a callable giving its pixels."""
     cache = _session.cache
     stores = []
@@ -319,17 +328,21 @@ def _run_tile(tile, backend, ctx: Context, cancel, own: bool) -> Callable[[], np
     last_use = {b: i for i, step in enumerate(tile.passes) for b in step.inputs}
     last = tile.passes[-1]
     reads = {  # every Read of the tile decodes at once, on two decoders, ahead of its pass
-        step.output: _reader().submit(_read_pixels, step.node, ctx, cache)
+        step.output: _reader().submit(_timed_read, step.node, ctx, cache, stats)
         for step in tile.passes
         if step.kind == "read"
     }
     for index, step in enumerate(tile.passes):
         if cancel is not None and cancel():
             raise Cancelled()
+        started = time.perf_counter()
         handles[step.output] = _run_pass(step, tile, backend, ctx, cache, slots, handles, reads)
         if step.store and step.kind not in ("cached", "read", "source"):
             output, region = handles[step.output]
             stores.append((step, backend.download_later(output, region, copy=True)))
+        if stats is not None and step.kind != "empty":
+            backend.wait()  # a device's pass has run when its time is taken
+            stats.record_pass(step, time.perf_counter() - started)
         for buffer in step.inputs:  # let go of inputs nothing later reads
             if last_use[buffer] == index and buffer != last.output:
                 handles.pop(buffer, None)
@@ -352,6 +365,15 @@ def _run_tile(tile, backend, ctx: Context, cancel, own: bool) -> Callable[[], np
         return pixels
 
     return finish
+
+
+def _timed_read(ev: NodeEval, ctx: Context, cache: Cache, stats: RenderStats | None):
+    """:func:`_read_pixels` on a decoder thread, its time recorded in ``stats``."""
+    started = time.perf_counter()
+    result = _read_pixels(ev, ctx, cache)
+    if stats is not None:
+        stats.record_decode(ev, time.perf_counter() - started)
+    return result
 
 
 def _run_pass(step, tile, backend, ctx, cache: Cache, slots: dict, handles: dict, reads: dict):
@@ -422,6 +444,7 @@ def render(
     use_cache: bool = True,
     proxy: int = 1,
     layers: Iterable[str] | str | None = None,
+    stats: RenderStats | None = None,
 ) -> Image:
     """Render ``node`` at ``frame`` to an :class:`Image` of its data window (or ``region``).
 
@@ -435,8 +458,12 @@ def render(
     scaled format, every parameter in pixels divided by N. The image then has
     ``proxy == N`` and its format, data window and ``region`` are in proxy pixels.
 
+    With ``stats`` (a :class:`~mattebox.engine.stats.RenderStats`), each node's time and
+    whether it came from the cache are recorded there (``docs/python.md``).
+
     Raises :class:`RenderError` naming the failing node.
     """
+    started = time.perf_counter()
     frame = default_frame(graph) if frame is None else frame
     ctx = context_for(graph, frame, proxy)
     evaluator = Evaluator(graph, ctx, file_source_info)
@@ -448,14 +475,19 @@ def render(
     want = window.intersect(Window(*region)) if region else window
     if planes:  # every layer of a file in one read, before any plane's plan reads one
         _read_ahead([root, *planes.values()], ctx)
-    pixels = _render_plane(graph, root, frame, want, ctx, use_cache, target, cancel)
+    pixels = _render_plane(graph, root, frame, want, ctx, use_cache, target, cancel, stats)
     image_layers = {
         name: (
             channels,
-            _render_plane(graph, planes[name], frame, want, ctx, use_cache, target, cancel),
+            _render_plane(graph, planes[name], frame, want, ctx, use_cache, target, cancel, stats),
         )
         for name, channels in extra
     }
+    if stats is not None:
+        cache = _session.cache
+        stats.node, stats.frame, stats.backend, stats.proxy = node.name, frame, target.name, proxy
+        stats.cache_bytes, stats.cache_budget = cache.bytes, cache.budget
+        stats.seconds += time.perf_counter() - started
     return Image(pixels, want.as_tuple(), root.info.format, ctx.proxy, image_layers)
 
 
@@ -472,12 +504,17 @@ def _chosen_layers(root: NodeEval, layers, node: Node) -> list[tuple[str, tuple[
     return [(name, channels) for name, channels in present if name in wanted]
 
 
-def _render_plane(graph, ev: NodeEval, frame, want: Window, ctx, use_cache, target, cancel):
+def _render_plane(
+    graph, ev: NodeEval, frame, want: Window, ctx, use_cache, target, cancel, stats=None
+):
     """Pixels of ``want`` of one layer's record (black where it has none)."""
     plan_ = _build(graph, ev, frame, want.as_tuple(), ctx, 0, use_cache, target)
     if plan_.region.empty:
         return np.zeros((want.height, want.width, 4), np.float32)
-    pixels = _run_with_fallback(plan_, target, ctx, cancel)
+    pixels = _run_with_fallback(plan_, target, ctx, cancel, stats)
+    if stats is not None:
+        hits = {s.node.hash for tile in plan_.tiles for s in tile.passes if s.kind == "cached"}
+        stats.finish([ev], hits)
     if use_cache and plan_.passes and plan_.passes[-1].kind not in ("cached", "read"):
         _session.cache.put(ev.hash, plan_.region, pixels.copy())
     if plan_.region != want:
@@ -538,12 +575,12 @@ def _gpu_warning(error: BaseException) -> None:
     _session.warn_once(f"GPU failed ({type(error).__name__}: {first}); rendering on the CPU")
 
 
-def _run_with_fallback(plan_: Plan, backend, ctx: Context, cancel) -> np.ndarray:
+def _run_with_fallback(plan_: Plan, backend, ctx: Context, cancel, stats=None) -> np.ndarray:
     """Run on ``backend``; if a GPU fails (device lost, out of memory, a kernel that does
     not compile), warn once (one line) and render the same plan on the CPU."""
     try:
         with backend.lock:  # one render at a time records into the device's command stream
-            return run_plan(plan_, backend, ctx, cancel)
+            return run_plan(plan_, backend, ctx, cancel, stats)
     except (RenderError, Cancelled):
         backend.discard()
         raise
@@ -553,7 +590,7 @@ def _run_with_fallback(plan_: Plan, backend, ctx: Context, cancel) -> np.ndarray
             raise
         _gpu_warning(error)
         detect.mark_failed(backend.name, error)
-        return run_plan(plan_, detect.get("cpu"), ctx, cancel)
+        return run_plan(plan_, detect.get("cpu"), ctx, cancel, stats)
 
 
 # --------------------------------------------------------------------------- writing

@@ -11,7 +11,7 @@ default, so the contract reads in one place and the executor never probes a back
 (give it only each tile's part of read and cached images), :meth:`source` (a generated
 source made on the device), :meth:`download_later` (pixels once computed),
 :meth:`release` and :meth:`flush` at the end of a tile, :meth:`discard` after a render
-that stopped half-way, :attr:`lock` (held for a whole plan) and :meth:`apply_processor`
+that stopped half-way, :meth:`wait` (a profiled render waits for each pass), :attr:`lock` (held for a whole plan) and :meth:`apply_processor`
 (the viewer's display transform).
 """
 
@@ -88,6 +88,10 @@ class Backend:
 
     def discard(self) -> None:
         """Forget what was recorded for a render that stopped half-way."""
+
+    def wait(self) -> None:
+        """Run what was recorded and return when it has finished (a profiled render
+        times each pass; the CPU has computed it already)."""
 
     def apply_processor(self, processor, pixels: np.ndarray) -> np.ndarray:
         """An OCIO processor applied to premultiplied pixels as stored, alpha kept (the

@@ -254,6 +254,12 @@ class GpuBackend(Backend):
         self._staging_in_flight = []
         del self._staging_idle[: max(0, len(self._staging_idle) - 2 * IN_FLIGHT)]
 
+    def wait(self) -> None:
+        """Submit what is recorded and block until the queue has run it (profiling);
+        a read-back of a small buffer waits for the work submitted before it."""
+        self.flush()
+        self.device.queue.read_buffer(self._zero, 0, 4)
+
     def discard(self) -> None:
         """Forget what was recorded and not submitted (a render that stopped half-way)."""
         self._encoder = None
