@@ -53,6 +53,20 @@ if TYPE_CHECKING:
 MAIN = chans.MAIN
 
 
+#: How many nodes deep an evaluation recurses before it evaluates the node it reached
+#: first and starts again (each level costs a few Python frames; a chain of any length
+#: then stays far inside Python's recursion limit).
+MAX_NESTING = 40
+
+
+class _TooDeep(Exception):
+    """An evaluation reached :data:`MAX_NESTING`: evaluate ``node`` first, then retry."""
+
+    def __init__(self, evaluator: Evaluator, node: Node, layer: str):
+        super().__init__(node.name)
+        self.evaluator, self.node, self.layer = evaluator, node, layer
+
+
 def _hash(parts: Any) -> str:
     text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha1(text.encode()).hexdigest()[:20]
@@ -86,6 +100,7 @@ class Evaluator:
         self.memo: dict[tuple[str, str], NodeEval] = {}
         self.visiting: set[tuple[str, str]] = set()
         self._at: dict[float, Evaluator] = {ctx.frame: self}
+        self._depth = [0]  # nested eval calls, shared by the evaluators of every frame
 
     # -- entry points ----------------------------------------------------------------
 
@@ -95,17 +110,52 @@ class Evaluator:
         key = (node.name, layer)
         if key in self.memo:
             return self.memo[key]
+        if self._depth[0] == 0:
+            return self._eval_deep(node, layer)
+        if self._depth[0] >= MAX_NESTING:
+            raise _TooDeep(self, node, layer)
+        return self._eval_once(node, layer)
+
+    def _eval_once(self, node: Node, layer: str) -> NodeEval:
+        key = (node.name, layer)
         if node.is_placeholder:
             raise RenderError(node.name, f"node type {node.type!r} is not installed")
         if key in self.visiting:
             raise RenderError(node.name, "is part of a cycle")
         self.visiting.add(key)
+        self._depth[0] += 1
         try:
             result = self._eval(node, layer)
         finally:
+            self._depth[0] -= 1
             self.visiting.discard(key)
         self.memo[key] = result
         return result
+
+    def _eval_deep(self, node: Node, layer: str) -> NodeEval:
+        """Evaluate without recursing deeper than :data:`MAX_NESTING` nodes, however long
+        the chain: a walk that reaches the limit stops, the node it reached is evaluated
+        first (its record memoised), and the walk starts again, now stopping at that
+        memo. Each node is still evaluated once, and only the nodes a plain recursive
+        walk would reach are (an unused branch is never touched)."""
+        pending = [(self, node, layer)]
+        waiting: set[tuple[int, str, str]] = set()
+        while pending:
+            evaluator, wanted, wanted_layer = pending[-1]
+            if (wanted.name, wanted_layer) in evaluator.memo:
+                pending.pop()
+                continue
+            try:
+                evaluator._eval_once(wanted, wanted_layer)
+            except _TooDeep as deep:
+                mark = (id(deep.evaluator), deep.node.name, deep.layer)
+                if mark in waiting:  # it waits, through the chain, on itself
+                    raise RenderError(deep.node.name, "is part of a cycle") from None
+                waiting.add(mark)
+                pending.append((deep.evaluator, deep.node, deep.layer))
+                continue
+            pending.pop()
+        return self.memo[(node.name, layer)]
 
     def at_frame(self, frame: float) -> Evaluator:
         """This render's evaluator at ``frame`` (this one at its own frame)."""
@@ -113,7 +163,7 @@ class Evaluator:
         if found is None:
             ctx = replace(self.ctx, frame=frame, extras=dict(self.ctx.extras))
             found = Evaluator(self.graph, ctx, self.source_info)
-            found._at, found.visiting = self._at, self.visiting
+            found._at, found.visiting, found._depth = self._at, self.visiting, self._depth
             self._at[frame] = found
         return found
 

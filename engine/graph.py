@@ -285,7 +285,18 @@ class Graph:
     def downstream(self, node: Node | str) -> list[Node]:
         """Every node that depends on ``node``."""
         node = self._resolve(node)
-        return [other for other in self.nodes.values() if node in self.upstream(other)]
+        readers: dict[str, list[str]] = {}
+        for other in self.nodes.values():
+            for upstream in set(other.inputs.values()):
+                readers.setdefault(upstream, []).append(other.name)
+        found: set[str] = set()
+        stack = [node.name]
+        while stack:  # one walk over the links, not the upstream of every node
+            for reader in readers.get(stack.pop(), ()):
+                if reader not in found:
+                    found.add(reader)
+                    stack.append(reader)
+        return [other for other in self.nodes.values() if other.name in found]
 
     def consumers(self, node: Node | str) -> list[tuple[Node, str]]:
         """(node, input name) pairs reading ``node`` directly."""

@@ -227,17 +227,20 @@ def _post_order(root: NodeEval, follow) -> list[NodeEval]:
     """Nodes reached from ``root`` through ``follow(ev)`` (the inputs to walk into),
     producers before consumers."""
     order: list[NodeEval] = []
-    seen: set[int] = set()
-
-    def visit(ev: NodeEval) -> None:
-        if id(ev) in seen:
-            return
-        seen.add(id(ev))
-        for upstream in follow(ev):
-            visit(upstream)
-        order.append(ev)
-
-    visit(root)
+    seen: set[int] = {id(root)}
+    # an explicit stack, not recursion: a chain of any length plans (each entry is a node
+    # and the inputs still to visit, in the order a recursive walk would take them)
+    stack = [(root, iter(follow(root)))]
+    while stack:
+        ev, pending = stack[-1]
+        for upstream in pending:
+            if id(upstream) not in seen:
+                seen.add(id(upstream))
+                stack.append((upstream, iter(follow(upstream))))
+                break
+        else:
+            stack.pop()
+            order.append(ev)
     return order
 
 
@@ -290,18 +293,33 @@ def _group(root: NodeEval, live: list[NodeEval], rois: dict, options: PlanOption
     groups: dict[int, list[NodeEval]] = {}
     absorbed: set[int] = set()
 
-    def collect(node: NodeEval, members: list[NodeEval]) -> list[NodeEval]:
-        """``node`` and the point ops fused into it, leaves first."""
+    def fused_into(node: NodeEval) -> list[NodeEval]:
+        """The inputs of ``node`` that fuse into it (marked as absorbed)."""
+        found = []
         for upstream in node.inputs:
             if upstream is not None and fusable(upstream, node) and id(upstream) not in absorbed:
                 absorbed.add(id(upstream))
-                collect(upstream, members)
-        members.append(node)
+                found.append(upstream)
+        return found
+
+    def collect(node: NodeEval) -> list[NodeEval]:
+        """``node`` and the point ops fused into it, leaves first (a walk with a stack
+        of its own, so a fused chain of any length does not recurse)."""
+        members: list[NodeEval] = []
+        stack = [(node, iter(fused_into(node)))]
+        while stack:
+            current, pending = stack[-1]
+            upstream = next(pending, None)
+            if upstream is None:
+                stack.pop()
+                members.append(current)
+            else:
+                stack.append((upstream, iter(fused_into(upstream))))
         return members
 
     for ev in reversed(live):  # outputs first, so each group starts at its output node
         if id(ev) not in absorbed:
-            groups[id(ev)] = collect(ev, [])
+            groups[id(ev)] = collect(ev)
     return groups
 
 

@@ -196,6 +196,7 @@ def from_dict(data: Any, source: str = "<script>", graph: Graph | None = None) -
         created[name] = _load_node(target, name, entry, source)
     for name, entry in nodes.items():
         _link_inputs(target, created[name], entry, source)
+    _check_acyclic(created, source)
     ui = data.get("ui", {})
     if isinstance(ui, dict):
         _merge_ui(target, ui, created)
@@ -293,6 +294,9 @@ def _load_node(graph: Graph, name: str, entry: Any, source: str):
 
 
 def _link_inputs(graph: Graph, node, entry: dict, source: str) -> None:
+    """Link ``node``'s inputs as the script names them. Cycles are looked for once all
+    links are made (:func:`_check_acyclic`), not per link: a link checked against the
+    whole graph upstream of it made loading quadratic in the number of nodes."""
     inputs = entry.get("inputs", {})
     where = f"{source}: {node.name}.inputs"
     if not isinstance(inputs, dict):
@@ -300,18 +304,41 @@ def _link_inputs(graph: Graph, node, entry: dict, source: str) -> None:
     for input_name, upstream in inputs.items():
         if not isinstance(upstream, str) or upstream not in graph.nodes:
             raise ScriptError(f"{where}.{input_name}: no node named {upstream!r}")
-        if node.is_placeholder:
+        if not node.is_placeholder and input_name not in node.input_names:
+            names = ", ".join(node.input_names) or "none"
+            raise ScriptError(
+                f"{where}.{input_name}: {node.type} has no input {input_name!r} (inputs: {names})"
+            )
+        if node.inputs.get(input_name) != upstream:
             node.inputs[input_name] = upstream
+            graph._changed("input", node, input_name)
+
+
+def _check_acyclic(created: dict, source: str) -> None:
+    """Raise ScriptError naming a link that closes a cycle among the loaded nodes (links
+    to nodes already in the graph cannot: those never read the new ones). One walk over
+    the nodes and links, with a stack of its own: linear in the script's size."""
+    state: dict[str, int] = {}  # 1: on the walk's path, 2: done
+    for start in created:
+        if start in state:
             continue
-        try:
-            node.set_input(input_name, upstream)
-        except GraphError as error:
-            message = str(error)
-            if "cycle" in message:
-                raise ScriptError(
-                    f"{source}: cycle through {node.name}.{input_name} <- {upstream}"
-                ) from None
-            raise ScriptError(f"{where}.{input_name}: {message.split(': ', 1)[-1]}") from None
+        state[start] = 1
+        stack = [(start, iter(list(created[start].inputs.items())))]
+        while stack:
+            name, links = stack[-1]
+            for input_name, upstream in links:
+                if upstream not in created:
+                    continue
+                seen = state.get(upstream)
+                if seen == 1:
+                    raise ScriptError(f"{source}: cycle through {name}.{input_name} <- {upstream}")
+                if seen is None:
+                    state[upstream] = 1
+                    stack.append((upstream, iter(list(created[upstream].inputs.items()))))
+                    break
+            else:
+                state[name] = 2
+                stack.pop()
 
 
 def _merge_ui(graph: Graph, ui: dict, created: dict) -> None:
