@@ -54,6 +54,9 @@ class Node:
         self.inputs: dict[str, str] = {}
         self.version = spec.version if spec else 0
         self.raw: dict | None = None  # placeholders keep their script entry here
+        # True only while Graph.add links a node it has just made: nothing reads that
+        # node yet, so no link of its can close a cycle (and none is looked for)
+        self._unread = False
 
     # -- parameters -------------------------------------------------------------------
 
@@ -128,7 +131,7 @@ class Node:
                 self.graph._changed("input", self, name)
             return
         upstream = self.graph._resolve(node)
-        if upstream is self or self in self.graph.upstream(upstream):
+        if upstream is self or (not self._unread and self in self.graph.upstream(upstream)):
             raise GraphError(f"{self.name}.{name}: connecting {upstream.name} would make a cycle")
         if self.inputs.get(name) != upstream.name:
             self.inputs[name] = upstream.name
@@ -179,11 +182,14 @@ class Graph:
         try:
             for key, value in params.items():
                 node[key] = value
+            node._unread = True  # linking a new node walks nothing (building is linear)
             for input_name, upstream in (inputs or {}).items():
                 node.set_input(input_name, upstream)
         except GraphError:
             self.remove(node)
             raise
+        finally:
+            node._unread = False
         if node.name in self.hot_nodes:  # values given at creation are not edits
             self.hot_nodes.remove(node.name)
         return node

@@ -136,3 +136,24 @@ def test_a_chain_of_20000_dots_loaded_from_a_script_renders(array_source, tmp_pa
     assert read.name in loaded
     out = loaded.render(previous, backend="cpu").pixels
     np.testing.assert_array_equal(out, pixels)
+
+
+def test_building_a_long_chain_through_the_api_is_linear():
+    """``graph.add(..., inputs=...)`` links a node nothing reads yet, so it looks for no
+    cycle: 4x the nodes take about 4x as long (a walk per link would be 16x). A link
+    that does close a cycle is still refused."""
+
+    def build(count):
+        g = mb.Graph()
+        start = time.perf_counter()
+        node = g.add("Constant", name="Start")
+        for index in range(count):
+            node = g.add("Dot", name=f"Dot{index}", inputs={"Source": node})
+        return g, node, time.perf_counter() - start
+
+    build(500)
+    small = min(build(1000)[2] for _ in range(2))
+    g, end, large = min((build(4000) for _ in range(2)), key=lambda r: r[2])
+    assert large / small < 8, (small, large)
+    with pytest.raises(mb.GraphError, match="cycle"):
+        g["Dot0"].set_input("Source", end)
