@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from mattebox.app import autosave, clipboard, qt_compat, undo
+from mattebox.app.curve_editor import CurveEditor
 from mattebox.app.document import Document, new_graph
 from mattebox.app.node_editor import NodeEditor
 from mattebox.app.properties import PropertiesPanel
@@ -57,6 +58,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.editor = NodeEditor(self.doc, self)
         self.properties = PropertiesPanel(self.doc, self)
         self.frame_bar = FrameBar(self)
+        self.curves = CurveEditor(self.doc, self)
         self.autosaver = autosave.Autosaver(
             self.doc,
             autosave.interval_from(self.settings)
@@ -95,6 +97,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.side.setStretchFactor(1, 1)
         self.side.setSizes([1160, 440])
         self.setCentralWidget(self.side)
+        self.curve_dock = QtWidgets.QDockWidget("Curve Editor", self)
+        self.curve_dock.setObjectName("CurveEditorDock")
+        self.curve_dock.setWidget(self.curves)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.curve_dock)
+        self.curve_dock.hide()
         self.statusBar().setObjectName("StatusBar")
 
     def _action(
@@ -168,6 +175,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action("one_to_one", "Viewer &1:1", self.viewer.canvas.one_to_one, "Ctrl+1", view)
         self._action("frame_nodes", "Frame &Nodes", self.editor.frame_all, None, view)
         self._action("wipe", "A/B &Wipe", self.viewer.wipe_button.toggle, None, view)
+        self.actions["curves"] = self.curve_dock.toggleViewAction()
+        self.actions["curves"].setText("&Curve Editor")
+        view.addAction(self.actions["curves"])
         view.addSeparator()
         self._action("prev_frame", "Previous Frame", lambda: self._step_frame(-1), "Left", view)
         self._action("next_frame", "Next Frame", lambda: self._step_frame(1), "Right", view)
@@ -190,6 +200,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.doc.reset.connect(self._on_reset)
         self.doc.changed.connect(self._on_changed)
         self.editor.selection_changed.connect(self._on_selection)
+        self.editor.selection_changed.connect(self.curves.show_nodes)
+        self.curves.dragging.connect(self.viewer.set_draft)
         self.editor.node_activated.connect(self.properties.show_node)
         self.viewer.errors_changed.connect(self.editor.set_errors)
         self.viewer.inputs_changed.connect(self.editor.set_viewer_inputs)
@@ -215,6 +227,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.frame_bar.set_frame(first)
         self.properties.set_frame(first)
         self.viewer.set_frame(first)
+        self.curves.set_frame(first)
         self._update_title()
 
     def _on_changed(self, change) -> None:
@@ -236,6 +249,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_frame(self, frame: int) -> None:
         self.viewer.set_frame(frame)
         self.properties.set_frame(frame)
+        self.curves.set_frame(frame)
 
     def _step_frame(self, step: int) -> None:
         self.frame_bar.set_frame(self.frame_bar.frame + step)
