@@ -17,6 +17,7 @@ from PySide6 import QtCore, QtWidgets
 
 from mattebox.app.focus import take_focus_on_hover
 from mattebox.app.render_worker import ViewerRenderer, ViewRequest, ViewResult
+from mattebox.app.roto_overlay import RotoOverlay
 from mattebox.app.viewer_canvas import Canvas
 from mattebox.engine import color
 from mattebox.engine import viewer as engine_viewer
@@ -116,10 +117,12 @@ class Viewer(QtWidgets.QWidget):
         self.canvas.probe_pinned.connect(self._on_probe_pinned)
         self.canvas.wipe_moved.connect(lambda _: self._wipe_edited())
         self.canvas.installEventFilter(self)
+        self.roto = RotoOverlay(self)  # the selected Roto node's shapes, and their tools
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self._build_toolbar())
+        layout.addWidget(self.roto.toolbar)
         layout.addWidget(self.canvas, 1)
         layout.addLayout(self._build_bottom())
         self.display_box.activated.connect(self._display_chosen)
@@ -409,6 +412,7 @@ class Viewer(QtWidgets.QWidget):
     def set_selection(self, names: list[str]) -> None:
         """The node editor's selection (shown when no viewer input is connected)."""
         self.selected = list(names)
+        self.roto.follow_selection(self.selected)
         if self.inputs[self.active] is None:
             self.schedule()
 
@@ -482,6 +486,7 @@ class Viewer(QtWidgets.QWidget):
 
     def set_frame(self, frame: float) -> None:
         self.frame = float(frame)
+        self.canvas.update()  # overlays drawn at the frame
         self.schedule()
 
     def set_draft(self, draft: bool) -> None:

@@ -45,6 +45,7 @@ class Canvas(QtWidgets.QWidget):
         self.probe: tuple[int, int] | None = None
         self.probe_text = ""
         self.auto_fit = True  # refit on resize until the artist zooms or pans
+        self.overlay = None  # draws over the image and may take presses (roto_overlay)
         self._drag: str | None = None
         self._last = QtCore.QPointF()
 
@@ -158,6 +159,8 @@ class Canvas(QtWidgets.QWidget):
             painter.drawImage(target, image, QtCore.QRectF(image.rect()))
             painter.restore()
         self._paint_outlines(painter)
+        if self.overlay is not None:
+            self.overlay.paint(painter)
         if self.wipe and len(self.layers) > 1:
             self._paint_wipe(painter)
         self._paint_probe(painter)
@@ -282,6 +285,8 @@ class Canvas(QtWidgets.QWidget):
             and mods & QtCore.Qt.KeyboardModifier.AltModifier
         ):
             self._drag = "pan"
+        elif self.overlay is not None and self.overlay.press(event):
+            self._drag = "overlay"
         elif buttons == QtCore.Qt.MouseButton.LeftButton and self._near_wipe(pos):
             self._drag = "wipe"
         elif (
@@ -305,6 +310,8 @@ class Canvas(QtWidgets.QWidget):
             self.auto_fit = False
             self.update()
             self.view_changed.emit()
+        elif self._drag == "overlay":
+            self.overlay.move(event)
         elif self._drag == "wipe":
             self.wipe_x = max(0.0, min(1.0, pos.x() / max(1, self.width())))
             self.update()
@@ -323,6 +330,8 @@ class Canvas(QtWidgets.QWidget):
     def mouseReleaseEvent(self, event) -> None:
         if self._drag == "wipe":
             self.wipe_moved.emit(self.wipe_x)
+        elif self._drag == "overlay":
+            self.overlay.release(event)
         self._drag = None
 
     def leaveEvent(self, event) -> None:
