@@ -5,7 +5,8 @@ A node type is declared once, as a subclass of :class:`NodeSpec` in
 script entry, the hash, the docs and the kernels on each backend) is derived from it.
 
 Parameters are declared with the constructors :func:`Float`, :func:`Int`, :func:`Bool`,
-:func:`Enum`, :func:`RGBA`, :func:`Vec2`, :func:`String` and :func:`FilePath`. A value may be
+:func:`Enum`, :func:`RGBA`, :func:`Vec2`, :func:`String`, :func:`FilePath` and :func:`Shapes`
+(Roto's shapes, ``nodes/shapes.py``). A value may be
 animated: ``{"keys": [[frame, value], ...], "interpolation": "linear"}``, where a key may name
 how the segment leaving it interpolates (``[frame, value, "smooth"]``; see
 :data:`INTERPOLATIONS`); :meth:`Param.at` evaluates it at a frame.
@@ -52,7 +53,7 @@ class Param:
     name : str
         Key in scripts and in ``node["name"]``.
     type : str
-        One of ``float int bool enum rgba vec2 string file``.
+        One of ``float int bool enum rgba vec2 string file shapes``.
     default : Any
         The value a new node has; never written to scripts.
     doc : str
@@ -170,6 +171,8 @@ class Param:
             return key[1]
         f0, f1 = key[0], keys[i + 1][0]
         t = (frame - f0) / (f1 - f0)
+        if self.type == "shapes":
+            return _shapes().interpolate(keys, i, t, kind, _hermite)
         if kind == "linear":
             return _lerp(key[1], keys[i + 1][1], t, self.type)
         return self._smooth(keys, i, t)
@@ -204,6 +207,8 @@ class Param:
         """
         if proxy == 1 or not self.spatial:
             return value
+        if self.type == "shapes":
+            return _shapes().scaled(value, proxy)
         if isinstance(value, tuple):
             return tuple(v / proxy for v in value)
         if self.type == "int":
@@ -221,6 +226,8 @@ class Param:
             return {"keys": keys, "interpolation": curve}
         if self.type == "mapping":
             return dict(value)
+        if self.type == "shapes":
+            return _shapes().to_json(value)
         return list(value) if isinstance(value, tuple) else value
 
 
@@ -358,6 +365,20 @@ def _coerce_mapping(p: Param, value: Any) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((k.strip(), v.strip()) for k, v in value.items()))
 
 
+def _shapes():
+    """``nodes/shapes.py`` (imported when first used: it imports nothing from here)."""
+    from mattebox.nodes import shapes
+
+    return shapes
+
+
+def _coerce_shapes(p: Param, value: Any) -> tuple[dict, ...]:
+    try:
+        return _shapes().coerce(value)
+    except _shapes().ShapeError as error:
+        raise ParamError(f"{p.name}: {error}") from None
+
+
 def _coerce_string(p: Param, value: Any) -> str:
     if not isinstance(value, str):
         raise ParamError(f"{p.name}: expected text, got {value!r}")
@@ -375,6 +396,7 @@ _COERCERS = {
     "file": _coerce_string,
     "channels": _coerce_channels,
     "mapping": _coerce_mapping,
+    "shapes": _coerce_shapes,
 }
 
 
@@ -427,6 +449,12 @@ def Channels(name: str, default: str | Sequence[str], doc: str, **kw: Any) -> Pa
 def Mapping(name: str, doc: str, **kw: Any) -> Param:
     """A mapping of output channel name to a source (Shuffle's ``mapping``)."""
     return Param(name, "mapping", (), doc, animatable=False, **kw)
+
+
+def Shapes(name: str, doc: str, **kw: Any) -> Param:
+    """Roto shapes: a list of closed Bézier shapes in format pixels (``nodes/shapes.py``),
+    animatable as a whole; spatial, so a proxy render scales them."""
+    return Param(name, "shapes", (), doc, spatial=True, **kw)
 
 
 def FilePath(name: str, default: str, doc: str, **kw: Any) -> Param:
@@ -621,6 +649,9 @@ class NodeSpec:
     _declared_params: ClassVar[tuple[str, ...]] = ()
     #: SOURCE: pixels come from a file the engine reads (Read), not from ``generate``.
     file_source: ClassVar[bool] = False
+    #: Nodes that are not maskable and compute the main layer alone (Roto): the main
+    #: input's other layers pass through by reference instead of through the kernel.
+    main_layer_only: ClassVar[bool] = False
     #: AREA: the WGSL runs as two 1D passes (``<stem>_vertical`` into a scratch buffer
     #: indexed by ``<stem>_tmp_index``, then ``<stem>_horizontal``) instead of one
     #: ``<stem>_pixel`` per output pixel.
