@@ -15,6 +15,8 @@ pipe arrives from the side (:class:`MatteboxPipeItem`), as in Nuke.
 
 from __future__ import annotations
 
+import math
+
 from NodeGraphQt import BaseNode, NodeGraph
 from NodeGraphQt.base.commands import PortConnectedCmd, PortDisconnectedCmd
 from NodeGraphQt.constants import LayoutDirectionEnum, PortTypeEnum
@@ -23,10 +25,11 @@ from NodeGraphQt.qgraphics.node_backdrop import BackdropNodeItem
 from NodeGraphQt.qgraphics.node_base import NodeItem
 from NodeGraphQt.qgraphics.pipe import PipeItem
 from NodeGraphQt.widgets.viewer import NodeViewer
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from mattebox.app import undo
 from mattebox.app.focus import take_focus_on_hover
+from mattebox.app.graph_layout import LaidOutNode, layered_layout
 from mattebox.app.tab_search import TabSearch
 from mattebox.engine import script
 from mattebox.nodes.spec import MASK_INPUT, registry
@@ -54,6 +57,9 @@ BACKDROP_COLOR = (64, 70, 80)
 OUTPUT_PORT = "Output"
 NODE_WIDTH, NODE_HEIGHT, PORT_SPACING = 110.0, 34.0, 34.0
 ROW_SPACING = 70.0
+COLUMN_GAP = 40.0  # between columns of an automatic layout
+NAME_PADDING = 10.0  # on each side of a node's name
+NAME_POINT_SIZE = 8.5
 IMAGE_SUFFIXES = (".exr", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".dpx", ".hdr", ".tga")
 BACKDROP_TYPE = "Backdrop"
 
@@ -78,6 +84,63 @@ def _paint_side_port(painter: QtGui.QPainter, rect: QtCore.QRectF, info: dict) -
         )
     )
     painter.restore()
+
+
+def name_font() -> QtGui.QFont:
+    """The font of the name drawn inside a node."""
+    font = QtGui.QFont(QtWidgets.QApplication.font())
+    font.setPointSizeF(NAME_POINT_SIZE)
+    font.setBold(True)
+    return font
+
+
+def name_width(name: str) -> float:
+    """How wide ``name`` is drawn inside a node, padding included."""
+    return QtGui.QFontMetricsF(name_font()).horizontalAdvance(name) + 2 * NAME_PADDING
+
+
+def node_width(name: str, top_inputs: int) -> float:
+    """A node's width: room for its name (never clipped) and its top inputs."""
+    return max(NODE_WIDTH, PORT_SPACING * (top_inputs + 1), math.ceil(name_width(name)))
+
+
+class ProfileLabel(QtWidgets.QGraphicsItem):
+    """The profiling figure under a node ("12.3 ms", "cached"): small text on a dark
+    tag, left-aligned under the node so that it keeps clear of the output's pipe."""
+
+    def __init__(self, parent):
+        super().__init__(parent)
+        self.text = ""
+        self.setAcceptedMouseButtons(QtCore.Qt.MouseButton.NoButton)
+        self.setZValue(1)
+
+    @staticmethod
+    def font() -> QtGui.QFont:
+        font = QtGui.QFont(QtWidgets.QApplication.font())
+        font.setPointSizeF(6.5)
+        return font
+
+    def set_text(self, text: str) -> None:
+        if text != self.text:
+            self.prepareGeometryChange()
+            self.text = text
+        self.setVisible(bool(text))
+        self.update()
+
+    def boundingRect(self) -> QtCore.QRectF:
+        width = QtGui.QFontMetricsF(self.font()).horizontalAdvance(self.text)
+        return QtCore.QRectF(0, 0, width + 8, 12)
+
+    def paint(self, painter, option, widget=None):
+        painter.save()
+        rect = self.boundingRect()
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
+        painter.setBrush(QtGui.QColor(20, 20, 20, 200))
+        painter.drawRoundedRect(rect, 3, 3)
+        painter.setFont(self.font())
+        painter.setPen(QtGui.QColor(230, 210, 120))
+        painter.drawText(rect, QtCore.Qt.AlignmentFlag.AlignCenter, self.text)
+        painter.restore()
 
 
 def is_side_port(port) -> bool:
@@ -119,6 +182,8 @@ class MatteboxNodeItem(NodeItem):
         self.error: str | None = None
         self.viewer_slots: list[int] = []
         self.doc = ""
+        self.profile = ProfileLabel(self)
+        self.profile.set_text("")
 
     def _hide_texts(self) -> None:
         for text in list(self._input_items.values()) + list(self._output_items.values()):
@@ -131,8 +196,9 @@ class MatteboxNodeItem(NodeItem):
 
     def _draw_node_vertical(self):
         self._hide_texts()
-        self._width = max(NODE_WIDTH, PORT_SPACING * (len(self._top_inputs()) + 1))
+        self._width = node_width(self.label, len(self._top_inputs()))
         self._height = NODE_HEIGHT
+        self.profile.setPos(0, NODE_HEIGHT + 3)
         self._tooltip_disable(self.disabled)
         self.align_ports()
         self.update()
@@ -211,9 +277,7 @@ class MatteboxNodeItem(NodeItem):
                     QtCore.Qt.AlignmentFlag.AlignCenter,
                     port.name,
                 )
-        font = QtGui.QFont(painter.font())
-        font.setPointSizeF(8.5)
-        font.setBold(True)
+        font = name_font()
         painter.setFont(font)
         painter.setPen(text_color)
         name_rect = rect.adjusted(4, 8 if labelled else 0, -4, 0)
@@ -408,6 +472,7 @@ class NodeEditor(QtCore.QObject):
         self._names: dict[str, str] = {}  # NodeGraphQt id -> engine name (nodes and backdrops)
         self.errors: dict[str, str] = {}
         self.viewer_inputs: list[str | None] = []
+        self.profile: dict[str, str] | None = None  # node -> profiling label (None: hidden)
         self.widget = self.view_graph.viewer()
         self.widget.setObjectName("NodeEditor")
         self.widget.installEventFilter(self)
@@ -536,6 +601,7 @@ class NodeEditor(QtCore.QObject):
         view.view.xy_pos = list(pos)
         view.model.pos = list(pos)
         view.view.label = node.name
+        view.view.draw_node()  # sized for its name
         self._views[node.name] = view
         self._names[view.id] = node.name
 
@@ -552,7 +618,7 @@ class NodeEditor(QtCore.QObject):
         self._names[view.id] = new
         view.view.label = new
         view.set_property("name", new, push_undo=False)
-        view.view.update()
+        view.view.draw_node()  # sized for its new name
 
     def _sync_input(self, view: BaseNode, port_name: str, upstream: str | None) -> None:
         port = view.inputs()[port_name]
@@ -571,42 +637,35 @@ class NodeEditor(QtCore.QObject):
             PortConnectedCmd(port, want, False).redo()
 
     def _place_unpositioned(self) -> None:
-        """Give nodes without a stored position one, by depth (a simple top-down layout).
+        """Give nodes without a stored position one: a layered layout of them, top-down,
+        in which no pipe runs behind a node (:mod:`mattebox.app.graph_layout`), below
+        the nodes that have positions.
 
         This is layout, not an edit: it does not mark the script modified."""
         graph = self.doc.graph
         missing = [n for n in graph if undo.position(graph, n.name) is None]
         if not missing:
             return
-        depth: dict[str, int] = {}
-
-        def depth_of(node, seen=()):
-            if node.name not in depth:
-                ups = [
-                    graph.nodes[u]
-                    for u in node.inputs.values()
-                    if u in graph.nodes and u not in seen
-                ]
-                depth[node.name] = 1 + max(
-                    (depth_of(u, (*seen, node.name)) for u in ups), default=-1
-                )
-            return depth[node.name]
-
-        columns: dict[int, int] = {}
         placed = [undo.position(graph, n.name) for n in graph if undo.position(graph, n.name)]
         left = min((p[0] for p in placed), default=0.0)
-        top = max((p[1] for p in placed), default=-ROW_SPACING) + ROW_SPACING if placed else 0.0
-        for node in missing:
-            row = depth_of(node)
-            column = columns.get(row, 0)
-            columns[row] = column + 1
-            upstream = [undo.position(graph, u) for u in node.inputs.values()]
-            upstream = [p for p in upstream if p]
-            if upstream:
-                x, y = upstream[0][0], max(p[1] for p in upstream) + ROW_SPACING
-            else:
-                x, y = left + column * (NODE_WIDTH + 40), top + row * ROW_SPACING
-            undo.set_position(graph, node.name, (x, y))
+        top = max((p[1] for p in placed), default=0.0) + 2 * ROW_SPACING if placed else 0.0
+        layout = layered_layout(
+            [self._layout_node(node) for node in missing],
+            NODE_HEIGHT,
+            ROW_SPACING,
+            COLUMN_GAP,
+            (left, top),
+        )
+        for name, pos in layout.items():
+            undo.set_position(graph, name, (round(pos[0], 2), round(pos[1], 2)))
+
+    @staticmethod
+    def _layout_node(node) -> LaidOutNode:
+        """A node's inputs in the order of its ports, and its width, for the layout."""
+        names = list(node.inputs) if node.is_placeholder else list(node.input_names)
+        top = [node.inputs.get(n) for n in names if n not in SIDE_INPUTS]
+        side = [node.inputs.get(n) for n in names if n in SIDE_INPUTS]
+        return LaidOutNode(node.name, top, side, node_width(node.name, len(top)))
 
     def _sync_backdrops(self) -> None:
         drops = self.doc.graph.ui.get("backdrops", {})
@@ -647,6 +706,12 @@ class NodeEditor(QtCore.QObject):
         self.errors = dict(errors)
         self._refresh_items()
 
+    def set_profile(self, labels: dict[str, str] | None) -> None:
+        """Show a profiling label under each node named in ``labels`` ("12.3 ms",
+        "cached"); None hides them all."""
+        self.profile = dict(labels) if labels is not None else None
+        self._refresh_items()
+
     def set_viewer_inputs(self, inputs: list[str | None]) -> None:
         """Show which node each viewer input (1-5) shows, as small badges."""
         self.viewer_inputs = list(inputs)
@@ -662,9 +727,13 @@ class NodeEditor(QtCore.QObject):
             if view.disabled() != disabled:
                 view.set_property("disabled", disabled, push_undo=False)
             if item.error != error or item.viewer_slots != slots or item.label != name:
+                resized = item.label != name
                 item.error, item.viewer_slots, item.label = error, slots, name
                 item.refresh_tooltip()
+                if resized:
+                    item.draw_node()
                 item.update()
+            item.profile.set_text(self.profile.get(name, "") if self.profile else "")
 
     # -- disable ----------------------------------------------------------------------------
 
