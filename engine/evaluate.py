@@ -205,6 +205,8 @@ class Evaluator:
             result = self._source(node, spec, values, layer)
         elif spec.is_maskable():
             result = self._processed(node, spec, values, layer)
+        elif layer != MAIN and spec.main_layer_only:  # (Roto) the input's, by reference
+            result = self.eval(node.input(spec.main_input()), layer)
         else:  # transforms and the like: every layer alike
             result = self._make(node, spec, values, self._inputs(node, spec, layer), layer)
         if layer == MAIN:
@@ -262,7 +264,8 @@ class Evaluator:
     @staticmethod
     def _check_inputs(node: Node, spec) -> None:
         names = spec.image_inputs()
-        if names and all(node.input(name) is None for name in names):
+        nothing = all(node.input(name) is None for name in names)
+        if nothing and any(spec.is_required(name) for name in names):  # (Roto: all optional)
             raise RenderError(node.name, f"nothing connected to input {names[0]}")
         for name in names:
             if node.input(name) is None and spec.kind is not Kind.POINT and spec.is_required(name):
