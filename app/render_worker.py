@@ -28,6 +28,7 @@ from mattebox.engine import viewer as engine_viewer
 from mattebox.engine.graph import Graph
 from mattebox.engine.image import Image, scale_window
 from mattebox.engine.plan import RenderError
+from mattebox.engine.stats import RenderStats
 from mattebox.nodes.channels import MAIN, MAIN_CHANNELS
 from mattebox.nodes.spec import Format, Window
 
@@ -54,6 +55,7 @@ class ViewRequest:
     backend: str = "auto"
     check_errors: bool = True
     layer: str = MAIN  # the image layer to show (rgba when the node has no such layer)
+    profile: bool = False  # record each node's time (Layer.stats)
     serial: int = 0
 
 
@@ -71,6 +73,7 @@ class Layer:
     error_node: str | None = None
     available: tuple = ()  # the node's (layer, channel names) pairs, as render.layers_of
     shown: str = MAIN  # the image layer shown: the one asked for, or rgba if it has none
+    stats: RenderStats | None = None  # each node's time, when the request asked to profile
 
     @property
     def shown_channels(self) -> tuple[str, ...]:
@@ -110,6 +113,7 @@ def render_layer(request: ViewRequest, node: str, cancel) -> Layer:
             region = region.intersect(Window(*request.visible))
         if region.empty:
             return layer
+        layer.stats = RenderStats() if request.profile else None
         image = render.render(
             graph,
             graph[node],
@@ -119,6 +123,7 @@ def render_layer(request: ViewRequest, node: str, cancel) -> Layer:
             cancel=cancel,
             proxy=request.proxy,
             layers=() if layer.shown == MAIN else [layer.shown],
+            stats=layer.stats,
         )
         if cancel():
             raise render.Cancelled()

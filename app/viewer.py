@@ -68,11 +68,15 @@ class Viewer(QtWidgets.QWidget):
         The node on each viewer input (None where nothing is connected).
     finished()
         A render arrived and nothing else is queued (screenshots wait for it).
+    profiled(object)
+        The engine's :class:`~mattebox.engine.stats.RenderStats` of the shown node's
+        render (None when the render recorded none), while :attr:`profile` is on.
     """
 
     errors_changed = QtCore.Signal(dict)
     inputs_changed = QtCore.Signal(list)
     finished = QtCore.Signal()
+    profiled = QtCore.Signal(object)
 
     def __init__(self, doc, parent=None):
         super().__init__(parent)
@@ -89,6 +93,7 @@ class Viewer(QtWidgets.QWidget):
         self.layer = MAIN  # the image layer the artist chose (shown where the node has it)
         self.available = MAIN_LAYERS  # the shown node's layers, from its last render
         self.last_result: ViewResult | None = None
+        self.profile = False  # renders record each node's time (the profiling view)
         self.renderer = ViewerRenderer(self)
         self.renderer.rendered.connect(self._on_rendered)
         self.renderer.busy.connect(self._on_busy)
@@ -489,6 +494,12 @@ class Viewer(QtWidgets.QWidget):
         self.canvas.update()  # overlays drawn at the frame
         self.schedule()
 
+    def set_profile(self, on: bool) -> None:
+        """Record each node's time in the viewer's renders (and render again to show it)."""
+        if on != self.profile:
+            self.profile = on
+            self.schedule()
+
     def set_draft(self, draft: bool) -> None:
         """While a value is dragged, render drafts; the end of the drag refines."""
         self.draft = draft
@@ -522,6 +533,7 @@ class Viewer(QtWidgets.QWidget):
             backend=self.backend,
             check_errors=not self.draft,
             layer=self.layer,
+            profile=self.profile,
         )
         self._waiting_serial = self.renderer.request(request)
 
@@ -557,6 +569,8 @@ class Viewer(QtWidgets.QWidget):
         )
         self._update_zoom_label()
         self._update_probe()
+        if result.request.profile and result.request.frame == self.frame:
+            self.profiled.emit(first.stats if first is not None else None)
         if result.request.serial == self._waiting_serial and self.is_idle():
             self.finished.emit()
 
