@@ -260,8 +260,14 @@ class CurveEditor(QtWidgets.QWidget):
         self.view.update()
 
     def visible_curves(self) -> list[CurveId]:
-        """The curves checked in the tree."""
-        return [c for c in self.curves if c not in self.hidden]
+        """The curves checked in the tree (of nodes and values the graph still has: an
+        edit may come before the tree follows it)."""
+        graph = self.doc.graph
+        return [
+            c
+            for c in self.curves
+            if c not in self.hidden and c.node in graph and is_animated(self.stored(c))
+        ]
 
     def param_of(self, curve: CurveId) -> Param:
         return self.doc.graph[curve.node].spec.param(curve.param)
@@ -699,12 +705,13 @@ class CurveView(QtWidgets.QWidget):
             self._band = QtCore.QRectF(pos, pos)
             self.update()
             return
-        if mods & Mod.ShiftModifier:
-            self.selection ^= {ref}
-        elif ref not in self.selection:
-            self.selection = {ref}
-        if ref in self.selection:
-            self._start_move(ref)
+        toggled_off = None
+        if ref not in self.selection:
+            self.selection = self.selection | {ref} if mods & Mod.ShiftModifier else {ref}
+        elif mods & Mod.ShiftModifier:
+            toggled_off = ref  # unless this press becomes a (Shift: free-frame) drag
+        self._start_move(ref)
+        self._moving["toggled_off"] = toggled_off
         self.update()
 
     def mouseMoveEvent(self, event: QtGui.QMouseEvent) -> None:
@@ -721,8 +728,11 @@ class CurveView(QtWidgets.QWidget):
         self._last = pos
 
     def mouseReleaseEvent(self, event: QtGui.QMouseEvent) -> None:
-        if self._drag == "keys" and self._moving is not None and self._moving["started"]:
-            self.editor.dragging.emit(False)
+        if self._drag == "keys" and self._moving is not None:
+            if self._moving["started"]:
+                self.editor.dragging.emit(False)
+            elif self._moving["toggled_off"] is not None:
+                self.selection.discard(self._moving["toggled_off"])  # a Shift+click
         self._drag, self._band, self._moving = None, None, None
         self.update()
 
@@ -742,7 +752,9 @@ class CurveView(QtWidgets.QWidget):
         self.zoom_by(fx, fv, event.position())
 
     def contextMenuEvent(self, event: QtGui.QContextMenuEvent) -> None:
-        self.context_menu().exec(event.globalPos())
+        menu = self.context_menu()
+        menu.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(event.globalPos())
 
     def enterEvent(self, event) -> None:
         take_focus_on_hover(self)
