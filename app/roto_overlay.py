@@ -24,6 +24,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from mattebox.app import undo
@@ -184,14 +185,79 @@ def outward_normals(shape: dict) -> list[tuple[float, float]]:
     return normals
 
 
-def feather_shape(shape: dict) -> dict:
-    """The feather guide: each point moved along its outward normal by its feather, with
-    the point's own tangent handles (as Nuke draws the feather curve)."""
-    out = copy.deepcopy(shape)
-    for point, (nx, ny), amount in zip(out["points"], outward_normals(shape), shape["feather"]):
-        point[0] += nx * amount
-        point[1] += ny * amount
+def feather_points(shape: dict) -> list[tuple[float, float]]:
+    """Each point's feather handle: the point moved along its outward normal by its
+    feather (on the feather curve: for a corner, on its round part)."""
+    return [
+        (point[0] + nx * amount, point[1] + ny * amount)
+        for point, (nx, ny), amount in zip(
+            shape["points"], outward_normals(shape), shape["feather"]
+        )
+    ]
+
+
+def _sampled(shape: dict, steps: int) -> list[tuple[float, float, float]]:
+    """The closed curve as ``(x, y, feather)`` samples, the feather linear in each
+    segment's parameter between its points' values (as the Roto node flattens it)."""
+    points, feather = shape["points"], shape["feather"]
+    out = []
+    for k, controls in enumerate(segments(shape)):
+        f0, f1 = feather[k], feather[(k + 1) % len(points)]
+        for step in range(steps):
+            t = step / steps
+            out.append((*bezier(controls, t), f0 + (f1 - f0) * t))
     return out
+
+
+def feather_outline(shape: dict, steps: int = CURVE_STEPS) -> list[tuple[float, float]]:
+    """The feather curve of a closed shape, as the Roto node defines it: the places
+    whose distance to the outline is the feather there (outwards for positive values).
+    Each sample of the outline is offset along its normal by its feather (round where the
+    offset goes round a corner, mitred where it goes inside one); offsets that come
+    nearer another part of the outline than their feather (inside a corner) are left out.
+    Format pixels, closed."""
+    samples = _sampled(shape, steps)
+    count = len(samples)
+    if count < 2:
+        return []
+    sign = 1.0 if signed_area([s[:2] for s in samples]) >= 0 else -1.0
+
+    def normal(a, b):
+        dx, dy = _unit(b[0] - a[0], b[1] - a[1])
+        return (sign * dy, -sign * dx)
+
+    offsets = []  # (x, y, |feather|)
+    for i, (x, y, f) in enumerate(samples):
+        before, after = samples[i - 1], samples[(i + 1) % count]
+        n0, n1 = normal(before, (x, y)), normal((x, y), after)
+        turn = n0[0] * n1[1] - n0[1] * n1[0]  # > 0: turns the way the outline does
+        rounds = (turn * sign > 1e-6) == (f > 0)  # the offset runs round the corner
+        angle0, angle1 = math.atan2(n0[1], n0[0]), math.atan2(n1[1], n1[0])
+        sweep = (angle1 - angle0 + math.pi) % (2 * math.pi) - math.pi
+        if rounds and abs(sweep) > math.radians(10):
+            pieces = max(2, math.ceil(abs(sweep) / math.radians(15)))
+            for k in range(pieces + 1):
+                angle = angle0 + sweep * k / pieces
+                offsets.append((x + math.cos(angle) * f, y + math.sin(angle) * f, abs(f)))
+            continue
+        mx, my = _unit(n0[0] + n1[0], n0[1] + n1[1])
+        half = max(math.hypot(n0[0] + n1[0], n0[1] + n1[1]) / 2, 0.25)  # mitre at most 4x
+        offsets.append((x + mx * f / half, y + my * f / half, abs(f)))
+    points = np.array(offsets)
+    kept = distance_to_outline(points[:, :2], np.array([s[:2] for s in samples]))
+    kept = kept >= points[:, 2] * (1 - 1e-6) - 1e-6
+    return [(float(x), float(y)) for x, y, _ in points[kept]]
+
+
+def distance_to_outline(points: np.ndarray, outline: np.ndarray) -> np.ndarray:
+    """The distance of each of ``points`` (N×2) to the closed polyline ``outline`` (M×2)."""
+    a = outline[None, :, :]
+    edge = np.roll(outline, -1, axis=0)[None, :, :] - a
+    rel = points[:, None, :] - a
+    length2 = np.maximum((edge * edge).sum(axis=2), 1e-24)
+    t = np.clip((rel * edge).sum(axis=2) / length2, 0.0, 1.0)
+    gap = rel - t[..., None] * edge
+    return np.sqrt((gap * gap).sum(axis=2)).min(axis=1)
 
 
 # --------------------------------------------------------------------------- edits
@@ -537,8 +603,7 @@ class RotoOverlay(QtCore.QObject):
     def pick_feather(self, shapes: list[dict], pos: QtCore.QPointF) -> Pick | None:
         """A feather point (one with a feather) under ``pos``."""
         for shape in reversed(shapes):
-            guide = feather_shape(shape)
-            for index, point in enumerate(guide["points"]):
+            for index, point in enumerate(feather_points(shape)):
                 if shape["feather"][index] == 0:
                     continue
                 if self._near(self.to_widget(point[0], point[1]), pos) <= PICK_RADIUS:
@@ -793,11 +858,12 @@ class RotoOverlay(QtCore.QObject):
         colour = CURVE_SELECTED if chosen else CURVE_COLOUR
         if not shape["enabled"]:
             colour = QtGui.QColor(colour.red(), colour.green(), colour.blue(), 110)
-        if any(shape["feather"]):
+        if any(shape["feather"]) and shape["closed"]:
             pen = QtGui.QPen(colour, 1.0, QtCore.Qt.PenStyle.DashLine)
             painter.setPen(pen)
-            painter.drawPath(self.widget_path(feather_shape(shape)))
-            guide = feather_shape(shape)["points"]
+            outline = [self.to_widget(x, y) for x, y in feather_outline(shape)]
+            painter.drawPolygon(QtGui.QPolygonF(outline))
+            guide = feather_points(shape)
             painter.setPen(QtGui.QPen(colour, 1.0, QtCore.Qt.PenStyle.DotLine))
             for index, amount in enumerate(shape["feather"]):
                 if amount:
