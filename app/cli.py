@@ -4,7 +4,8 @@
 
     mattebox [SCRIPT] [--screenshot OUT.png] [--size 1600x1000]   open the editor
     mattebox render SCRIPT [-w WRITE ...] [-f 1-10] [--backend auto|gpu|cpu] [--dask ADDR]
-    mattebox nodes                                                 list node types
+    mattebox nodes [TYPE]                                          list node types, or
+                                                                   one type's parameters
     mattebox backends                                              list backends and the choice
 
 Errors print one line and exit non-zero; ``--debug`` shows the traceback.
@@ -83,8 +84,14 @@ def _render(argv: list[str]) -> int:
     from mattebox.engine.backends import detect
 
     graph = mb.load(args.script)
-    writes = [graph[name] for name in args.write] if args.write else graph.writes()
-    frames = render.frames_from(args.frames, graph)
+    writes = _chosen_writes(graph, args.write)
+    try:
+        spans = render.frame_ranges(args.frames, graph)
+    except render.FrameListError as error:
+        raise SystemExit(f"error: -f/--frames {error.text!r}: {error.problem}") from None
+    frames = [frame for span in spans for frame in span]
+    render.check_file_patterns([w for w in writes if not w["disable"]], frames)
+    _warn_outside_range(spans, graph)
     backend = detect.choose(args.backend)
     bar = None
     if not args.quiet:
@@ -132,14 +139,82 @@ def _render(argv: list[str]) -> int:
     return 0
 
 
+def _chosen_writes(graph, names: list[str]) -> list:
+    """The Write nodes ``-w`` names (all of the script's when none), a name that is not
+    a Write an error with the closest names."""
+    from mattebox.nodes import suggest
+
+    if not names:
+        return graph.writes()
+    known = [node.name for node in graph.writes()]
+    for name in names:
+        if name in graph.nodes and name not in known:
+            listed = ", ".join(known) or "none"
+            raise SystemExit(f"error: -w/--write: {name} is not a Write node (Writes: {listed})")
+        if name not in known:
+            hint = suggest.did_you_mean(name, known, "Write nodes")
+            raise SystemExit(f"error: -w/--write: no Write node named {name!r}{hint}")
+    return [graph[name] for name in names]
+
+
+def _span_text(span: range) -> str:
+    """A range as the -f option writes it."""
+    last = span[-1]
+    if span.start == last:
+        return str(last)
+    return f"{span.start}-{last}" + (f"x{span.step}" if span.step != 1 else "")
+
+
+def _warn_outside_range(spans: list[range], graph) -> None:
+    """Warn (one line) about frames outside the script's frame range."""
+    first, last = graph.settings.frame_range
+    outside = []
+    for span in spans:
+        below = span[: len(range(span.start, min(span.stop, first), span.step))]
+        skip = max(0, -(-(last + 1 - span.start) // span.step))
+        above = span[skip:]
+        outside += [part for part in (below, above) if len(part)]
+    if outside:
+        listed = ",".join(_span_text(part) for part in outside)
+        print(
+            f"warning: frames {listed} are outside the script's frame range {first}-{last}",
+            file=sys.stderr,
+        )
+
+
 def _nodes(argv: list[str]) -> int:
     from mattebox.nodes.spec import registry
 
+    if argv:
+        return _node_help(argv)
     for name, spec in sorted(registry().items()):
         if spec.internal:
             continue
         doc = (spec.doc or spec.__doc__ or "").strip().splitlines()[0]
         print(f"{name:<20} {spec.family:<10} {spec.kind.value:<17} {doc}")
+    from mattebox.engine import group
+
+    for name, gizmo in sorted(group.gizmos().items()):  # on MATTEBOX_GIZMO_PATH and config
+        print(f"{name:<20} {'gizmo':<10} {'v' + str(gizmo.version):<17} {gizmo.doc or gizmo.path}")
+    return 0
+
+
+def _node_help(argv: list[str]) -> int:
+    """``mattebox nodes TYPE``: one node type's inputs, doc and parameters."""
+    from mattebox.engine import nodedocs
+    from mattebox.nodes import spec as specs
+
+    parser = argparse.ArgumentParser(
+        prog="mattebox nodes", description="List node types, or describe one."
+    )
+    parser.add_argument("type", help="a node type (case ignored), such as Grade")
+    args = parser.parse_args(argv)
+    public = {name: spec for name, spec in specs.registry().items() if not spec.internal}
+    by_case = {name.lower(): name for name in public}
+    name = args.type if args.type in public else by_case.get(args.type.lower())
+    if name is None:
+        raise SystemExit(f"error: unknown node type {args.type!r}{specs.type_hint(args.type)}")
+    print(nodedocs.node_text(public[name]), end="")
     return 0
 
 

@@ -11,6 +11,7 @@ from mattebox.app import autosave, clipboard, qt_compat, undo
 from mattebox.app.curve_editor import CurveEditor
 from mattebox.app.document import Document, new_graph
 from mattebox.app.node_editor import NodeEditor
+from mattebox.app.profiling import Profiling
 from mattebox.app.properties import PropertiesPanel
 from mattebox.app.render_dialog import RenderDialog, WriteRenderer
 from mattebox.app.settings_dialog import SettingsDialog
@@ -188,6 +189,8 @@ class MainWindow(QtWidgets.QMainWindow):
                 lambda i=index: self.viewer.key_input(i),
                 str(index + 1),
             )
+
+        self.profiling = Profiling(self, view)  # panel, node labels, Clear Cache
 
         help_menu = bar.addMenu("&Help")
         self._action("keys", "&Keyboard Shortcuts", self.show_shortcuts, None, help_menu)

@@ -9,7 +9,6 @@ unpremultiplied colour. See ``docs/io-and-colour.md``.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import math
 import os
@@ -18,6 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import PyOpenColorIO as OCIO
+
+from mattebox.nodes import suggest
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -62,16 +63,9 @@ class ColorError(Exception):
     """A bad colour setting (config, colour space, display, view, look, LUT file)."""
 
 
-def _hint(name: str, choices: list[str]) -> str:
-    """`` (did you mean 'X'?)`` from close matches, else a short list of choices."""
-    close = difflib.get_close_matches(name, choices, n=3, cutoff=0.5)
-    if not close:
-        lowered = {c.lower(): c for c in choices}
-        close = [lowered[n] for n in difflib.get_close_matches(name.lower(), list(lowered))]
-    if close:
-        return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"
-    shown = ", ".join(repr(c) for c in choices[:6])
-    return f" (known: {shown}{', ...' if len(choices) > 6 else ''})" if choices else ""
+def _hint(name: str, choices: list[str], what: str = "names") -> str:
+    """`` (did you mean 'X'?)`` from the closest names (``nodes/suggest.py``)."""
+    return suggest.did_you_mean(name, choices, what)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -184,7 +178,8 @@ def _colorspace(config: OCIO.Config, name: str) -> str:
     space = config.getColorSpace(name) if name else None
     if space is None:
         choices = colorspace_names(config) + list(config.getRoleNames())
-        raise ColorError(f"unknown colour space {name!r}{_hint(name or '', choices)}")
+        hint = _hint(name or "", choices, "colour spaces")
+        raise ColorError(f"unknown colour space {name!r}{hint}")
     return space.getName()
 
 

@@ -119,7 +119,8 @@ class Evaluator:
     def _eval_once(self, node: Node, layer: str) -> NodeEval:
         key = (node.name, layer)
         if node.is_placeholder:
-            raise RenderError(node.name, f"node type {node.type!r} is not installed")
+            hint = specs.type_hint(node.type)
+            raise RenderError(node.name, f"node type {node.type!r} is not installed{hint}")
         if key in self.visiting:
             raise RenderError(node.name, "is part of a cycle")
         self.visiting.add(key)

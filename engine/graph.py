@@ -97,13 +97,14 @@ class Node:
 
     def _param(self, param: str) -> specs.Param:
         if self.spec is None:
-            raise GraphError(f"{self.name}: node type {self.type!r} is not installed")
+            hint = specs.type_hint(self.type)
+            raise GraphError(f"{self.name}: node type {self.type!r} is not installed{hint}")
         try:
             return self.spec.param(param)
         except KeyError:
-            names = ", ".join(self.spec.param_names()) or "none"
+            hint = specs.param_hint(self.spec, param)
             raise GraphError(
-                f"{self.name}.{param}: {self.type} has no such parameter (it has {names})"
+                f"{self.name}.{param}: {self.type} has no such parameter{hint}"
             ) from None
 
     # -- inputs -----------------------------------------------------------------------
@@ -177,7 +178,9 @@ class Graph:
         try:
             spec = specs.get(type_name)
         except KeyError:
-            raise GraphError(f"unknown node type {type_name!r} (see `mattebox nodes`)") from None
+            raise GraphError(
+                f"unknown node type {type_name!r}{specs.type_hint(type_name)}"
+            ) from None
         node = self._insert(type_name, spec, name)
         try:
             for key, value in params.items():

@@ -51,6 +51,39 @@ def node_section(spec: type[NodeSpec]) -> str:
     return "\n".join(lines)
 
 
+def node_text(spec: type[NodeSpec]) -> str:
+    """Plain text for one node type, for a terminal (``mattebox nodes TYPE``): its kind
+    and inputs, its doc, and a table of parameters with type, default, range and doc."""
+    doc = inspect.cleandoc(spec.__doc__ or "")
+    inputs = ", ".join(spec.inputs + tuple(f"{i} (optional)" for i in spec.optional_inputs))
+    lines = [
+        f"{spec.type_name}: {spec.family}, {spec.kind.value}, version {spec.version}",
+        f"inputs: {inputs or 'none'}",
+        "",
+        doc,
+        "",
+    ]
+    rows = [("parameter", "type", "default", "range", "")]
+    for p in spec.params:
+        rows.append(
+            (
+                p.name,
+                p.type,
+                _value(p),
+                _range(p),
+                p.doc + ("" if p.animatable else " (not animatable)"),
+            )
+        )
+    if len(rows) > 1:
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        for row in rows:
+            cells = [cell.ljust(width) for cell, width in zip(row, widths)]
+            lines.append("  ".join(cells + [row[4]]).rstrip())
+    else:
+        lines.append("no parameters")
+    return "\n".join(lines) + "\n"
+
+
 def page() -> str:
     """The whole reference page (node types marked ``internal`` are left out)."""
     public = [s for s in registry().values() if not s.internal]  # engine-made: not for users

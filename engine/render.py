@@ -596,27 +596,86 @@ def _run_with_fallback(plan_: Plan, backend, ctx: Context, cancel, stats=None) -
 # --------------------------------------------------------------------------- writing
 
 
-def frames_from(text: str | None, graph: Graph) -> list[int]:
-    """Parse ``1-10``, ``5``, ``1-10x2``, ``1,3,7-9`` (None: the script's frame range)."""
-    if not text:
+#: The forms a frame list takes, for messages.
+FRAME_FORMS = "5, 1-10, 1-100x2 (every 2nd), -5--1, or a comma list such as 1,3,7-9"
+
+
+class FrameListError(ValueError):
+    """A frame list that does not parse: ``text`` as given and ``problem``, one line
+    ending with the accepted forms (the command line names its ``-f`` option with it)."""
+
+    def __init__(self, text: str, problem: str):
+        super().__init__(f"frames {text!r}: {problem}")
+        self.text, self.problem = text, problem
+
+
+def frame_ranges(text: str | None, graph: Graph) -> list[range]:
+    """The frames ``text`` names, as ranges in the order written (None or empty: the
+    script's frame range). Forms: ``5``, ``1-10``, ``1-100x2`` (every 2nd), negative
+    frames (``-5--1``) and comma lists of those (``1,3,7-9``).
+
+    Raises
+    ------
+    FrameListError
+        A ValueError of one line naming what is wrong and the accepted forms
+        (``frames 'abc': 'abc' is not a frame number; use 5, 1-10, ...``).
+    """
+    if text is None or not str(text).strip():
         first, last = graph.settings.frame_range
-        return list(range(first, last + 1))
-    frames: list[int] = []
-    for part in str(text).split(","):
-        part = part.strip()
-        step = 1
-        if "x" in part:
-            part, step_text = part.split("x", 1)
-            step = int(step_text)
-        if "-" in part[1:]:
-            split = part.index("-", 1)
-            first, last = int(part[:split]), int(part[split + 1 :])
-        else:
-            first = last = int(part)
-        if last < first or step < 1:
-            raise ValueError(f"frame range {part!r}: last frame before first")
-        frames.extend(range(first, last + 1, step))
-    return frames
+        return [range(first, last + 1)]
+    return [_frame_range(str(text), part.strip()) for part in str(text).split(",")]
+
+
+def _frame_range(text: str, part: str) -> range:
+    """One comma-separated part of a frame list as a range."""
+
+    def fail(problem: str) -> FrameListError:
+        where = "" if part in ("", text.strip()) else f"{part!r}: "
+        return FrameListError(text, f"{where}{problem}; use {FRAME_FORMS}")
+
+    def number(token: str, what: str) -> int:
+        try:
+            return int(token)
+        except ValueError:
+            raise fail(f"{token!r} is not a {what}" if token else f"a {what} is missing")
+
+    if not part:
+        raise fail("an empty entry between commas")
+    span, has_step, step_text = part.partition("x")
+    step = number(step_text, "step (a whole number)") if has_step else 1
+    split = span.find("-", 1)  # a leading "-" is a negative frame's sign
+    if split < 0:
+        first = last = number(span, "frame number")
+    else:
+        first = number(span[:split], "frame number")
+        last = number(span[split + 1 :], "frame number")
+    if step < 1:
+        raise fail(f"the step must be 1 or more, not {step}")
+    if last < first:
+        raise fail(f"the last frame {last} is before the first {first}")
+    return range(first, last + 1, step)
+
+
+def frames_from(text: str | None, graph: Graph) -> list[int]:
+    """Parse ``1-10``, ``5``, ``1-10x2``, ``1,3,7-9`` (None: the script's frame range);
+    see :func:`frame_ranges`."""
+    return [frame for span in frame_ranges(text, graph) for frame in span]
+
+
+def check_file_patterns(writes: Iterable[Node], frames: Iterable[int]) -> None:
+    """Refuse a Write whose file name has no frame number (``####``, ``%04d``) when more
+    than one frame is to be written: every frame would overwrite the same file."""
+    distinct = set(frames) if not isinstance(frames, range) else frames
+    if len(distinct) < 2:
+        return
+    for write in writes:
+        name = write["file"]
+        if isinstance(name, str) and name and not io.is_sequence(name):
+            raise RenderError(
+                write.name,
+                f"file {name!r} has no frame number (#### or %04d), so {len(distinct)} "
+                "frames would overwrite one file: add #### to the name or render one frame",
+            )
 
 
 def write_frame(graph: Graph, write: Node, frame: int, backend: str = "auto") -> str:
@@ -694,6 +753,7 @@ def execute(
     if frames is None or isinstance(frames, str):
         frames = frames_from(frames, graph)
     frames = list(frames)
+    check_file_patterns(writes, frames)
     total = len(frames) * len(writes)
     written: list[str] = []
     for frame in frames:

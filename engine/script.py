@@ -264,8 +264,11 @@ def _load_node(graph: Graph, name: str, entry: Any, source: str):
     except KeyError:
         spec = None
     if spec is None or version > spec.version:
-        why = "unknown node type" if spec is None else f"saved by a newer {type_name} (v{version})"
-        warnings.warn(f"{where}: {why} {type_name!r}; kept as a placeholder", ScriptWarning, 2)
+        if spec is None:
+            why = f"unknown node type {type_name!r}{specs.type_hint(type_name)}"
+        else:
+            why = f"saved by a newer {type_name} (v{version}) {type_name!r}"
+        warnings.warn(f"{where}: {why}; kept as a placeholder", ScriptWarning, 2)
         try:
             return graph.add_placeholder(type_name, name, entry)
         except GraphError as error:
@@ -283,7 +286,8 @@ def _load_node(graph: Graph, name: str, entry: Any, source: str):
         try:
             declared = spec.param(key)
         except KeyError:
-            raise ScriptError(f"{where}.{key}: {type_name} has no such parameter") from None
+            hint = specs.param_hint(spec, key)
+            raise ScriptError(f"{where}.{key}: {type_name} has no such parameter{hint}") from None
         try:
             coerced = declared.coerce(value)
         except ParamError as error:

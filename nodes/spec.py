@@ -25,6 +25,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from mattebox.nodes import suggest
+
 
 class Kind(enum.Enum):
     """How the engine evaluates a node type (ARCHITECTURE.md, "One declaration per node")."""
@@ -997,3 +999,12 @@ def registry() -> dict[str, type[NodeSpec]]:
 def get(type_name: str) -> type[NodeSpec]:
     """The node type called ``type_name``; KeyError if unknown."""
     return registry()[type_name]
+
+
+def type_hint(type_name: str) -> str:
+    """The tail of an unknown-type message: `` (did you mean 'Grade'?)`` from the closest
+    user-facing type names, else where to find them."""
+    names = [name for name, spec in registry().items() if not spec.internal]
+    if suggest.close_names(type_name, names):
+        return suggest.did_you_mean(type_name, names, "node types")
+    return " (`mattebox nodes` lists them)"
