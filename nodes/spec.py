@@ -1008,3 +1008,11 @@ def type_hint(type_name: str) -> str:
     if suggest.close_names(type_name, names):
         return suggest.did_you_mean(type_name, names, "node types")
     return " (`mattebox nodes` lists them)"
+
+def param_hint(spec: type[NodeSpec], name: str) -> str:
+    """The tail of an unknown-parameter message: the closest parameter names of ``spec``,
+    else all of them."""
+    names = spec.param_names()
+    if suggest.close_names(name, names):
+        return suggest.did_you_mean(name, names, "parameters")
+    return f" (it has {', '.join(names) or 'none'})"
