@@ -41,7 +41,7 @@ import json
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from mattebox.engine import color
+from mattebox.engine import color, group
 from mattebox.engine.passes import NodeEval, RenderError, ocio_processor
 from mattebox.nodes import channels as chans
 from mattebox.nodes import spec as specs
@@ -74,7 +74,9 @@ def _hash(parts: Any) -> str:
 
 class Evaluator:
     """Resolves nodes at one frame into :class:`NodeEval` records, memoised per
-    ``(node name, layer)``.
+    ``(node path, layer)``. Groups are flattened here: a group is what feeds its Output,
+    an Input inside one what feeds the group's input of its name, both by reference
+    (:mod:`mattebox.engine.group`), so inner nodes plan and hash as if ungrouped.
 
     ``source_info`` is the engine's hook for file sources: it returns
     ``(ImageInfo, identity)`` for a Read node (the info with the file's layers and, in
@@ -107,7 +109,7 @@ class Evaluator:
     def eval(self, node: Node, layer: str = MAIN) -> NodeEval:
         """What computes ``layer`` of ``node`` (an empty record where it has no such
         layer)."""
-        key = (node.name, layer)
+        key = (node.path, layer)
         if key in self.memo:
             return self.memo[key]
         if self._depth[0] == 0:
@@ -117,7 +119,7 @@ class Evaluator:
         return self._eval_once(node, layer)
 
     def _eval_once(self, node: Node, layer: str) -> NodeEval:
-        key = (node.name, layer)
+        key = (node.path, layer)
         if node.is_placeholder:
             hint = specs.type_hint(node.type)
             raise RenderError(node.name, f"node type {node.type!r} is not installed{hint}")
@@ -143,20 +145,20 @@ class Evaluator:
         waiting: set[tuple[int, str, str]] = set()
         while pending:
             evaluator, wanted, wanted_layer = pending[-1]
-            if (wanted.name, wanted_layer) in evaluator.memo:
+            if (wanted.path, wanted_layer) in evaluator.memo:
                 pending.pop()
                 continue
             try:
                 evaluator._eval_once(wanted, wanted_layer)
             except _TooDeep as deep:
-                mark = (id(deep.evaluator), deep.node.name, deep.layer)
+                mark = (id(deep.evaluator), deep.node.path, deep.layer)
                 if mark in waiting:  # it waits, through the chain, on itself
                     raise RenderError(deep.node.name, "is part of a cycle") from None
                 waiting.add(mark)
                 pending.append((deep.evaluator, deep.node, deep.layer))
                 continue
             pending.pop()
-        return self.memo[(node.name, layer)]
+        return self.memo[(node.path, layer)]
 
     def at_frame(self, frame: float) -> Evaluator:
         """This render's evaluator at ``frame`` (this one at its own frame)."""
@@ -175,6 +177,9 @@ class Evaluator:
     # -- one node, one layer ------------------------------------------------------------
 
     def _eval(self, node: Node, layer: str) -> NodeEval:
+        if node.is_group or node.type == group.INPUT:  # flattened: by reference
+            upstream = group.flattened_input(node)
+            return self.eval(upstream, layer) if upstream else self._black(node, node.spec, {})
         spec = node.spec
         values = spec.scaled_values(spec.values_at(node.values, self.ctx.frame), self.ctx.proxy)
         if values.get("disable"):

@@ -45,6 +45,8 @@ class Node:
     (checked against the declaration), ``node.set_input("Source", other)`` links an input.
     """
 
+    is_group = False  # a GroupNode (engine/group.py) holds an inner graph
+
     def __init__(self, graph: Graph, name: str, type_name: str, spec: type[NodeSpec] | None):
         self.graph = graph
         self.name = name
@@ -57,6 +59,13 @@ class Node:
         # True only while Graph.add links a node it has just made: nothing reads that
         # node yet, so no link of its can close a cycle (and none is looked for)
         self._unread = False
+
+    @property
+    def path(self) -> str:
+        """The node's name, after its groups' names for a node inside a group
+        (``Despill1.Grade1``): unique in the whole script."""
+        owner = self.graph.owner
+        return self.name if owner is None else f"{owner.path}.{self.name}"
 
     # -- parameters -------------------------------------------------------------------
 
@@ -155,6 +164,8 @@ class Graph:
     (1.5, 1.5, 1.5, 1.5)
     """
 
+    owner = None  # the GroupNode whose inside this graph is (engine/group.InnerGraph)
+
     def __init__(self, settings: Settings | None = None):
         self.nodes: dict[str, Node] = {}
         self.settings = settings or Settings()
@@ -174,7 +185,13 @@ class Graph:
         **params: Any,
     ) -> Node:
         """Add a node of ``type_name``; ``inputs`` maps input names to nodes, ``params``
-        sets parameter values. Returns the new :class:`Node`."""
+        sets parameter values (a group's: its knobs). Returns the new :class:`Node`."""
+        if type_name == "Group" or type_name not in specs.registry():  # a group or gizmo
+            from mattebox.engine import group
+
+            made = group.add(self, type_name, name, inputs, params)
+            if made is not None:
+                return made
         try:
             spec = specs.get(type_name)
         except KeyError:
@@ -204,14 +221,16 @@ class Graph:
         node.version = int(raw.get("version", 0)) if isinstance(raw.get("version"), int) else 0
         return node
 
-    def _insert(self, type_name: str, spec: type[NodeSpec] | None, name: str | None) -> Node:
+    def _insert(
+        self, type_name: str, spec: type[NodeSpec] | None, name: str | None, make=Node
+    ) -> Node:
         if name is None:
             name = self.unique_name(type_name)
         elif name in self.nodes:
             raise GraphError(f"a node named {name!r} already exists")
         elif not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
             raise GraphError(f"{name!r} is not a valid node name (letters, digits, _)")
-        node = Node(self, name, type_name, spec)
+        node = make(self, name, type_name, spec)
         self.nodes[name] = node
         self._changed("add", node, None)
         return node
@@ -247,6 +266,26 @@ class Graph:
         if old in ui_nodes:
             ui_nodes[new_name] = ui_nodes.pop(old)
         self._changed("rename", node, old)
+
+    def group(self, nodes: Iterable[Node | str], name: str | None = None) -> Node:
+        """Collapse ``nodes`` into a new group in their place and return it: links from
+        outside become its inputs, and what read the nodes reads the group
+        (:func:`mattebox.engine.group.collapse`)."""
+        from mattebox.engine import group
+
+        return group.collapse(self, nodes, name)
+
+    def ungroup(self, group_node: Node | str) -> list[Node]:
+        """Put a group's nodes back in its place; returns them
+        (:func:`mattebox.engine.group.ungroup`)."""
+        from mattebox.engine import group
+
+        return group.ungroup(self, group_node)
+
+    @property
+    def root(self) -> Graph:
+        """The script's top graph (this one, unless it is a group's inside)."""
+        return self
 
     def unique_name(self, type_name: str) -> str:
         """The first free name ``Type1``, ``Type2``..."""

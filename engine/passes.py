@@ -47,7 +47,8 @@ class NodeEval:
 
     @property
     def name(self) -> str:
-        return self.node.name
+        """The node's path: its name, after its groups' for a node inside a group."""
+        return self.node.path
 
     @property
     def kind(self) -> Kind:

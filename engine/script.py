@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mattebox.engine import tempfiles
+from mattebox.engine import group
 from mattebox.engine.graph import Graph, GraphError, Settings
 from mattebox.nodes import spec as specs
 from mattebox.nodes.spec import Format, ParamError
@@ -42,6 +43,9 @@ def to_dict(graph: Graph, names: Iterable[str] | None = None) -> dict:
         node = graph.nodes[name]
         if node.is_placeholder:
             nodes[name] = dict(node.raw)
+            continue
+        if node.is_group:  # its inside nested in its entry (engine/group.py)
+            nodes[name] = group.to_entry(node, selected)
             continue
         params = {key: node.spec.param(key).to_json(value) for key, value in node.values.items()}
         inputs = {k: v for k, v in node.inputs.items() if v in selected}
@@ -187,7 +191,8 @@ def from_dict(data: Any, source: str = "<script>", graph: Graph | None = None) -
             f"understands ({FORMAT_VERSION}); upgrade Mattebox"
         )
     data = upgrade_format(data, header["format"])
-    target = graph or Graph(_settings_from(data.get("settings", {}), source))
+    settings = None if graph is not None else _settings_from(data.get("settings", {}), source)
+    target = graph if graph is not None else Graph(settings)
     nodes = data.get("nodes", {})
     if not isinstance(nodes, dict):
         raise ScriptError(f"{source}: nodes: expected an object of named nodes")
@@ -259,6 +264,9 @@ def _load_node(graph: Graph, name: str, entry: Any, source: str):
     version = entry.get("version", 1)
     if not isinstance(version, int):
         raise ScriptError(f"{where}.version: expected a whole number, got {version!r}")
+    newer = type_name == group.GROUP and version > specs.get(group.GROUP).version
+    if "group" in entry and not newer:
+        return group.load_entry(graph, name, entry, source)  # a group or gizmo instance
     try:
         spec = specs.get(type_name)
     except KeyError:
@@ -350,5 +358,5 @@ def _merge_ui(graph: Graph, ui: dict, created: dict) -> None:
     nodes = ui.pop("nodes", {})
     for key, value in ui.items():
         graph.ui.setdefault(key, value)
-    if isinstance(nodes, dict):
+    if isinstance(nodes, dict) and nodes:  # none: no empty "nodes" (saves as it loaded)
         graph.ui.setdefault("nodes", {}).update({k: v for k, v in nodes.items() if k in created})

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mattebox.engine import color, render
+from mattebox.engine import color, group, render
 from mattebox.engine.graph import Graph, Node
 from mattebox.engine.image import Image
 from mattebox.engine.plan import Evaluator, RenderError
@@ -216,6 +216,9 @@ def snapshot(graph: Graph) -> Graph:
     copy.hot_nodes = list(graph.hot_nodes)
     copy.revision = graph.revision
     for name, node in list(graph.nodes.items()):
+        if node.is_group:  # its inside copied too
+            copy.nodes[name] = group.copy_node(node, copy)
+            continue
         twin = Node(copy, name, node.type, node.spec)
         twin.values = dict(node.values)
         twin.inputs = dict(node.inputs)

@@ -138,6 +138,7 @@ PARAMS = {
 }
 PASS_THROUGH = {"Dot", "Switch"}  # never computed: they resolve to an input
 PASS_THROUGH |= {"TimeOffset", "FrameHold", "FrameRange"}  # an input at another frame
+PASS_THROUGH |= {"Group", "Input", "Output"}  # flattened: tests/engine/test_group.py
 # The inputs that get images, where a node's kernel reads optional inputs too (by default
 # the required ones).
 INPUTS = {
