@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 
+from mattebox.nodes import limits
 from mattebox.nodes.spec import NodeSpec, Param, registry
 
 
@@ -21,10 +22,20 @@ def _value(param: Param) -> str:
 
 
 def _range(param: Param) -> str:
+    """The slider's range (soft; where a side has none, the hard limit's)."""
     if param.choices:
         return " / ".join(param.choices)
-    lo = param.min if param.min is not None else param.soft_min
-    hi = param.max if param.max is not None else param.soft_max
+    lo = param.soft_min if param.soft_min is not None else param.min
+    hi = param.soft_max if param.soft_max is not None else param.max
+    return _span(lo, hi)
+
+
+def _limits(param: Param) -> str:
+    """The hard limits: a value outside them is refused."""
+    return "" if param.choices else _span(param.min, param.max)
+
+
+def _span(lo: float | None, hi: float | None) -> str:
     if lo is None and hi is None:
         return ""
     return f"{'' if lo is None else f'{lo:g}'} .. {'' if hi is None else f'{hi:g}'}"
@@ -43,10 +54,15 @@ def node_section(spec: type[NodeSpec]) -> str:
         "",
     ]
     if spec.params:
-        lines += ["| parameter | type | default | range | |", "|---|---|---|---|---|"]
+        lines += [
+            "| parameter | type | default | range | limits | |",
+            "|---|---|---|---|---|---|",
+        ]
         for p in spec.params:
             doc_text = p.doc + ("" if p.animatable else " (not animatable)")
-            lines.append(f"| `{p.name}` | {p.type} | {_value(p)} | {_range(p)} | {doc_text} |")
+            lines.append(
+                f"| `{p.name}` | {p.type} | {_value(p)} | {_range(p)} | {_limits(p)} | {doc_text} |"
+            )
         lines.append("")
     return "\n".join(lines)
 
@@ -93,6 +109,12 @@ def page() -> str:
         "",
         "Generated from the node declarations by `python -m mattebox.engine.nodedocs`;",
         "do not edit by hand.",
+        "",
+        "*range* is the slider's range in the editor (values outside it may be typed);",
+        "*limits* are hard: a value outside them is refused with a message naming the",
+        "node and parameter. Every whole number is also limited to ±2147483647 (32 bits),",
+        "every other number to float32's ±3.4e38, widths and heights of formats to",
+        f"{limits.MAX_IMAGE_SIZE} pixels, and keyframe times to ±(2^53 - 1) (`nodes/limits.py`).",
         "",
     ]
     return "\n".join(head + [node_section(s) for s in specs])

@@ -142,6 +142,88 @@ def default_budget() -> int:
     return int(float(mib) * 2**20) if mib else 2 * 2**30
 
 
+# --------------------------------------------------------------------------- limits
+
+
+def memory_limit() -> int:
+    """Bytes a render may hold at once (its result, one tile's buffers, one pixel's
+    halo): ``MATTEBOX_MEMORY_LIMIT`` (MiB), else half the machine's memory. Unlike the
+    tile budget, which only decides how finely a render is cut, a render that cannot fit
+    this is refused before any work starts."""
+    mib = os.environ.get("MATTEBOX_MEMORY_LIMIT")
+    if mib:
+        try:
+            value = float(mib)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value <= 0:
+            raise RenderError("MATTEBOX_MEMORY_LIMIT", f"expected a size in MiB, got {mib!r}")
+        return int(value * 2**20)
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (ValueError, OSError, AttributeError):
+        return 8 * 2**30
+
+
+def halo_limit(limit: int) -> int:
+    """The largest halo a node may ask for: one output pixel's input, ``2 * halo + 1``
+    pixels square, must fit ``limit`` bytes."""
+    side = math.isqrt(max(limit, 0) // BYTES_PER_PIXEL)
+    return max(0, (side - 1) // 2)
+
+
+def _size(nbytes: float) -> str:
+    for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:.1f} {unit}"
+    return f"{nbytes / 2**10:.1f} KiB"
+
+
+def _why_halo(ev: NodeEval) -> str:
+    """``size 1000000 `` (the node's largest spatial value) for a halo message."""
+    best = None
+    for param in ev.spec.params:
+        value = ev.values.get(param.name)
+        if param.spatial and isinstance(value, (int, float)) and not isinstance(value, bool):
+            if best is None or abs(value) > abs(best[1]):
+                best = (param.name, value)
+    if best is None:
+        return ""
+    value = best[1]
+    shown = int(value) if float(value).is_integer() and abs(value) < 1e15 else f"{value:g}"
+    return f"{best[0]} {shown} "
+
+
+def check_limits(root: NodeEval, region: Window, ctx: Context, limit: int) -> None:
+    """Refuse, before any work, a request that cannot fit ``limit`` bytes: an area node
+    whose halo is past :func:`halo_limit`, or a result larger than the limit (named by
+    the first node, producers first, whose image is that large). One line naming the
+    node: ``Blur1: size 1e+06 needs a 1000000-pixel halo; the limit is 14188 pixels``."""
+    order = _post_order(root, _inputs)
+    max_halo = halo_limit(limit)
+    for ev in order:
+        if ev.kind is not Kind.AREA:
+            continue
+        halo = max(ev.spec.halo(ev.values, node_context(ev, ctx)))
+        if halo > max_halo:
+            raise RenderError(
+                ev.name,
+                f"{_why_halo(ev)}needs a {halo}-pixel halo; the limit is {max_halo} pixels "
+                f"(one pixel's input within the {_size(limit)} memory limit, "
+                "MATTEBOX_MEMORY_LIMIT)",
+            )
+    need = region.pixels * BYTES_PER_PIXEL
+    if need <= limit:
+        return
+    culprit = next((ev for ev in order if ev.info.data_window.pixels >= region.pixels), root)
+    window = culprit.info.data_window if culprit is not root else region
+    raise RenderError(
+        culprit.name,
+        f"its image of {window.width}x{window.height} pixels needs {_size(need)}; the limit "
+        f"is {_size(limit)} (MATTEBOX_MEMORY_LIMIT)",
+    )
+
+
 def build(
     root: NodeEval, frame: float, region: Window, ctx: Context, options: PlanOptions | None = None
 ) -> Plan:
@@ -149,6 +231,8 @@ def build(
     options = options or PlanOptions()
     budget = options.budget or default_budget()
     region = region.intersect(root.info.data_window)
+    limit = memory_limit()
+    check_limits(root, region, ctx, limit)
     tiles = []
     bands = 1
     while True:
@@ -162,6 +246,14 @@ def build(
         over = max(peak / budget, biggest / options.max_buffer if options.max_buffer else 0)
         bands = min(region.height, bands * 2 if over > 2 else bands + 1)
         bands = max(bands, math.ceil(bands * over))
+    if peak > limit:  # cut as finely as tiles go, a tile still cannot fit
+        tile = max(tiles, key=lambda t: _tile_bytes(t, options))
+        step = max(tile.passes, key=lambda p: tile.buffers[p.output].window.pixels)
+        raise RenderError(
+            step.node.name,
+            f"a tile of {tile.region.height} rows needs {_size(peak)} of buffers; the limit "
+            f"is {_size(limit)} (MATTEBOX_MEMORY_LIMIT)",
+        )
     return Plan(root, frame, region, tuple(tiles), budget, options.backend)
 
 

@@ -8,6 +8,7 @@ A script is data: loading one runs nothing from it.
 from __future__ import annotations
 
 import json
+import math
 import os
 import warnings
 from collections.abc import Iterable
@@ -17,6 +18,7 @@ from typing import Any
 from mattebox.engine import tempfiles
 from mattebox.engine import group
 from mattebox.engine.graph import Graph, GraphError, Settings
+from mattebox.nodes import limits
 from mattebox.nodes import spec as specs
 from mattebox.nodes.spec import Format, ParamError
 
@@ -175,13 +177,45 @@ def loads(text: str, source: str = "<script>") -> Graph:
         raise ScriptError(
             f"{source}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
         ) from None
+    except RecursionError:  # the parser recurses per level: thousands of [ or {
+        raise ScriptError(
+            f"{source}: not a script (values nested deeper than {MAX_NESTING} levels)"
+        ) from None
     return from_dict(data, source)
+
+
+#: How deep lists and objects may nest in a script. A node needs 7 (nodes, the node,
+#: params, an animated value, keys, a key, a value), each group around it a few more;
+#: a hundred leaves room for groups nested twenty deep and keeps every later walk of
+#: the data (copies, the ui) far from Python's recursion limit.
+MAX_NESTING = 100
+
+
+def _check_nesting(data: Any, source: str) -> None:
+    """Refuse data nested deeper than :data:`MAX_NESTING`, naming where, before anything
+    walks it recursively (copies of placeholders, the ui)."""
+    stack = [(data, 0, "")]
+    while stack:
+        value, depth, where = stack.pop()
+        if isinstance(value, dict):
+            items = [(str(k), v) for k, v in value.items()]
+        elif isinstance(value, list):
+            items = [(str(i), v) for i, v in enumerate(value)]
+        else:
+            continue
+        if depth >= MAX_NESTING:
+            where = where if len(where) <= 40 else f"{where[:37]}..."
+            raise ScriptError(
+                f"{source}: {where or 'script'}: values nested deeper than {MAX_NESTING} levels"
+            )
+        stack += [(v, depth + 1, f"{where}.{k}" if where else k) for k, v in items]
 
 
 def from_dict(data: Any, source: str = "<script>", graph: Graph | None = None) -> Graph:
     """Build (or, with ``graph``, add to) a graph from parsed script data."""
     if not isinstance(data, dict):
         raise ScriptError(f"{source}: a script is a JSON object, got {type(data).__name__}")
+    _check_nesting(data, source)
     header = data.get("mattebox")
     if not isinstance(header, dict) or not isinstance(header.get("format"), int):
         raise ScriptError(f"{source}: mattebox.format: missing (not a Mattebox script?)")
@@ -219,41 +253,92 @@ def upgrade_format(data: dict, version: int) -> dict:
 
 
 def _settings_from(raw: Any, source: str) -> Settings:
+    """Script settings, each value checked for its type and limits (``nodes/limits.py``):
+    a bad one is a ScriptError naming the key, never a Python or library message."""
     if not isinstance(raw, dict):
         raise ScriptError(f"{source}: settings: expected an object")
     settings = Settings()
-    try:
-        if "frame_range" in raw:
-            first, last = raw["frame_range"]
-            settings.frame_range = (int(first), int(last))
-            if settings.frame_range[1] < settings.frame_range[0]:
-                raise ValueError("last frame before first")
-    except (TypeError, ValueError) as error:
-        raise ScriptError(
-            f"{source}: settings.frame_range: expected [first, last] ({error})"
-        ) from None
+    if "frame_range" in raw:
+        where = f"{source}: settings.frame_range"
+        pair = raw["frame_range"]
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise ScriptError(f"{where}: expected [first, last], got {_shown(pair)}")
+        first, last = (_whole(where, value, limits.MAX_INT) for value in pair)
+        if last < first:
+            raise ScriptError(f"{where}: the last frame ({last}) is before the first ({first})")
+        settings.frame_range = (first, last)
     if "fps" in raw:
-        if not isinstance(raw["fps"], (int, float)) or raw["fps"] <= 0:
-            raise ScriptError(f"{source}: settings.fps: expected a positive number")
-        settings.fps = float(raw["fps"])
+        settings.fps = _positive(f"{source}: settings.fps", raw["fps"], MAX_FPS)
     if "format" in raw:
-        fmt = raw["format"]
-        try:
-            settings.format = Format(
-                int(fmt["width"]), int(fmt["height"]), float(fmt.get("pixel_aspect", 1.0))
-            )
-            if settings.format.width <= 0 or settings.format.height <= 0:
-                raise ValueError("size must be positive")
-        except (TypeError, KeyError, ValueError) as error:
-            raise ScriptError(
-                f"{source}: settings.format: expected width and height ({error})"
-            ) from None
+        settings.format = _format_from(raw["format"], f"{source}: settings.format")
     ocio = raw.get("ocio", {})
     if not isinstance(ocio, dict):
-        raise ScriptError(f"{source}: settings.ocio: expected an object")
-    settings.ocio_config = ocio.get("config")
-    settings.working_space = ocio.get("working_space")
+        raise ScriptError(f"{source}: settings.ocio: expected an object, got {_shown(ocio)}")
+    settings.ocio_config = _text_or_none(f"{source}: settings.ocio.config", ocio.get("config"))
+    settings.working_space = _text_or_none(
+        f"{source}: settings.ocio.working_space", ocio.get("working_space")
+    )
     return settings
+
+
+#: The highest frame rate a script may give (the settings dialog's too).
+MAX_FPS = 1000.0
+#: The range of a format's pixel aspect ratio.
+PIXEL_ASPECT_RANGE = (0.01, 100.0)
+
+
+def _format_from(fmt: Any, where: str) -> Format:
+    if not isinstance(fmt, dict) or "width" not in fmt or "height" not in fmt:
+        raise ScriptError(f"{where}: expected an object with width and height, got {_shown(fmt)}")
+    width = _whole(f"{where}.width", fmt["width"], limits.MAX_IMAGE_SIZE, low=1)
+    height = _whole(f"{where}.height", fmt["height"], limits.MAX_IMAGE_SIZE, low=1)
+    aspect = _positive(f"{where}.pixel_aspect", fmt.get("pixel_aspect", 1.0), 100.0)
+    if aspect < PIXEL_ASPECT_RANGE[0]:
+        raise ScriptError(f"{where}.pixel_aspect: {aspect:g} is below {PIXEL_ASPECT_RANGE[0]:g}")
+    return Format(width, height, aspect)
+
+
+def _shown(value: Any) -> str:
+    """A value as an error shows it: its repr cut to one short line."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _whole(where: str, value: Any, high: int, low: int | None = None) -> int:
+    """``value`` as a whole number in ``[low, high]`` (``low`` None: ``-high``)."""
+    low = -high if low is None else low
+    if not _is_number(value) or (isinstance(value, float) and not math.isfinite(value)):
+        raise ScriptError(f"{where}: expected a whole number, got {_shown(value)}")
+    if value != int(value):
+        raise ScriptError(f"{where}: expected a whole number, got {_shown(value)}")
+    if not low <= value <= high:
+        raise ScriptError(f"{where}: {_shown(value)} is outside {low} .. {high}")
+    return int(value)
+
+
+def _positive(where: str, value: Any, high: float) -> float:
+    """``value`` as a finite number in ``(0, high]``."""
+    if not _is_number(value) or (isinstance(value, float) and not math.isfinite(value)):
+        raise ScriptError(f"{where}: expected a positive number, got {_shown(value)}")
+    if not 0 < value <= high:
+        raise ScriptError(f"{where}: {_shown(value)} is outside (0, {high:g}]")
+    return float(value)
+
+
+def _text_or_none(where: str, value: Any) -> str | None:
+    """A text setting (absent or null: None); NUL characters are refused (no file name
+    or colour space has them, and the libraries would cut the text there or fail)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ScriptError(f"{where}: expected text, got {_shown(value)}")
+    if "\0" in value:
+        raise ScriptError(f"{where}: contains a NUL character")
+    return value
 
 
 def _load_node(graph: Graph, name: str, entry: Any, source: str):

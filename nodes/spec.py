@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from mattebox.nodes import limits
 from mattebox.nodes import suggest
 
 
@@ -123,7 +124,7 @@ class Param:
             raise ParamError(
                 f"{where}: expected [frame, value] or [frame, value, interpolation], got {key!r}"
             )
-        frame = _number(f"{where}: frame", key[0])
+        frame = _number(f"{where}: frame", key[0], limits.MAX_FRAME)
         try:
             value = self._coerce_static(key[1])
         except ParamError as error:
@@ -143,10 +144,11 @@ class Param:
         for number in numbers:
             if not isinstance(number, (int, float)) or isinstance(number, bool):
                 continue
+            shown = number if isinstance(number, int) else f"{number:g}"
             if self.min is not None and number < self.min:
-                raise ParamError(f"{self.name}: {number:g} is below the minimum {self.min:g}")
+                raise ParamError(f"{self.name}: {shown} is below the minimum {self.min:g}")
             if self.max is not None and number > self.max:
-                raise ParamError(f"{self.name}: {number:g} is above the maximum {self.max:g}")
+                raise ParamError(f"{self.name}: {shown} is above the maximum {self.max:g}")
 
     # -- evaluation -------------------------------------------------------------------
 
@@ -285,12 +287,21 @@ def _hermite(v0: float, v1: float, d0: float, d1: float, t: float) -> float:
     )
 
 
-def _number(name: str, value: Any) -> float:
+def _number(name: str, value: Any, limit: float = limits.MAX_FLOAT) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ParamError(f"{name}: expected a number, got {value!r}")
-    if not math.isfinite(value):
+        raise ParamError(f"{name}: expected a number, got {_shown(value)}")
+    if isinstance(value, float) and not math.isfinite(value):
         raise ParamError(f"{name}: expected a finite number, got {value!r}")
+    if abs(value) > limit:  # ints compared exactly: float() of 10**400 would overflow
+        bound = limit if isinstance(limit, int) else f"{limit:.6g}"
+        raise ParamError(f"{name}: {_shown(value)} is beyond the limit of ±{bound}")
     return float(value)
+
+
+def _shown(value: Any) -> str:
+    """A value as an error message shows it: its repr, cut to one short line."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 def _coerce_float(p: Param, value: Any) -> float:
@@ -298,7 +309,7 @@ def _coerce_float(p: Param, value: Any) -> float:
 
 
 def _coerce_int(p: Param, value: Any) -> int:
-    number = _number(p.name, value)
+    number = _number(p.name, value, limits.MAX_INT)
     if number != int(number):
         raise ParamError(f"{p.name}: expected a whole number, got {value!r}")
     return int(number)
@@ -383,7 +394,9 @@ def _coerce_shapes(p: Param, value: Any) -> tuple[dict, ...]:
 
 def _coerce_string(p: Param, value: Any) -> str:
     if not isinstance(value, str):
-        raise ParamError(f"{p.name}: expected text, got {value!r}")
+        raise ParamError(f"{p.name}: expected text, got {_shown(value)}")
+    if "\0" in value:  # no file name has one; the libraries would cut the text there
+        raise ParamError(f"{p.name}: contains a NUL character")
     return value
 
 
@@ -1008,6 +1021,7 @@ def type_hint(type_name: str) -> str:
     if suggest.close_names(type_name, names):
         return suggest.did_you_mean(type_name, names, "node types")
     return " (`mattebox nodes` lists them)"
+
 
 def param_hint(spec: type[NodeSpec], name: str) -> str:
     """The tail of an unknown-parameter message: the closest parameter names of ``spec``,

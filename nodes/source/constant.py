@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mattebox.nodes import limits
 from mattebox.nodes.spec import RGBA, Format, ImageInfo, Int, Kind, NodeSpec, Window, register
 
 
@@ -26,6 +27,7 @@ def format_params(what: str) -> tuple:
             0,
             f"Width of the {what} in pixels; 0 uses the script format's.",
             min=0,
+            max=limits.MAX_IMAGE_SIZE,
             soft_max=8192,
             spatial=True,
         ),
@@ -34,6 +36,7 @@ def format_params(what: str) -> tuple:
             0,
             f"Height of the {what} in pixels; 0 uses the script format's.",
             min=0,
+            max=limits.MAX_IMAGE_SIZE,
             soft_max=8192,
             spatial=True,
         ),

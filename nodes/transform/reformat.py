@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from mattebox.nodes import limits
 from mattebox.nodes.spec import Enum, Format, Int, register
 from mattebox.nodes.transform import resample
 from mattebox.nodes.transform.resample import AffineResample
@@ -58,6 +59,7 @@ class Reformat(AffineResample):
             0,
             "New format width in pixels; 0 uses the script format's.",
             min=0,
+            max=limits.MAX_IMAGE_SIZE,
             soft_max=8192,
             spatial=True,
         ),
@@ -66,6 +68,7 @@ class Reformat(AffineResample):
             0,
             "New format height in pixels; 0 uses the script format's.",
             min=0,
+            max=limits.MAX_IMAGE_SIZE,
             soft_max=8192,
             spatial=True,
         ),

@@ -1,0 +1,152 @@
+"""Limits checked before work starts (issue 12, item 1): hard parameter limits, absurd
+sizes refused up front, and the plan refusing what cannot fit the memory limit, each as
+one line naming the node or key, within seconds."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+
+import mattebox as mb
+from mattebox.engine import plan as planner
+from mattebox.engine import render, script
+from mattebox.nodes import limits
+from mattebox.nodes.spec import ParamError, registry
+from tests.conftest import random_image
+
+
+def _one_line(error: BaseException, *parts: str) -> None:
+    text = str(error)
+    assert "\n" not in text
+    for part in parts:
+        assert part in text, text
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"width": 1_000_000}, "Constant1.width: 1000000 is above the maximum 65536"),
+        ({"height": 2**40}, "Constant1.height: 1099511627776 is beyond the limit of ±2147483647"),
+        ({"width": float("inf")}, "Constant1.width: expected a finite number"),
+        ({"color": 1e300}, "Constant1.color: 1e+300 is beyond the limit of ±3.40282e+38"),
+        ({"color": [0.5, float("nan"), 0.5, 1]}, "Constant1.color: expected a finite number"),
+    ],
+)
+def test_absurd_parameter_values_are_refused_naming_node_and_key(params, message):
+    g = mb.Graph()
+    with pytest.raises(mb.GraphError) as caught:
+        g.add("Constant", **params)
+    _one_line(caught.value, message)
+    assert "Constant1" not in g  # nothing half-made is left
+
+
+def test_every_int_parameter_fits_32_bits_and_every_float_float32():
+    """The type limits hold for every parameter of every node, whatever its declaration
+    says (a declared max above them would be a declaration bug)."""
+    for name, spec in registry().items():
+        for param in spec.params:
+            if param.type not in ("int", "float"):
+                continue
+            limit = limits.MAX_INT if param.type == "int" else limits.MAX_FLOAT
+            assert param.max is None or param.max <= limit, (name, param.name)
+            big = limit * 2 if param.type == "float" else limit + 1
+            with pytest.raises(ParamError, match=param.name):
+                param.coerce(big)
+
+
+def test_widths_and_heights_of_every_format_parameter_have_the_image_limit():
+    sized = [
+        (name, p)
+        for name, spec in registry().items()
+        for p in spec.params
+        if p.name in ("width", "height") and p.type == "int"
+    ]
+    assert len(sized) >= 10
+    for name, param in sized:
+        assert param.max == limits.MAX_IMAGE_SIZE, name
+
+
+def test_a_blur_of_a_million_needs_a_halo_past_the_limit_and_says_so(array_source):
+    g = mb.Graph()
+    blur = g.add("Blur", inputs={"Source": array_source(g, random_image(8, 8))}, size=1e6)
+    start = time.perf_counter()
+    with pytest.raises(mb.RenderError) as caught:
+        g.render(blur, backend="cpu")
+    assert time.perf_counter() - start < 10
+    limit = planner.halo_limit(planner.memory_limit())
+    _one_line(caught.value, "Blur1: size 1000000 needs a", f"the limit is {limit} pixels")
+
+
+def test_the_halo_limit_follows_the_memory_limit(monkeypatch, array_source, backend):
+    """With 1 MiB a pixel's input may be 256 pixels square (65536 pixels of 16 bytes):
+    a halo of 127. Blur's halo is its size, rounded up (its radius): 127 renders, the
+    right pixels as without a limit, and 128 is refused."""
+    monkeypatch.setenv("MATTEBOX_MEMORY_LIMIT", "1")
+    assert planner.halo_limit(planner.memory_limit()) == 127
+    g = mb.Graph()
+    pixels = random_image(6, 5, seed=7)
+    blur = g.add("Blur", inputs={"Source": array_source(g, pixels)}, size=127)
+    out = g.render(blur, backend=backend, region=(0, 0, 5, 6)).pixels
+    monkeypatch.delenv("MATTEBOX_MEMORY_LIMIT")
+    free = render.render(g, blur, backend="cpu", region=(0, 0, 5, 6), use_cache=False).pixels
+    np.testing.assert_allclose(out, free, rtol=1e-5, atol=1e-6)
+    monkeypatch.setenv("MATTEBOX_MEMORY_LIMIT", "1")
+    blur["size"] = 128
+    with pytest.raises(mb.RenderError) as caught:
+        g.render(blur, backend=backend, region=(0, 0, 5, 6))
+    _one_line(caught.value, "Blur1: size 128 needs a 128-pixel halo; the limit is 127 pixels")
+
+
+def test_a_result_past_the_memory_limit_is_refused_naming_the_node(monkeypatch):
+    """A 65536 x 65536 Constant (legal: the image limit per side) is 64 GiB of RGBA
+    float: refused in the plan, naming the Constant even when rendered through a Grade,
+    before anything is allocated. A region of it that fits renders."""
+    monkeypatch.setenv("MATTEBOX_MEMORY_LIMIT", "64")
+    g = mb.Graph()
+    color = [0.2, 0.4, 0.6, 1.0]
+    big = g.add("Constant", width=65536, height=65536, color=color)
+    graded = g.add("Grade", inputs={"Source": big}, gain=2.0)
+    start = time.perf_counter()
+    with pytest.raises(mb.RenderError) as caught:
+        render.plan(g, graded)
+    _one_line(caught.value, "Constant1: its image of 65536x65536 pixels needs 64.0 GiB")
+    _one_line(caught.value, "the limit is 64.0 MiB (MATTEBOX_MEMORY_LIMIT)")
+    with pytest.raises(mb.RenderError, match="Constant1"):
+        g.render(graded, backend="cpu")
+    assert time.perf_counter() - start < 10
+    part = g.render(big, backend="cpu", region=(100, 100, 104, 103)).pixels
+    np.testing.assert_array_equal(part, np.broadcast_to(np.float32(color), (3, 4, 4)))
+
+
+def test_a_tile_that_cannot_fit_the_limit_is_refused(monkeypatch, array_source):
+    """A Transform scaling by 1/1000 needs the whole of its input for every output row:
+    a graded 300 x 300 input (a 1.4 MiB buffer) cannot fit a 1 MiB limit however finely
+    the output is cut."""
+    monkeypatch.setenv("MATTEBOX_MEMORY_LIMIT", "1")
+    g = mb.Graph()
+    src = array_source(g, random_image(300, 300, seed=2))
+    graded = g.add("Grade", inputs={"Source": src}, gain=1.5)
+    small = g.add("Transform", inputs={"Source": graded}, scale=[0.001, 0.001])
+    with pytest.raises(mb.RenderError) as caught:
+        g.render(small, backend="cpu", region=(0, 0, 64, 64))
+    _one_line(caught.value, "needs", "the limit is 1.0 MiB (MATTEBOX_MEMORY_LIMIT)")
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"format": {"width": 2**20, "height": 2**20}}, "settings.format.width: 1048576 is outside 1 .. 65536"),
+        ({"format": {"width": 1920, "height": 0}}, "settings.format.height: 0 is outside 1 .. 65536"),
+        ({"frame_range": [1, 2**31]}, "settings.frame_range: 2147483648 is outside"),
+        ({"fps": 1e9}, "settings.fps: 1000000000.0 is outside (0, 1000]"),
+        ({"format": {"width": 8, "height": 8, "pixel_aspect": 0}}, "settings.format.pixel_aspect"),
+    ],
+)
+def test_absurd_script_settings_are_refused(settings, message):
+    text = json.dumps({"mattebox": {"format": 2}, "settings": settings, "nodes": {}})
+    with pytest.raises(mb.ScriptError) as caught:
+        script.loads(text, "big.mbx")
+    _one_line(caught.value, "big.mbx: ", message)
