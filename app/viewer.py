@@ -37,6 +37,21 @@ CHANNEL_KEYS = {
 }
 
 
+def default_node(graph) -> str | None:
+    """The node a script without viewer settings (one built in Python) opens on: the
+    input of its last Write (the comp's result), else the last node that nothing reads
+    (a Write without input aside); None for an empty graph."""
+    nodes = list(graph)
+    for node in reversed(nodes):
+        if node.type == "Write" and node.inputs.get("Source") in graph:
+            return node.inputs["Source"]
+    read = {up for node in nodes for up in node.inputs.values() if up}
+    for node in reversed(nodes):
+        if node.name not in read and node.type != "Write":
+            return node.name
+    return None
+
+
 def channel_choices(layer: str, channels: tuple[str, ...]) -> list[tuple[str, str]]:
     """The channel menu's ``(label, solo mode)`` items for one image layer.
 
@@ -714,6 +729,8 @@ class Viewer(QtWidgets.QWidget):
             self.inputs = [saved.get("node") if isinstance(saved.get("node"), str) else None] + [
                 None
             ] * (VIEWER_INPUTS - 1)
+        if "inputs" not in saved and "node" not in saved:  # no viewer entry: the last node
+            self.inputs[0] = default_node(self.doc.graph)
         active = saved.get("active", 0)
         self.active = active if isinstance(active, int) and 0 <= active < VIEWER_INPUTS else 0
         self.selected = []

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
+
 import mattebox as mb
 from mattebox.app import autosave
 from mattebox.engine import script
@@ -215,3 +217,33 @@ def test_recovery_passes_over_a_damaged_backup(tmp_path):
     assert autosave.recoverable(path) == good
     os.utime(good, (saved - 5, saved - 5))  # the only readable backup is older: nothing
     assert autosave.recoverable(path) is None
+
+
+def test_open_recent_lists_scripts_newest_first_and_opens_them(window, qtbot, tmp_path):
+    menu = window.recent_menu
+    menu.aboutToShow.emit()
+    assert [a.text() for a in menu.actions()] == ["(none)"]
+    assert not menu.actions()[0].isEnabled()
+    paths = []
+    for index in range(3):
+        graph = small_graph()
+        graph["Grade1"]["mix"] = 0.1 * (index + 1)
+        path = tmp_path / f"shot{index}.mbx"
+        graph.save(path)
+        assert window.open_script(str(path))
+        paths.append(str(path))
+    assert window.open_script(paths[0])  # opened again: back to the top, listed once
+    menu.aboutToShow.emit()
+    assert [a.text() for a in menu.actions()] == [paths[0], paths[2], paths[1]]
+    menu.actions()[2].trigger()  # shot1
+    assert window.doc.path == paths[1]
+    assert window.doc.graph["Grade1"]["mix"] == pytest.approx(0.2)
+    assert window.recent_files()[0] == paths[1]
+    # kept in the settings, so a new window lists them too
+    assert window.settings.value("recent")[:3] == [paths[1], paths[0], paths[2]]
+    for index in range(3, 14):  # at most RECENT_LIMIT entries
+        path = tmp_path / f"shot{index}.mbx"
+        small_graph().save(path)
+        window.open_script(str(path))
+    assert len(window.recent_files()) == 10
+    wait_render(qtbot, window)
