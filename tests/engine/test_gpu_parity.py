@@ -103,6 +103,18 @@ PARAMS = {
     "Radial": {"center": [20.5, 14.25], "radius": 15.0, "softness": 0.6, "color": 0.8},
     "Ramp": {"p0": [3.5, 30.25], "p1": [40.0, 4.5], "color0": [0.1, 0.9, -0.2, 0.4]},
     "Rectangle": {"box": [4.5, 2.25, 30.0, 27.5], "softness": 3.5, "color": [0.9, 0.5, 0.2, 0.8]},
+    "Roto": {  # over its Source: a feathered Bézier, a subtracted polygon, an inverted one
+        "shapes": [
+            {"name": "a", "points": [[2, 4, 0, 0, 9, -3], [33, 6, -4, -4, 2, 8], [20, 36, 5, 1, -6, 0]],
+             "feather": [3.5, -2.0, 5.0]},
+            {"name": "b", "points": [[10, 12], [24, 10], [17, 24]], "blend": "subtract",
+             "opacity": 0.7, "feather": 2.5, "feather_falloff": "linear"},
+            {"name": "c", "points": [[25, 20], [36, 22], [30, 33]], "invert": True, "blend": "add",
+             "opacity": 0.3},
+        ],
+        "output": "B",
+        "premultiply": True,
+    },
     "Reformat": {"width": 50, "height": 20, "resize": "fit"},
     # frame 1.5 of a still is the still (by reference); blends of a moving input are
     # checked on both backends against float64 in tests/nodes/test_retime.py
@@ -144,6 +156,7 @@ PASS_THROUGH |= {"Group", "Input", "Output"}  # flattened: tests/engine/test_gro
 INPUTS = {
     "ExpressionPlane": ("P0", "P1"),
     "MaskMix": ("Original", "Processed", "Mask"),
+    "Roto": ("Source",),
     "ShufflePlane": ("S0", "S1", "S2", "S3"),
 }
 # Node types whose input needs more than a plain RGBA image: (graph, read) -> its input.
