@@ -36,6 +36,9 @@ DEFAULTS: dict[str, Any] = {
     "enabled": True,
 }
 KEYS = ("name", "points", "feather", *DEFAULTS)
+#: The largest coordinate, tangent or feather, in pixels: float32 (the GPU's) holds every
+#: whole pixel up to it.
+MAX_COORDINATE = 2**24
 
 
 class ShapeError(ValueError):
@@ -125,9 +128,20 @@ def _coerce_setting(where: str, key: str, value: Any, default: Any) -> Any:
 
 
 def _number(where: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ShapeError(f"{where}: expected a number, got {_shown(value)}")
+    if isinstance(value, float) and not math.isfinite(value):
         raise ShapeError(f"{where}: expected a finite number, got {value!r}")
+    if abs(value) > MAX_COORDINATE:  # ints compared exactly (float() of 10**400 overflows)
+        raise ShapeError(f"{where}: {float(value) if isinstance(value, float) else _shown(value)}"
+                         f" is beyond the limit of ±{MAX_COORDINATE}")
     return float(value)
+
+
+def _shown(value: Any) -> str:
+    """A value as an error message shows it: its repr, cut to one short line."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 # --------------------------------------------------------------------------- writing

@@ -377,6 +377,8 @@ def test_proxy_render_scales_points_tangents_and_feather(backend):
         ([{"name": "a", "points": []}, {"name": "a", "points": []}], "shape 2: the name 'a' is used twice"),
         ([{"points": [], "colour": 1}], "shape 1: unknown key 'colour'"),
         ({"points": []}, "one shape (put it in a list)"),
+        ([{"points": [[1e30, 0]]}], "point 1: 1e+30 is beyond the limit of ±16777216"),
+        ([{"points": [[0, 10**400]]}], "is beyond the limit of ±16777216"),
     ],
 )
 def test_bad_shapes_are_one_clear_error_naming_the_node(shapes, message):
