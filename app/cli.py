@@ -19,6 +19,12 @@ import time
 import warnings
 
 COMMANDS = ("render", "nodes", "backends")
+#: One line per command for ``mattebox --help``.
+COMMAND_HELP = {
+    "render": "render SCRIPT's Write nodes headless (mattebox render --help)",
+    "nodes": "list the node types; nodes TYPE: one type's inputs and parameters",
+    "backends": "list the compute backends found here and the one chosen",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -226,7 +232,16 @@ def _backends(argv: list[str]) -> int:
 
 
 def _editor(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="mattebox", description="The Mattebox editor.")
+    parser = argparse.ArgumentParser(
+        prog="mattebox",
+        usage="mattebox [-h] [--version] [SCRIPT] [--screenshot PNG] [--size WxH]
+"
+        f"       mattebox {{{','.join(COMMANDS)}}} ...",
+        description="Mattebox, a node-based compositor: the editor (on SCRIPT), or a command.",
+        epilog=_commands_text(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"mattebox {_version()}")
     parser.add_argument("script", nargs="?", help="a .mbx script to open")
     parser.add_argument(
         "--screenshot",
@@ -248,6 +263,19 @@ def _editor(argv: list[str]) -> int:
     from mattebox.app.main import run_editor
 
     return run_editor(args.script, screenshot=args.screenshot, size=args.size)
+
+
+def _commands_text() -> str:
+    lines = ["commands:"]
+    lines += [f"  mattebox {name:<10} {COMMAND_HELP[name]}" for name in COMMANDS]
+    lines.append("\n--debug (anywhere) shows a failure's traceback.")
+    return "\n".join(lines)
+
+
+def _version() -> str:
+    from mattebox import __version__
+
+    return __version__
 
 
 _COMMANDS = {"render": _render, "nodes": _nodes, "backends": _backends}
