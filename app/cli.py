@@ -234,8 +234,7 @@ def _backends(argv: list[str]) -> int:
 def _editor(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="mattebox",
-        usage="mattebox [-h] [--version] [SCRIPT] [--screenshot PNG] [--size WxH]
-"
+        usage="mattebox [-h] [--version] [SCRIPT] [--screenshot PNG] [--size WxH]\n"
         f"       mattebox {{{','.join(COMMANDS)}}} ...",
         description="Mattebox, a node-based compositor: the editor (on SCRIPT), or a command.",
         epilog=_commands_text(),
