@@ -8,10 +8,9 @@ the unpremultiplied pixels, premultiplied again: within 1e-4 absolute, or relati
 from __future__ import annotations
 
 import numpy as np
+import PyOpenColorIO as OCIO
 import pytest
-
-OCIO = pytest.importorskip("PyOpenColorIO")
-wgpu = pytest.importorskip("wgpu")
+import wgpu
 
 from mattebox.engine import color
 from mattebox.engine.backends.gpu.ocio_shader import (

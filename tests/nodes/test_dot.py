@@ -13,7 +13,9 @@ from tests.conftest import random_image
 def test_a_dot_passes_its_input_through(backend, array_source):
     pixels = random_image(11, 17, seed=50)
     g = mb.Graph()
-    dot = g.add("Dot", inputs={"Source": array_source(g, pixels, window=(3, -2, 20, 9), size=(16, 8))})
+    dot = g.add(
+        "Dot", inputs={"Source": array_source(g, pixels, window=(3, -2, 20, 9), size=(16, 8))}
+    )
     out = g.render(dot, frame=1, backend=backend)
     np.testing.assert_array_equal(out.pixels, pixels)
     assert out.data_window == (3, -2, 20, 9)
@@ -24,7 +26,10 @@ def test_dots_between_point_ops_keep_them_in_one_pass(backend, array_source):
     pixels = random_image(9, 12, seed=51)
     g = mb.Graph()
     node = g.add(
-        "Grade", inputs={"Source": array_source(g, pixels)}, gain=(2.0, 1.0, 0.5, 1.0), black_clamp=False
+        "Grade",
+        inputs={"Source": array_source(g, pixels)},
+        gain=(2.0, 1.0, 0.5, 1.0),
+        black_clamp=False,
     )
     for _ in range(3):
         node = g.add("Dot", inputs={"Source": node})

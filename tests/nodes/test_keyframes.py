@@ -263,7 +263,8 @@ def test_bad_keys_are_one_line_naming_the_parameter(tmp_path, value, message):
 def test_setting_a_key_in_the_editor_keeps_the_segments_kind():
     """The properties panel's helper: a key set on a key keeps its interpolation, a key
     set inside a segment takes the kind of the key before it."""
-    properties = pytest.importorskip("mattebox.app.properties")
+    from mattebox.app import properties  # the editor's helper (PySide6 is a dependency)
+
     param = PARAMS["float"]
     stored = param.coerce({"keys": [[0, 0.0, "smooth"], [10, 1.0]], "interpolation": "linear"})
     updated = param.coerce(properties.with_value_at(param, stored, 0, 0.5))

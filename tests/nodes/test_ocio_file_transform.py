@@ -18,7 +18,9 @@ def write_cube_3d(path, size, seed):
     grid = np.linspace(0.0, 1.0, size)
     b, g, r = np.meshgrid(grid, grid, grid, indexing="ij")
     rgb = np.stack([r, g, b], axis=-1).reshape(-1, 3)
-    table = rgb @ (np.eye(3) + rng.uniform(-0.2, 0.2, (3, 3))).T + rng.uniform(-0.02, 0.02, rgb.shape)
+    table = rgb @ (np.eye(3) + rng.uniform(-0.2, 0.2, (3, 3))).T + rng.uniform(
+        -0.02, 0.02, rgb.shape
+    )
     lines = [f"LUT_3D_SIZE {size}"] + [f"{x:.6f} {y:.6f} {z:.6f}" for x, y, z in table]
     path.write_text("\n".join(lines) + "\n")
 
@@ -33,7 +35,9 @@ def file_processor(path, direction, interpolation):
     transform = OCIO.FileTransform(
         src=str(path),
         interpolation=OCIO.Interpolation.__members__[f"INTERP_{interpolation.upper()}"],
-        direction=OCIO.TRANSFORM_DIR_INVERSE if direction == "inverse" else OCIO.TRANSFORM_DIR_FORWARD,
+        direction=OCIO.TRANSFORM_DIR_INVERSE
+        if direction == "inverse"
+        else OCIO.TRANSFORM_DIR_FORWARD,
     )
     return studio_config().getProcessor(transform)
 
@@ -68,7 +72,9 @@ def test_a_1d_lut_is_linear_interpolation_and_inverts(backend, array_source, tmp
     curve = np.interp(pixels[..., :3] / alpha, np.linspace(0.0, 1.0, 17), entries)
     np.testing.assert_allclose(out.pixels[..., :3], curve * alpha, rtol=1e-4, atol=1e-5)
     np.testing.assert_array_equal(out.pixels[..., 3], pixels[..., 3])
-    back = g.add("OCIOFileTransform", inputs={"Source": forward}, file=str(lut), direction="inverse")
+    back = g.add(
+        "OCIOFileTransform", inputs={"Source": forward}, file=str(lut), direction="inverse"
+    )
     expected = ocio_reference(file_processor(lut, "inverse", "linear"), out.pixels)
     np.testing.assert_allclose(
         g.render(back, frame=1, backend=backend).pixels, expected, rtol=1e-4, atol=ATOL

@@ -40,7 +40,9 @@ def test_an_exr_in_another_space_is_converted_to_the_working_space(backend, tmp_
     g = mb.Graph()
     read = g.add("Read", file=str(path), colorspace="ACES2065-1")
     out = g.render(read, frame=1, backend=backend)
-    expected = ocio_reference(studio_config().getProcessor("ACES2065-1", "ACEScg"), oiio_pixels(path))
+    expected = ocio_reference(
+        studio_config().getProcessor("ACES2065-1", "ACEScg"), oiio_pixels(path)
+    )
     np.testing.assert_allclose(out.pixels, expected, rtol=1e-4, atol=1e-5)
 
 

@@ -33,15 +33,15 @@ def test_an_animated_switch_cuts_between_inputs(backend, four_inputs):
     g, switch, images = four_inputs
     switch["which"] = {"keys": [[1, 3], [3, 1], [5, 0]], "interpolation": "constant"}
     for frame, shown in [(1, 3), (2, 3), (3, 1), (4, 1), (5, 0), (9, 0)]:
-        np.testing.assert_array_equal(g.render(switch, frame=frame, backend=backend).pixels, images[shown])
+        np.testing.assert_array_equal(
+            g.render(switch, frame=frame, backend=backend).pixels, images[shown]
+        )
 
 
 def test_switch_downstream_of_a_grade_fuses_and_adds_no_pass(backend, four_inputs):
     g, switch, images = four_inputs
     switch["which"] = 2
-    grade = g.add(
-        "Grade", inputs={"Source": switch}, gain=(1.5, 0.5, 2.0, 1.0), black_clamp=False
-    )
+    grade = g.add("Grade", inputs={"Source": switch}, gain=(1.5, 0.5, 2.0, 1.0), black_clamp=False)
     out = g.render(grade, frame=1, backend=backend)
     expected = images[2].astype(np.float64) * np.array([1.5, 0.5, 2.0, 1.0])
     np.testing.assert_allclose(out.pixels, expected, rtol=1e-6, atol=1e-6)

@@ -77,7 +77,9 @@ def test_a_sequence_writes_one_file_per_frame(backend, array_source, tmp_path):
     pixels = random_image(6, 7, seed=83)
     g = mb.Graph()
     gain = {"keys": [[1, 1.0], [3, 3.0]], "interpolation": "linear"}
-    grade = g.add("Grade", inputs={"Source": array_source(g, pixels)}, multiply=gain, black_clamp=False)
+    grade = g.add(
+        "Grade", inputs={"Source": array_source(g, pixels)}, multiply=gain, black_clamp=False
+    )
     write = g.add(
         "Write",
         inputs={"Source": grade},
