@@ -214,7 +214,8 @@ def shape_value(g, o, edges, n, px, py):
         a = edges[k]
         b = start if a == last else a + 3
         area += edge_area(g, a, b, px, py)
-        if feathered:
+        reach = max(abs(g[a + 2]), abs(g[b + 2]))
+        if feathered and min(g[a], g[b]) - reach < cx and max(g[a], g[b]) + reach > cx:
             d, f = edge_feather(g, a, b, cx, cy)
             if f > 0.0:
                 out_d = min(out_d, d / f)

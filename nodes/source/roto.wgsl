@@ -95,7 +95,7 @@ fn roto_shape_value(s: u32, base: u32, px: f32, py: f32) -> f32 {
             continue;  // the CPU kernel leaves these edges out too
         }
         area += roto_edge_area(a, b, px, py);
-        if (feathered) {
+        if (feathered && min(P[a], P[b]) - reach < c.x && max(P[a], P[b]) + reach > c.x) {
             let df = roto_edge_feather(a, b, c);
             if (df.y > 0.0) {
                 out_d = min(out_d, df.x / df.y);
