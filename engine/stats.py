@@ -8,8 +8,8 @@ The rule, written in ``docs/editor.md`` ("Profiling"):
 - a pass of one node (a source, an area or resample op, an OCIO node, a read, a cache
   hit) gives its whole time to that node;
 - a fused pass of N nodes gives each of them an equal 1/N share, and each node records
-  the others it was fused with and the whole pass's time (``pass_seconds``), so the
-  figures add up to the render's time and the table can say "fused with 2";
+  the others it was fused with and the fused passes' whole time (``fused_seconds``), so
+  the figures add up to the render's time and the table can say "fused with 2";
 - a node's records of several passes (layers, tiles, an engine-made mask pass) add up;
 - a node none of whose passes computed anything (its result was found in the cache, or
   a result downstream of it was) is ``cached``; nodes that were not needed at all (a
@@ -52,6 +52,8 @@ class NodeStats:
         Other nodes that shared a fused pass with it, in the pass's order.
     pass_seconds : float
         The whole time of the passes it took part in (equal to ``seconds`` unless fused).
+    fused_seconds : float
+        Of ``pass_seconds``, the whole time of the fused passes (shared with others).
     decode_seconds : float
         A Read's decode time on its decoder thread (overlapping other work).
     computed : int
@@ -65,6 +67,7 @@ class NodeStats:
     passes: int = 0
     fused_with: tuple[str, ...] = ()
     pass_seconds: float = 0.0
+    fused_seconds: float = 0.0
     decode_seconds: float = 0.0
     computed: int = 0  # passes that computed something (not cache hits)
 
@@ -75,7 +78,7 @@ class NodeStats:
         if self.fused_with:
             parts.append(
                 f"fused with {', '.join(self.fused_with)} "
-                f"(pass {self.pass_seconds * 1000:.1f} ms, shared)"
+                f"({self.fused_seconds * 1000:.1f} ms of fused kernels, shared equally)"
             )
         if self.decode_seconds:
             parts.append(f"decoded ahead in {self.decode_seconds * 1000:.1f} ms")
@@ -127,6 +130,8 @@ class RenderStats:
                 entry = self._entry(records[name])
                 entry.seconds += share
                 entry.pass_seconds += seconds
+                if len(names) > 1:
+                    entry.fused_seconds += seconds
                 entry.passes += 1
                 others = [n for n in names if n != name and n not in entry.fused_with]
                 entry.fused_with += tuple(others)

@@ -94,10 +94,11 @@ def test_a_fused_pass_is_shared_equally_and_says_with_whom(array_source):
     grade, invert = stats.nodes["Grade1"], stats.nodes["Invert1"]
     assert grade.fused_with == ("Invert1",) and invert.fused_with == ("Grade1",)
     assert grade.seconds == pytest.approx(invert.seconds)
-    assert grade.pass_seconds == pytest.approx(2 * grade.seconds)
+    assert grade.pass_seconds == grade.fused_seconds == pytest.approx(2 * grade.seconds)
     assert "fused with Invert1" in grade.note
     blur = stats.nodes["Blur1"]
     assert blur.fused_with == () and blur.pass_seconds == pytest.approx(blur.seconds)
+    assert blur.fused_seconds == 0
     table = str(stats)
     assert "Grade1" in table and "Merge1 @ frame 1 on cpu" in table
 
