@@ -184,9 +184,9 @@ def _why_halo(ev: NodeEval) -> str:
     best = None
     for param in ev.spec.params:
         value = ev.values.get(param.name)
-        if param.spatial and isinstance(value, (int, float)) and not isinstance(value, bool):
-            if best is None or abs(value) > abs(best[1]):
-                best = (param.name, value)
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if param.spatial and number and (best is None or abs(value) > abs(best[1])):
+            best = (param.name, value)
     if best is None:
         return ""
     value = best[1]

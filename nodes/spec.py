@@ -25,8 +25,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from mattebox.nodes import limits
-from mattebox.nodes import suggest
+from mattebox.nodes import limits, suggest
 
 
 class Kind(enum.Enum):

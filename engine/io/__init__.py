@@ -22,6 +22,7 @@ process starts quickly. See ``docs/io-and-colour.md``.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable
 from multiprocessing import shared_memory as shared_memory  # tests watch its SharedMemory
 
@@ -31,18 +32,26 @@ from mattebox.engine.io.decode import _decode_layers, _probe_file
 from mattebox.engine.io.info import MAIN_LAYER, ImageInfo, ImageIOError, Window, _error
 from mattebox.engine.io.sequences import expand_frame, is_sequence
 from mattebox.engine.io.worker import _crash_worker as _crash_worker  # a test hook
-from mattebox.engine.io.worker import _free_worker, _worker, shutdown_worker
+from mattebox.engine.io.worker import (
+    _free_worker,
+    _worker,
+    decode_timeout,
+    set_decode_timeout,
+    shutdown_worker,
+)
 from mattebox.engine.io.write import write_image
 
 __all__ = [
     "IN_PROCESS",
     "ImageIOError",
     "ImageInfo",
+    "decode_timeout",
     "expand_frame",
     "is_sequence",
     "probe",
     "read_image",
     "read_layers",
+    "set_decode_timeout",
     "shutdown_worker",
     "write_image",
 ]
@@ -57,12 +66,31 @@ def _in_process() -> bool:
     return IN_PROCESS or os.environ.get("MATTEBOX_IO_INPROCESS") == "1"
 
 
+#: What a path that is not a regular file is, by the test of :mod:`stat` that finds it.
+_NOT_FILES = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
 def _check_readable(path: str) -> None:
-    """Raise a plain ImageIOError for a missing, unreadable or non-file path."""
-    if not os.path.exists(path):
-        raise _error(path, "file not found")
-    if os.path.isdir(path):
-        raise _error(path, "is a folder, not an image file")
+    """Raise a plain ImageIOError for a missing or unreadable path, and for anything that
+    is not a regular file (a folder, FIFO, device or socket: a decoder would wait on a
+    pipe or read a device forever), before any decoder sees it."""
+    if "\0" in path:
+        raise _error(path.replace("\0", "\\0"), "contains a NUL character")
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise _error(path, "file not found") from None
+    except OSError as error:
+        raise _error(path, error.strerror or str(error)) from None
+    if not stat.S_ISREG(mode):
+        what = next((name for test, name in _NOT_FILES if test(mode)), "not a regular file")
+        raise _error(path, f"is {what}, not an image file")
     if not os.access(path, os.R_OK):
         raise _error(path, "permission denied")
 

@@ -18,6 +18,7 @@ import multiprocessing.spawn
 import os
 import signal
 import threading
+import time
 from multiprocessing import shared_memory
 
 import numpy as np
@@ -27,6 +28,37 @@ from mattebox.engine.io.info import ImageInfo, ImageIOError, Window, _error
 
 #: Environment variable that enables the worker's test hooks (see ``_crash_worker``).
 _TEST_HOOKS_ENV = "MATTEBOX_IO_TEST_HOOKS"
+
+#: Seconds a decoder may take to answer one request (probe or read) before it is
+#: killed and the request fails: ``MATTEBOX_DECODE_TIMEOUT``, else the value given to
+#: :func:`set_decode_timeout` (the editor's "io/decode_timeout" setting), else this.
+DEFAULT_DECODE_TIMEOUT = 120.0
+DECODE_TIMEOUT_ENV = "MATTEBOX_DECODE_TIMEOUT"
+_decode_timeout = [DEFAULT_DECODE_TIMEOUT]
+
+
+def set_decode_timeout(seconds: float) -> None:
+    """Set the decoder timeout in seconds (``MATTEBOX_DECODE_TIMEOUT`` still wins)."""
+    seconds = float(seconds)
+    if not (seconds > 0 and seconds < float("inf")):
+        raise ValueError(f"decode timeout: expected a positive number of seconds, got {seconds!r}")
+    _decode_timeout[0] = seconds
+
+
+def decode_timeout() -> float:
+    """The decoder timeout in seconds (see :data:`DEFAULT_DECODE_TIMEOUT`)."""
+    text = os.environ.get(DECODE_TIMEOUT_ENV)
+    if text:
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if value > 0 and value < float("inf"):
+            return value
+        raise ImageIOError(
+            f"{DECODE_TIMEOUT_ENV}: expected a positive number of seconds, got {text!r}"
+        )
+    return _decode_timeout[0]
 
 
 def _worker_main(conn, test_hooks: bool) -> None:
@@ -48,6 +80,9 @@ def _worker_main(conn, test_hooks: bool) -> None:
                 _worker_read(conn, *request[1:])
             elif kind == "crash" and test_hooks:
                 os.kill(os.getpid(), request[2])
+            elif kind == "hang" and test_hooks:
+                time.sleep(request[2])
+                conn.send(("ok",))
             else:
                 conn.send(("error", f"unknown request {kind!r}"))
         except ImageIOError as exc:
@@ -265,8 +300,15 @@ class _Worker:
                     f"cannot start the decoder process ({type(exc).__name__}: {exc}); "
                     "set MATTEBOX_IO_INPROCESS=1 to decode in this process",
                 ) from None
+        timeout = decode_timeout()
         try:
             self._conn.send(message)
+            if not self._conn.poll(timeout):  # a decoder stuck on a file: stop it
+                self._discard(kill=True)
+                raise ImageIOError(
+                    f"{path}: the decoder gave no answer in {timeout:g} s and was stopped "
+                    f"(the limit is {DECODE_TIMEOUT_ENV} or the decode timeout setting)"
+                )
             reply = self._conn.recv()
         except (EOFError, OSError):
             code = self._discard(kill=True)

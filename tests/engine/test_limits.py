@@ -138,8 +138,14 @@ def test_a_tile_that_cannot_fit_the_limit_is_refused(monkeypatch, array_source):
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
-        ({"format": {"width": 2**20, "height": 2**20}}, "settings.format.width: 1048576 is outside 1 .. 65536"),
-        ({"format": {"width": 1920, "height": 0}}, "settings.format.height: 0 is outside 1 .. 65536"),
+        (
+            {"format": {"width": 2**20, "height": 2**20}},
+            "settings.format.width: 1048576 is outside 1 .. 65536",
+        ),
+        (
+            {"format": {"width": 1920, "height": 0}},
+            "settings.format.height: 0 is outside 1 .. 65536",
+        ),
         ({"frame_range": [1, 2**31]}, "settings.frame_range: 2147483648 is outside"),
         ({"fps": 1e9}, "settings.fps: 1000000000.0 is outside (0, 1000]"),
         ({"format": {"width": 8, "height": 8, "pixel_aspect": 0}}, "settings.format.pixel_aspect"),

@@ -20,34 +20,97 @@ def _node(entry: str) -> str:
 
 
 BAD_SCRIPTS = [
-    (HEAD + '"settings": {"format": {"width": Infinity, "height": 10}}}', "settings.format.width: expected a whole number, got inf"),
-    (HEAD + '"settings": {"format": {"width": 10.5, "height": 10}}}', "settings.format.width: expected a whole number, got 10.5"),
-    (HEAD + '"settings": {"format": "HD"}}', "settings.format: expected an object with width and height"),
-    (HEAD + '"settings": {"frame_range": [1, Infinity]}}', "settings.frame_range: expected a whole number, got inf"),
-    (HEAD + '"settings": {"frame_range": [NaN, 3]}}', "settings.frame_range: expected a whole number, got nan"),
-    (HEAD + '"settings": {"frame_range": [5, 1]}}', "settings.frame_range: the last frame (1) is before the first (5)"),
-    (HEAD + '"settings": {"frame_range": 7}}', "settings.frame_range: expected [first, last], got 7"),
-    (HEAD + '"settings": {"frame_range": [1, 4294967296]}}', "settings.frame_range: 4294967296 is outside"),
+    (
+        HEAD + '"settings": {"format": {"width": Infinity, "height": 10}}}',
+        "settings.format.width: expected a whole number, got inf",
+    ),
+    (
+        HEAD + '"settings": {"format": {"width": 10.5, "height": 10}}}',
+        "settings.format.width: expected a whole number, got 10.5",
+    ),
+    (
+        HEAD + '"settings": {"format": "HD"}}',
+        "settings.format: expected an object with width and height",
+    ),
+    (
+        HEAD + '"settings": {"frame_range": [1, Infinity]}}',
+        "settings.frame_range: expected a whole number, got inf",
+    ),
+    (
+        HEAD + '"settings": {"frame_range": [NaN, 3]}}',
+        "settings.frame_range: expected a whole number, got nan",
+    ),
+    (
+        HEAD + '"settings": {"frame_range": [5, 1]}}',
+        "settings.frame_range: the last frame (1) is before the first (5)",
+    ),
+    (
+        HEAD + '"settings": {"frame_range": 7}}',
+        "settings.frame_range: expected [first, last], got 7",
+    ),
+    (
+        HEAD + '"settings": {"frame_range": [1, 4294967296]}}',
+        "settings.frame_range: 4294967296 is outside",
+    ),
     (HEAD + '"settings": {"fps": Infinity}}', "settings.fps: expected a positive number, got inf"),
     (HEAD + '"settings": {"fps": true}}', "settings.fps: expected a positive number, got True"),
     (HEAD + '"settings": {"ocio": "studio"}}', "settings.ocio: expected an object, got 'studio'"),
     (HEAD + '"settings": {"ocio": {"config": 5}}}', "settings.ocio.config: expected text, got 5"),
-    (HEAD + '"settings": {"ocio": {"working_space": ["ACEScg"]}}}', "settings.ocio.working_space: expected text, got ['ACEScg']"),
-    (HEAD + '"settings": {"ocio": {"config": "ocio://x\\u0000y"}}}', "settings.ocio.config: contains a NUL character"),
-    (_node('{"type": "Read", "params": {"file": "plate\\u0000.exr"}}'), "N1.file: contains a NUL character"),
-    (_node('{"type": "Constant", "params": {"width": Infinity}}'), "N1.width: expected a finite number, got inf"),
-    (_node('{"type": "Constant", "params": {"width": 4294967296}}'), "N1.width: 4294967296 is beyond the limit of ±2147483647"),
-    (_node('{"type": "Constant", "params": {"width": 1e400}}'), "N1.width: expected a finite number, got inf"),
-    (_node('{"type": "Grade", "params": {"gain": 1e39}}'), "N1.gain: 1e+39 is beyond the limit of ±3.40282e+38"),
-    (_node('{"type": "TimeOffset", "params": {"offset": -9999999999}}'), "N1.offset: -9999999999 is beyond the limit"),
-    (_node('{"type": "Grade", "params": {"gain": {"keys": [[Infinity, 1]]}}}'), "N1.gain: key 1: frame: expected a finite number"),
-    (_node('{"type": "Grade", "params": {"gain": {"keys": [[1e300, 1]]}}}'), "N1.gain: key 1: frame: 1e+300 is beyond the limit"),
+    (
+        HEAD + '"settings": {"ocio": {"working_space": ["ACEScg"]}}}',
+        "settings.ocio.working_space: expected text, got ['ACEScg']",
+    ),
+    (
+        HEAD + '"settings": {"ocio": {"config": "ocio://x\\u0000y"}}}',
+        "settings.ocio.config: contains a NUL character",
+    ),
+    (
+        _node('{"type": "Read", "params": {"file": "plate\\u0000.exr"}}'),
+        "N1.file: contains a NUL character",
+    ),
+    (
+        _node('{"type": "Constant", "params": {"width": Infinity}}'),
+        "N1.width: expected a finite number, got inf",
+    ),
+    (
+        _node('{"type": "Constant", "params": {"width": 4294967296}}'),
+        "N1.width: 4294967296 is beyond the limit of ±2147483647",
+    ),
+    (
+        _node('{"type": "Constant", "params": {"width": 1e400}}'),
+        "N1.width: expected a finite number, got inf",
+    ),
+    (
+        _node('{"type": "Grade", "params": {"gain": 1e39}}'),
+        "N1.gain: 1e+39 is beyond the limit of ±3.40282e+38",
+    ),
+    (
+        _node('{"type": "TimeOffset", "params": {"offset": -9999999999}}'),
+        "N1.offset: -9999999999 is beyond the limit",
+    ),
+    (
+        _node('{"type": "Grade", "params": {"gain": {"keys": [[Infinity, 1]]}}}'),
+        "N1.gain: key 1: frame: expected a finite number",
+    ),
+    (
+        _node('{"type": "Grade", "params": {"gain": {"keys": [[1e300, 1]]}}}'),
+        "N1.gain: key 1: frame: 1e+300 is beyond the limit",
+    ),
     (_node('{"type": "Grade", "version": 1e300}'), "N1.version: expected a whole number"),
-    (_node('{"type": "Grade", "inputs": {"Source": ["x"]}}'), "N1.inputs.Source: no node named ['x']"),
-    (_node('{"type": "Grade", "inputs": {"Sauce": "N1"}}'), "N1.inputs.Sauce: Grade has no input 'Sauce'"),
+    (
+        _node('{"type": "Grade", "inputs": {"Source": ["x"]}}'),
+        "N1.inputs.Source: no node named ['x']",
+    ),
+    (
+        _node('{"type": "Grade", "inputs": {"Sauce": "N1"}}'),
+        "N1.inputs.Sauce: Grade has no input 'Sauce'",
+    ),
     ("[" * 100000 + "]" * 100000, "not a script (values nested deeper than 100 levels)"),
     (HEAD + '"ui": ' + '{"a": ' * 500 + "1" + "}" * 500 + "}", "ui.a.a.a.a"),
-    (_node('{"type": "Grade", "params": {"gain": ' + "[" * 120 + "]" * 120 + "}}"), "nodes.N1.params.gain"),
+    (
+        _node('{"type": "Grade", "params": {"gain": ' + "[" * 120 + "]" * 120 + "}}"),
+        "nodes.N1.params.gain",
+    ),
 ]
 
 
