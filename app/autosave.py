@@ -159,14 +159,14 @@ class Autosaver(QtCore.QObject):
 
     def autosave(self) -> Path | None:
         """Write a backup now if the script changed since the last one; returns its path."""
-        state = (self.doc.undo_stack.index(), self.doc.graph.revision, id(self.doc.graph))
+        state = (self.doc.undo_stack.index(), self.doc.root.revision, id(self.doc.root))
         if not self.doc.is_modified or state == self._last_state:
             return None
         base = self.target()
         self._slot = next_slot(base, self._slot)
         path = base.with_name(f"{base.name}.autosave{self._slot}")
         try:
-            script.write_atomic(path, script.dumps(script.to_dict(self.doc.graph)))
+            script.write_atomic(path, script.dumps(script.to_dict(self.doc.root)))
         except (OSError, ValueError) as error:
             self.doc.message.emit(f"autosave failed: {error}")
             return None

@@ -61,9 +61,16 @@ class Document(QtCore.QObject):
         A one-line note for the status bar, e.g. why an edit was refused.
     modified_changed(bool)
     path_changed(str)
+    scope_changed()
+        The node editor entered or left a group (:attr:`scope`).
+
+    ``graph`` is the graph the node editor shows and edits: the script's top graph
+    (:attr:`root`), or the inside of the group :attr:`scope` names (a path of group
+    names from the top). Saving, rendering and the viewer use :attr:`root`.
     """
 
     changed = QtCore.Signal(object)
+    scope_changed = QtCore.Signal()
     reset = QtCore.Signal()
     message = QtCore.Signal(str)
     modified_changed = QtCore.Signal(bool)
@@ -74,6 +81,7 @@ class Document(QtCore.QObject):
         self.undo_stack = QtGui.QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self._graph: Graph | None = None
+        self.scope: tuple[str, ...] = ()
         self._unsubscribe = None
         self._pending = Change()
         self._depth = 0
@@ -85,7 +93,33 @@ class Document(QtCore.QObject):
 
     @property
     def graph(self) -> Graph:
+        """The graph being edited: the top graph, or the inside of the open group."""
+        return self.graph_at(self.scope) or self._graph
+
+    @property
+    def root(self) -> Graph:
+        """The script's top graph (what is saved, rendered and viewed)."""
         return self._graph
+
+    def graph_at(self, scope: tuple[str, ...]) -> Graph | None:
+        """The inside of the group at ``scope`` (group names from the top; () is the top
+        graph), or None where there is no such group (any more)."""
+        graph = self._graph
+        for name in scope:
+            node = graph.nodes.get(name)
+            if node is None or not node.is_group:
+                return None
+            graph = node.inner
+        return graph
+
+    def set_scope(self, scope: tuple[str, ...]) -> None:
+        """Show and edit the inside of the group at ``scope`` (() : the top graph)."""
+        scope = tuple(scope)
+        if self.graph_at(scope) is None:
+            raise GraphError(f"{'.'.join(scope)} is not a group")
+        if scope != self.scope:
+            self.scope = scope
+            self.scope_changed.emit()
 
     @property
     def path(self) -> str | None:
@@ -101,6 +135,7 @@ class Document(QtCore.QObject):
         if self._unsubscribe is not None:
             self._unsubscribe()
         self._graph = graph
+        self.scope = ()
         self._unsubscribe = graph.subscribe(self._on_engine_event)
         self._pending = Change()
         self.undo_stack.clear()
@@ -177,6 +212,11 @@ class Document(QtCore.QObject):
             self._dirty_without_undo = True  # an edit made outside the undo stack (Python)
             self.modified_changed.emit(True)
         change = self._pending
+        if event == "group":  # inside a group: as an edit of the group, or of what is shown
+            event, node, detail = self._from_group(node, detail)
+            if event is None:
+                self._schedule()
+                return
         if event == "add":
             change.added.add(node.name)
             change.removed.discard(node.name)
@@ -193,6 +233,28 @@ class Document(QtCore.QObject):
             change.settings = True
         self._schedule()
 
+    def _from_group(self, group, detail):
+        """An edit inside ``group`` as the views see it: the edit itself where it is in
+        the graph shown, else a change of the shown graph's node that holds it (a group
+        whose inside changed re-renders; one whose ports changed is redrawn)."""
+        path = [group.name]
+        event, node, inner_detail = detail
+        while event == "group":
+            path.append(node.name)
+            event, node, inner_detail = inner_detail
+        path = tuple(path)
+        if path == self.scope:
+            return event, node, inner_detail
+        depth = len(self.scope)
+        if path[:depth] == self.scope and len(path) > depth:
+            holder = self.graph.nodes.get(path[depth])
+            if holder is not None:
+                changes_ports = node is not None and node.type in ("Input", "Output")
+                kind = "input" if changes_ports and event != "param" else "param"
+                return kind, holder, None
+        self._pending.params.add(path[0])  # the top group: the viewer renders again
+        return None, None, None
+
     def _schedule(self) -> None:
         if self._depth or self._flush_scheduled:
             return
@@ -201,6 +263,11 @@ class Document(QtCore.QObject):
 
     def _flush(self) -> None:
         self._flush_scheduled = False
+        if self.scope and self.graph_at(self.scope) is None:  # the open group went away
+            while self.scope and self.graph_at(self.scope) is None:
+                self.scope = self.scope[:-1]
+            self._pending.ui = True
+            self.scope_changed.emit()
         change, self._pending = self._pending, Change()
         if not change.empty:
             self.changed.emit(change)

@@ -31,6 +31,7 @@ from mattebox.app import undo
 from mattebox.app.focus import take_focus_on_hover
 from mattebox.app.graph_layout import LaidOutNode, layered_layout
 from mattebox.app.tab_search import TabSearch
+from mattebox.engine import group as groups
 from mattebox.engine import script
 from mattebox.nodes.spec import MASK_INPUT, registry
 
@@ -62,6 +63,7 @@ NAME_PADDING = 10.0  # on each side of a node's name
 NAME_POINT_SIZE = 8.5
 IMAGE_SUFFIXES = (".exr", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".dpx", ".hdr", ".tga")
 BACKDROP_TYPE = "Backdrop"
+GROUP_COLOR = (150, 124, 70)
 
 
 def _paint_side_port(painter: QtGui.QPainter, rect: QtCore.QRectF, info: dict) -> None:
@@ -366,6 +368,50 @@ class PlaceholderNode(BaseNode):
         self.view.color = (*OTHER_COLOR, 255)
 
 
+class GroupViewNode(BaseNode):
+    """A group or gizmo instance: its input ports are its Input nodes, added per node."""
+
+    __identifier__ = "mattebox.group"
+    NODE_NAME = "Group"
+
+    def __init__(self):
+        BaseNode.__init__(self, qgraphics_item=MatteboxNodeItem)
+        self.add_output(OUTPUT_PORT, multi_output=True, color=PORT_COLOR)
+        self.model.color = (*GROUP_COLOR, 255)
+        self.view.color = (*GROUP_COLOR, 255)
+        self.view.doc = "A group: Ctrl+Enter or double-click opens it, Ctrl+Backspace goes back"
+
+
+class Breadcrumb(QtWidgets.QFrame):
+    """Over the node graph while a group is open: where one is (``Top / Despill1``) and
+    a button back out (Ctrl+Backspace)."""
+
+    def __init__(self, editor: NodeEditor, parent: QtWidgets.QWidget):
+        super().__init__(parent)
+        self.setObjectName("Breadcrumb")
+        self.setStyleSheet(
+            "#Breadcrumb { background: rgba(20, 20, 20, 200); border-radius: 4px; }"
+            "QLabel { color: #e8c878; font-weight: bold; padding: 0 6px; }"
+        )
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        self.back = QtWidgets.QToolButton(self)
+        self.back.setText("\u25c0 Back")
+        self.back.setToolTip("Leave the group (Ctrl+Backspace)")
+        self.back.clicked.connect(editor.close_group)
+        self.label = QtWidgets.QLabel(self)
+        layout.addWidget(self.back)
+        layout.addWidget(self.label)
+        self.hide()
+
+    def show_scope(self, scope: tuple[str, ...]) -> None:
+        self.label.setText(" / ".join(("Top", *scope)))
+        self.adjustSize()
+        self.move(8, 8)
+        self.setVisible(bool(scope))
+        self.raise_()
+
+
 class _ViewOnlyUndoStack(QtGui.QUndoStack):
     """NodeGraphQt's undo stack: runs its view commands and keeps none of them."""
 
@@ -453,6 +499,7 @@ class NodeEditor(QtCore.QObject):
 
     selection_changed = QtCore.Signal(list)
     node_activated = QtCore.Signal(str)
+    grouped = QtCore.Signal(list, str)
 
     def __init__(self, doc, parent: QtCore.QObject | None = None):
         super().__init__(parent)
@@ -467,6 +514,7 @@ class NodeEditor(QtCore.QObject):
         for spec in self.specs.values():
             self.view_graph.register_node(_node_class(spec))
         self.view_graph.register_node(PlaceholderNode)
+        self.view_graph.register_node(GroupViewNode)
         self._views: dict[str, BaseNode] = {}
         self._drops: dict[str, BackdropNode] = {}
         self._names: dict[str, str] = {}  # NodeGraphQt id -> engine name (nodes and backdrops)
@@ -485,6 +533,8 @@ class NodeEditor(QtCore.QObject):
             self.widget,
         )
         self.search.chosen.connect(self._search_chosen)
+        self.breadcrumb = Breadcrumb(self, self.widget)
+        doc.scope_changed.connect(self._scope_changed)
         self._search_pos: tuple[float, float] | None = None
         self._selection_timer = QtCore.QTimer(self)
         self._selection_timer.setSingleShot(True)
@@ -567,6 +617,9 @@ class NodeEditor(QtCore.QObject):
         graph = self.doc.graph
         for name in [n for n in self._views if n not in graph]:
             self._delete_view(name)
+        for name in [n for n in self._views if graph[n].is_group]:
+            if tuple(self._views[name].inputs()) != graph[name].input_names:
+                self._delete_view(name)  # its ports changed: made again below
         self._place_unpositioned()
         for node in graph:
             if node.name not in self._views:
@@ -591,6 +644,16 @@ class NodeEditor(QtCore.QObject):
             )
             for input_name in node.inputs:
                 view.add_input(input_name)
+            view.view.draw_node()
+        elif node.is_group:
+            view = self.view_graph.create_node(
+                GroupViewNode.type_, name=node.name, selected=False, push_undo=False
+            )
+            for input_name in node.input_names:
+                if input_name in SIDE_INPUTS:
+                    view.add_input(input_name, color=MASK_COLOR, painter_func=_paint_side_port)
+                else:
+                    view.add_input(input_name, color=PORT_COLOR)
             view.view.draw_node()
         else:
             identifier = f"mattebox.{node.spec.family}.{node.type}"
@@ -861,12 +924,85 @@ class NodeEditor(QtCore.QObject):
         name = self._names.get(getattr(node, "id", None))
         if name in self.doc.graph:
             self.node_activated.emit(name)
+            if self.doc.graph[name].is_group:
+                self.open_group(name)
+
+    # -- groups ----------------------------------------------------------------------------
+
+    def group_selected(self) -> str | None:
+        """Ctrl+G: the selected nodes into a new group (one undo step); returns its name."""
+        names = self.selected_names()
+        if not names:
+            self.doc.message.emit("Group: select the nodes to group first")
+            return None
+        command = undo.GroupNodes(self.doc, names)
+        if not self.doc.push(command):
+            return None
+        self.sync()
+        self.select([command.group_name])
+        self.grouped.emit(names, command.group_name)
+        return command.group_name
+
+    def ungroup_selected(self) -> list[str]:
+        """Ctrl+Shift+G: the selected groups' nodes back in their place."""
+        graph = self.doc.graph
+        restored: list[str] = []
+        picked = [n for n in self.selected_names() if graph[n].is_group]
+        if not picked:
+            self.doc.message.emit("Ungroup: select a group first")
+        for name in picked:
+            command = undo.Ungroup(self.doc, name)
+            if self.doc.push(command):
+                restored += command.restored
+        self.sync()
+        if restored:
+            self.select(restored)
+        return restored
+
+    def open_group(self, name: str | None = None) -> bool:
+        """Ctrl+Enter or double-click: show the inside of group ``name`` (or of the
+        selected group)."""
+        if name is None:
+            picked = [n for n in self.selected_names() if self.doc.graph[n].is_group]
+            name = picked[0] if len(picked) == 1 else None
+        if name is None or name not in self.doc.graph or not self.doc.graph[name].is_group:
+            return False
+        self.doc.set_scope((*self.doc.scope, name))
+        return True
+
+    def close_group(self) -> bool:
+        """Ctrl+Backspace or Back: leave the open group, the group selected outside."""
+        if not self.doc.scope:
+            return False
+        left = self.doc.scope[-1]
+        self.doc.set_scope(self.doc.scope[:-1])
+        self.select([left])
+        return True
+
+    def _scope_changed(self) -> None:
+        self.rebuild()
+        self.breadcrumb.show_scope(self.doc.scope)
+
+    def type_names(self) -> tuple[list[str], dict[str, str]]:
+        """What Tab offers: node types, Group, the gizmos on the search path, Backdrop."""
+        docs = {
+            name: (spec.doc or spec.__doc__ or "").strip().split("\n")[0]
+            for name, spec in self.specs.items()
+        }
+        try:
+            found = groups.gizmos()
+        except OSError:
+            found = {}
+        for name, gizmo in found.items():
+            docs[name] = gizmo.doc or f"gizmo v{gizmo.version} ({gizmo.path.name})"
+        return sorted(self.specs) + sorted(found) + [BACKDROP_TYPE], docs
 
     # -- creating ---------------------------------------------------------------------------
 
     def open_search(self) -> None:
         """The Tab menu, at the cursor."""
         self._search_pos = self.cursor_scene_pos()
+        self.search.set_names(*self.type_names())
         local = self.widget.mapFromGlobal(QtGui.QCursor.pos())
         if not self.widget.viewport().rect().contains(local):
             local = self.widget.viewport().rect().center()
@@ -885,15 +1021,23 @@ class NodeEditor(QtCore.QObject):
         its chain (Nuke's way). Returns the new node's name."""
         graph = self.doc.graph
         spec = self.specs.get(type_name)
+        block = None
+        if type_name == groups.GROUP:
+            block = groups.new_block()
+        elif spec is None and (gizmo := groups.find_gizmo(type_name)) is not None:
+            spec, version, block = self.specs[groups.GROUP], gizmo.version, gizmo.block()
         if spec is None:
             self.doc.message.emit(f"unknown node type {type_name!r}")
             return None
         name = graph.unique_name(type_name)
         selected = self.selected_names() if connect_selection else []
         links, moves = [], {}
-        if len(selected) == 1 and (spec.inputs or spec.optional_inputs):
+        inputs = spec.inputs + spec.optional_inputs
+        if block is not None:  # a group's inputs are its Input nodes, in order
+            inputs = tuple(block.get("inputs", ()))
+        if len(selected) == 1 and inputs:
             above = selected[0]
-            first = (spec.inputs + spec.optional_inputs)[0]
+            first = inputs[0]
             links.append((name, first, above))
             for consumer, input_name in graph.consumers(above):
                 links.append((consumer.name, input_name, name))
@@ -905,6 +1049,9 @@ class NodeEditor(QtCore.QObject):
         entry = {"type": type_name, "version": spec.version, "params": {}, "inputs": {}}
         if params:
             entry["params"] = {k: spec.param(k).to_json(v) for k, v in params.items()}
+        if block is not None:
+            entry["group"] = block
+            entry["version"] = version if type_name != groups.GROUP else spec.version
         fragment = {
             "mattebox": {"format": script.FORMAT_VERSION},
             "nodes": {name: entry},
@@ -979,7 +1126,9 @@ class NodeEditor(QtCore.QObject):
             return
         if names != self._last_selection:
             self._last_selection = names
-            if names:  # kept with the script (not an edit), as Nuke keeps "selected"
+            if self.doc.scope:  # inside a group: not kept (the group's entry stays as it was)
+                pass
+            elif names:  # kept with the script (not an edit), as Nuke keeps "selected"
                 self.doc.graph.ui["selection"] = list(names)
             else:
                 self.doc.graph.ui.pop("selection", None)
@@ -995,6 +1144,11 @@ class NodeEditor(QtCore.QObject):
             if key == QtCore.Qt.Key.Key_Tab and not event.modifiers():
                 self.open_search()
                 return True
+            ctrl = event.modifiers() == QtCore.Qt.KeyboardModifier.ControlModifier
+            if ctrl and key in (QtCore.Qt.Key.Key_Return, QtCore.Qt.Key.Key_Enter):
+                return self.open_group() or True
+            if ctrl and key == QtCore.Qt.Key.Key_Backspace:
+                return self.close_group() or True
             if key == QtCore.Qt.Key.Key_F and not event.modifiers():
                 if self.selected_names():
                     self.view_graph.fit_to_selection()

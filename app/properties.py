@@ -769,6 +769,7 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         self.backdrop_name: str | None = None
         self.frame = 1.0
         self.rows: dict[str, ParamRow] = {}
+        self._knobs_shown: list[str] = []
         self.setWidgetResizable(True)
         self.setObjectName("Properties")
         self.setMinimumWidth(300)
@@ -839,18 +840,44 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setHorizontalSpacing(8)
         form.setVerticalSpacing(4)
-        for param in node.spec.params:
+        self._knobs_shown = [k.name for k in node.knobs] if node.is_group else []
+        for param in node.params() if node.is_group else node.spec.params:
             editor = self._editor_for(node, param)
             row = ParamRow(self, param, editor)
             label = QtWidgets.QLabel(param.name.replace("_", " "))
             label.setToolTip(param.doc)
             editor.setToolTip(param.doc)
+            self._knob_menu(node, param.name, label)
             form.addRow(label, row)
             self.rows[param.name] = row
         layout.addLayout(form)
         layout.addStretch(1)
         self.refresh_choices()
         self.refresh()
+
+    def _knob_menu(self, node, param: str, label: QtWidgets.QLabel) -> None:
+        """Right-click on a parameter's name: inside a group, "Expose on <group>...";
+        on a group's knob, "Remove knob"."""
+        from mattebox.app import groups_ui
+
+        label.setContextMenuPolicy(QtCore.Qt.ContextMenuPolicy.CustomContextMenu)
+
+        def menu_at(pos) -> None:
+            menu = QtWidgets.QMenu(label)
+            menu.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+            if self.doc.scope:
+                menu.addAction(
+                    f"Expose on {self.doc.scope[-1]}...",
+                    lambda: groups_ui.ask_expose(self, self.doc, node.name, param),
+                )
+            if node.is_group and node.knob(param) is not None:
+                menu.addAction(
+                    "Remove knob", lambda: groups_ui.remove_knob(self.doc, node.name, param)
+                )
+            if not menu.isEmpty():
+                menu.popup(label.mapToGlobal(pos))
+
+        label.customContextMenuRequested.connect(menu_at)
 
     def show_backdrop(self, name: str) -> None:
         """Show a backdrop's label and colour."""
@@ -972,7 +999,7 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         if self.node_name is None:
             return
         node = self.doc.graph[self.node_name]
-        declared = node.spec.param(param)
+        declared = undo.declared(node, param)
         old = undo.stored_value(node, param)
         new = with_value_at(declared, old, self.frame, value)
         try:
@@ -989,7 +1016,7 @@ class PropertiesPanel(QtWidgets.QScrollArea):
 
     def reset_param(self, param: str) -> None:
         node = self.doc.graph[self.node_name]
-        old, new = undo.stored_value(node, param), node.spec.param(param).default
+        old, new = undo.stored_value(node, param), undo.declared(node, param).default
         if old != new:
             self.doc.push(
                 undo.SetParams(
@@ -999,7 +1026,7 @@ class PropertiesPanel(QtWidgets.QScrollArea):
 
     def toggle_key(self, param: str) -> None:
         node = self.doc.graph[self.node_name]
-        declared = node.spec.param(param)
+        declared = undo.declared(node, param)
         old = undo.stored_value(node, param)
         new = toggled_key(declared, old, self.frame)
         verb = "Remove key" if has_key(old, self.frame) else "Set key"
@@ -1026,7 +1053,7 @@ class PropertiesPanel(QtWidgets.QScrollArea):
             return
         node = self.doc.graph[self.node_name]
         old = undo.stored_value(node, param)
-        new = node.spec.param(param).coerce(with_key_interpolation(old, self.frame, kind))
+        new = undo.declared(node, param).coerce(with_key_interpolation(old, self.frame, kind))
         self.doc.push(
             undo.SetParams(
                 self.doc,
@@ -1074,6 +1101,10 @@ class PropertiesPanel(QtWidgets.QScrollArea):
                 self.name_field.setText(new)
         if self.node_name not in self.doc.graph:
             self.show_node(None)
+            return
+        node = self.doc.graph[self.node_name]
+        if node.is_group and [k.name for k in node.knobs] != self._knobs_shown:
+            self.show_node(self.node_name)  # a knob exposed or removed
             return
         if change.structure or change.params or change.settings:
             self.refresh_choices()  # what is connected, or upstream of it, may have changed

@@ -64,6 +64,13 @@ class TabSearch(QtWidgets.QFrame):
         self.field.installEventFilter(self)
         self._filter("")
 
+    def set_names(self, names: list[str], docs: dict[str, str] | None = None) -> None:
+        """Offer these types from now on (gizmos come and go on the search path)."""
+        self.names = list(names)
+        if docs is not None:
+            self.docs = dict(docs)
+        self._filter(self.field.text())
+
     def popup(self, global_pos: QtCore.QPoint) -> None:
         """Show at ``global_pos`` with an empty field."""
         self.field.clear()

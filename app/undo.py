@@ -27,11 +27,16 @@ class EditCommand(QtGui.QUndoCommand):
     def __init__(self, doc, text: str):
         super().__init__(text)
         self.doc = doc
+        self.scope = doc.scope  # the group it edits inside (undo works from anywhere)
         self._skip_redo = False
 
     @property
     def graph(self):
-        return self.doc.graph
+        """The graph this command edits: the one shown when it was made."""
+        graph = self.doc.graph_at(self.scope)
+        if graph is None:
+            raise GraphError(f"{'.'.join(self.scope)}: the group is gone")
+        return graph
 
     def apply(self) -> None:
         """Make the edit for the first time; raises GraphError (leaving no trace) if the
@@ -59,8 +64,19 @@ class EditCommand(QtGui.QUndoCommand):
 
 
 def stored_value(node, param: str) -> Any:
-    """A parameter's stored value (animated or not; the default when unset)."""
+    """A parameter's stored value (animated or not; the default when unset); a group's
+    knob: the inner parameter's."""
+    if node.is_group and node.knob(param) is not None:
+        inner, inner_param = node.knob_target(param)
+        return stored_value(inner, inner_param)
     return node.values.get(param, node.spec.param(param).default)
+
+
+def declared(node, param: str):
+    """A parameter's declaration (a group's knob: the inner one, under the knob's name)."""
+    if node.is_group and node.knob(param) is not None:
+        return node.knob_param(param)
+    return node.spec.param(param)
 
 
 class SetParams(EditCommand):
@@ -345,12 +361,12 @@ class SetSettings(EditCommand):
         self.old, self.new = old.copy(), new.copy()
 
     def do(self) -> None:
-        self.graph.settings = self.new.copy()
-        self.graph.settings_changed()
+        self.doc.root.settings = self.new.copy()  # the script's, from inside a group too
+        self.doc.root.settings_changed()
 
     def undo_edit(self) -> None:
-        self.graph.settings = self.old.copy()
-        self.graph.settings_changed()
+        self.doc.root.settings = self.old.copy()
+        self.doc.root.settings_changed()
 
 
 class Compound(EditCommand):
@@ -374,3 +390,74 @@ class Compound(EditCommand):
     def undo_edit(self) -> None:
         for command in reversed(self.commands):
             command.undo_edit()
+
+
+class GroupNodes(EditCommand):
+    """Ctrl+G: collapse nodes into a group (``graph.group``); undo puts back exactly the
+    nodes, links and positions there were."""
+
+    def __init__(self, doc, names, group_name: str | None = None):
+        removal = RemoveNodes(doc, names, heal=False)
+        super().__init__(doc, f"Group {', '.join(removal.names[:3])}")
+        self.removal, self.names = removal, removal.names
+        self.group_name = group_name or doc.graph.unique_name("Group")
+
+    def do(self) -> None:
+        self.graph.group(self.names, name=self.group_name)
+        self.doc.note_ui_changed()
+
+    def undo_edit(self) -> None:
+        readers = [(n.name, i) for n, i in self.graph.consumers(self.group_name)]
+        for reader, input_name in readers:
+            self.graph[reader].set_input(input_name, None)
+        self.graph.remove(self.group_name)
+        self.removal.undo_edit()
+        self.doc.note_ui_changed()
+
+
+class Ungroup(EditCommand):
+    """Ctrl+Shift+G: put a group's nodes in its place (``graph.ungroup``); undo makes the
+    group again as it was (its inside, knobs and links)."""
+
+    def __init__(self, doc, name: str):
+        super().__init__(doc, f"Ungroup {name}")
+        self.removal = RemoveNodes(doc, [name], heal=False)
+        self.name = name
+        self.restored: list[str] = []
+
+    def do(self) -> None:
+        self.restored = [n.name for n in self.graph.ungroup(self.name)]
+        self.doc.note_ui_changed()
+
+    def undo_edit(self) -> None:
+        for name in self.restored:
+            self.graph.remove(name)
+        self.removal.undo_edit()
+        self.doc.note_ui_changed()
+
+
+class SetKnobs(EditCommand):
+    """Expose or remove a group's knobs: ``old`` and ``new`` are lists of Knobs."""
+
+    def __init__(self, doc, scope, group: str, old, new, text: str):
+        super().__init__(doc, text)
+        self.scope = tuple(scope)  # the graph holding the group, maybe not the one shown
+        self.group, self.old, self.new = group, list(old), list(new)
+
+    def _set(self, knobs) -> None:
+        node = self.graph[self.group]
+        before = list(node.knobs)
+        try:
+            for name in [k.name for k in node.knobs]:
+                node.unexpose(name)
+            for knob in knobs:
+                node.expose(knob.node, knob.param, knob.name)
+        except GraphError:  # a bad name: as it was
+            node.knobs = before
+            raise
+
+    def do(self) -> None:
+        self._set(self.new)
+
+    def undo_edit(self) -> None:
+        self._set(self.old)

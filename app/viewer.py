@@ -257,7 +257,7 @@ class Viewer(QtWidgets.QWidget):
 
     @property
     def settings(self) -> dict:
-        return self.doc.graph.ui.setdefault("viewer", {})
+        return self.doc.root.ui.setdefault("viewer", {})
 
     def display_settings(self) -> engine_viewer.DisplaySettings:
         return engine_viewer.DisplaySettings(
@@ -336,7 +336,7 @@ class Viewer(QtWidgets.QWidget):
         self.gamma_box.setValue(gamma)
 
     def _config(self):
-        return color.get_config(self.doc.graph.settings.ocio_config)
+        return color.get_config(self.doc.root.settings.ocio_config)
 
     def _fill_menus(self) -> None:
         """The display, view and look menus from the script's config and saved settings."""
@@ -349,7 +349,7 @@ class Viewer(QtWidgets.QWidget):
             displays = color.displays(config)
             looks = color.looks(config)
             default_display, default_view = engine_viewer.default_display_view(
-                self.doc.graph.settings.ocio_config
+                self.doc.root.settings.ocio_config
             )
         except color.ColorError as error:
             self.canvas.message = f"OCIO: {error}"
@@ -438,7 +438,7 @@ class Viewer(QtWidgets.QWidget):
 
     def shown_node(self) -> str | None:
         """The node the viewer shows."""
-        graph = self.doc.graph
+        graph = self.doc.root
         name = self.inputs[self.active]
         if name in graph:
             return name
@@ -455,7 +455,7 @@ class Viewer(QtWidgets.QWidget):
         if index is None:
             return None
         name = self.inputs[index]
-        return name if name in self.doc.graph else None
+        return name if name in self.doc.root else None
 
     def _inputs_edited(self) -> None:
         self.settings["inputs"] = list(self.inputs)
@@ -468,7 +468,7 @@ class Viewer(QtWidgets.QWidget):
         self.schedule()
 
     def _refresh_inputs(self) -> None:
-        graph = self.doc.graph
+        graph = self.doc.root
         for index, button in enumerate(self.input_buttons):
             name = self.inputs[index]
             present = name in graph if name else False
@@ -536,7 +536,7 @@ class Viewer(QtWidgets.QWidget):
             self.finished.emit()
             return
         request = ViewRequest(
-            graph=engine_viewer.snapshot(self.doc.graph),
+            graph=engine_viewer.snapshot(self.doc.root),
             node=node,
             frame=self.frame,
             visible=self.canvas.visible_region() if self.canvas.format is not None else None,
@@ -730,12 +730,12 @@ class Viewer(QtWidgets.QWidget):
                 None
             ] * (VIEWER_INPUTS - 1)
         if "inputs" not in saved and "node" not in saved:  # no viewer entry: the last node
-            self.inputs[0] = default_node(self.doc.graph)
+            self.inputs[0] = default_node(self.doc.root)
         active = saved.get("active", 0)
         self.active = active if isinstance(active, int) and 0 <= active < VIEWER_INPUTS else 0
         self.selected = []
         self.validation_errors = {}
-        self.frame = float(self.doc.graph.settings.frame_range[0])
+        self.frame = float(self.doc.root.settings.frame_range[0])
         self.canvas.format = None
         self.canvas.auto_fit = True
         probe = saved.get("probe")

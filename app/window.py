@@ -42,6 +42,8 @@ SHORTCUTS_HELP = """<table>
 <tr><td><b>Left / Right</b></td><td>previous / next frame</td></tr>
 <tr><td><b>drag a node onto a pipe</b></td><td>insert it there</td></tr>
 <tr><td><b>Alt+Shift+drag</b></td><td>cut pipes</td></tr>
+<tr><td><b>Ctrl+G</b>, <b>Ctrl+Shift+G</b></td><td>group the selected nodes, ungroup</td></tr>
+<tr><td><b>Ctrl+Enter</b>, <b>Ctrl+Backspace</b></td><td>open the selected group, leave it</td></tr>
 </table>"""
 
 
@@ -134,6 +136,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action("save", "&Save", self.save, keys.Save, file_menu)
         self._action("save_as", "Save &As...", self.save_as, "Ctrl+Shift+S", file_menu)
         self._action("revert", "Re&vert", self.revert, None, file_menu)
+        self._action("save_gizmo", "Save &Group as Gizmo...", self.save_gizmo, None, file_menu)
         file_menu.addSeparator()
         self._action("quit", "&Quit", self.close, keys.Quit, file_menu)
 
@@ -165,6 +168,12 @@ class MainWindow(QtWidgets.QMainWindow):
             "node", "Create &Node...", self.editor.open_search, None, edit, "Tab in the node graph"
         )
         self._action("backdrop", "Create &Backdrop", self.editor.create_backdrop, None, edit)
+        self._action("group", "&Group", self.editor.group_selected, "Ctrl+G", edit)
+        self._action("ungroup", "U&ngroup", self.editor.ungroup_selected, "Ctrl+Shift+G", edit)
+        self._action("open_group", "Open Group (Ctrl+Enter)", self.editor.open_group, None, edit)
+        self._action(
+            "close_group", "Leave Group (Ctrl+Backspace)", self.editor.close_group, None, edit
+        )
         edit.addSeparator()
         self._action("settings", "Script &Settings...", self.edit_settings, None, edit)
 
@@ -196,6 +205,21 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action("keys", "&Keyboard Shortcuts", self.show_shortcuts, None, help_menu)
         self._action("about", "&About Mattebox", self.show_about, None, help_menu)
 
+    def _grouped(self, names: list[str], group: str) -> None:
+        """Viewer inputs that showed a node now in a group show the group (top level)."""
+        if self.doc.scope:
+            return
+        for index, shown in enumerate(self.viewer.inputs):
+            if shown in names:
+                self.viewer.connect_input(index, group)
+
+    def save_gizmo(self, path: str | None = None) -> str | None:
+        """File > Save Group as Gizmo: the selected group (or the open one) as a gizmo
+        file; its type is the file's name. Returns the path written."""
+        from mattebox.app import groups_ui
+
+        return groups_ui.save_gizmo(self, path)
+
     def _wire(self) -> None:
         self.doc.modified_changed.connect(self._update_title)
         self.doc.path_changed.connect(self._update_title)
@@ -206,6 +230,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.editor.selection_changed.connect(self.curves.show_nodes)
         self.curves.dragging.connect(self.viewer.set_draft)
         self.editor.node_activated.connect(self.properties.show_node)
+        self.editor.grouped.connect(self._grouped)
         self.viewer.errors_changed.connect(self.editor.set_errors)
         self.viewer.inputs_changed.connect(self.editor.set_viewer_inputs)
         self.properties.dragging.connect(self.viewer.set_draft)
@@ -476,10 +501,10 @@ class MainWindow(QtWidgets.QMainWindow):
     # -- render -----------------------------------------------------------------------------
 
     def render_dialog(self) -> None:
-        if not self.doc.graph.writes():
+        if not self.doc.root.writes():
             self.show_error("Render", "The script has no Write node.")
             return
-        dialog = RenderDialog(self.doc.graph, self.editor.selected_names(), self)
+        dialog = RenderDialog(self.doc.root, self.editor.selected_names(), self)
         if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
             return
         writes, frames = dialog.chosen()
@@ -493,7 +518,7 @@ class MainWindow(QtWidgets.QMainWindow):
         progress.setWindowModality(QtCore.Qt.WindowModality.WindowModal)
         progress.setMinimumDuration(0)
         progress.setValue(0)
-        worker = WriteRenderer(self.doc.graph, writes, frames, self.viewer.backend, self)
+        worker = WriteRenderer(self.doc.root, writes, frames, self.viewer.backend, self)
         progress.canceled.connect(worker.cancel)
 
         def step(done: int, total: int, path: str) -> None:

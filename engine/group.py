@@ -26,7 +26,7 @@ import json
 import os
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -193,6 +193,18 @@ class GroupNode(Node):
                 f"but {knob.node} is no longer in the group"
             )
         return self.inner[knob.node], knob.param
+
+    def knob_param(self, name: str) -> specs.Param:
+        """The declaration of knob ``name``: the inner parameter's, under the knob's name."""
+        node, inner_param = self.knob_target(name)
+        declared = node._param(inner_param)
+        return replace(declared, name=name, doc=f"{declared.doc} ({node.name}.{inner_param})")
+
+    def params(self) -> list[specs.Param]:
+        """What the properties panel shows: the knobs (those still in the group), in
+        order, then the group's own parameters (``disable``)."""
+        live = [k.name for k in self.knobs if k.node in self.inner]
+        return [self.knob_param(k) for k in live] + list(self.spec.params)
 
     def _param(self, param: str) -> specs.Param:
         if self.knob(param) is not None:
