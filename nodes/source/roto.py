@@ -374,6 +374,15 @@ class Roto(NodeSpec):
         return ImageInfo(fmt, window, source.layers if source is not None else RGBA_LAYERS)
 
     @classmethod
+    def context_key(cls, values, ctx):
+        """The script format's size where an inverted shape reaches to the format and the
+        format is the script's (``width``/``height`` 0): the pixels outside it differ."""
+        inverted = any(s["invert"] for s in drawn(values["shapes"]))
+        if not inverted or (values["width"] and values["height"]):
+            return None
+        return [ctx.script_format.width, ctx.script_format.height]
+
+    @classmethod
     def kernel_args(cls, values, ctx, src_window: Window, dst_window: Window) -> tuple:
         """The geometry block (see :func:`geometry`) for the output format."""
         inputs = ctx.extras.get("inputs") or [None]

@@ -265,6 +265,31 @@ def test_inverted_shape_is_zero_outside_the_format(backend):
     np.testing.assert_allclose(out.pixels[..., 3], np.minimum(1, big + hole), atol=TOLERANCE)
 
 
+def test_a_region_off_the_origin_is_that_part_of_the_whole(backend):
+    rng = np.random.default_rng(21)
+    polygon = star_polygon(rng, (14, 11), 9, 7)
+    shapes = [{"points": [list(p) for p in polygon], "feather": [2, -1, 3, 0, 1, 2, -2]}]
+    whole = render(backend, shapes)
+    x0, y0, x1, y1 = whole.data_window
+    region = (x0 + 3, y0 + 2, x1 - 2, y1 - 4)
+    part = render(backend, shapes, region=region)
+    assert part.data_window == region
+    np.testing.assert_allclose(part.pixels, whole.crop(region), rtol=0, atol=1e-6)
+
+
+def test_an_inverted_shape_keys_its_cache_by_the_script_format():
+    g = mb.Graph()
+    g.settings.format = mb.Format(12, 10)
+    node = g.add("Roto", shapes=[{"points": [[2, 2], [6, 2], [4, 6]], "invert": True}])
+    small = engine_render.evaluate(g, node, 1).hash
+    g.settings.format = mb.Format(14, 10)
+    assert engine_render.evaluate(g, node, 1).hash != small
+    node["shapes"] = [{"points": [[2, 2], [6, 2], [4, 6]]}]
+    plain = engine_render.evaluate(g, node, 1).hash
+    g.settings.format = mb.Format(12, 10)
+    assert engine_render.evaluate(g, node, 1).hash == plain
+
+
 # --------------------------------------------------------------------------- animation
 
 
