@@ -95,7 +95,7 @@ def _render(argv: list[str]) -> int:
         spans = render.frame_ranges(args.frames, graph)
     except render.FrameListError as error:
         raise SystemExit(f"error: -f/--frames {error.text!r}: {error.problem}") from None
-    frames = [frame for span in spans for frame in span]
+    frames = render.FrameList(spans)  # iterated, never a list: -f 1-1000000000000 is cheap
     render.check_file_patterns([w for w in writes if not w["disable"]], frames)
     _warn_outside_range(spans, graph)
     backend = detect.choose(args.backend)

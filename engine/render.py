@@ -12,7 +12,7 @@ import threading
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -656,24 +656,73 @@ def _frame_range(text: str, part: str) -> range:
     return range(first, last + 1, step)
 
 
-def frames_from(text: str | None, graph: Graph) -> list[int]:
+class FrameList(Sequence):
+    """Frame numbers as the ranges a frame list names, in order: iterated, counted and
+    indexed without ever being materialised, so ``1-1000000000000`` costs nothing until
+    its frames are rendered, one after the other."""
+
+    def __init__(self, spans: Iterable[range]):
+        self.spans = tuple(spans)
+
+    def __len__(self) -> int:
+        return sum(len(span) for span in self.spans)
+
+    def __iter__(self):
+        for span in self.spans:
+            yield from span
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        if index < 0:
+            index += len(self)
+        for span in self.spans:
+            if 0 <= index < len(span):
+                return span[index]
+            index -= len(span)
+        raise IndexError("frame index out of range")
+
+    def distinct_at_least(self, count: int) -> bool:
+        """Whether the list names at least ``count`` different frames (looking at no more
+        than ``count`` of them per range)."""
+        seen: set[int] = set()
+        for span in self.spans:
+            seen.update(span[:count])
+            if len(seen) >= count:
+                return True
+        return False
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, (FrameList, list, tuple, range)):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"FrameList({list(self.spans)!r})"
+
+
+def frames_from(text: str | None, graph: Graph) -> FrameList:
     """Parse ``1-10``, ``5``, ``1-10x2``, ``1,3,7-9`` (None: the script's frame range);
-    see :func:`frame_ranges`."""
-    return [frame for span in frame_ranges(text, graph) for frame in span]
+    see :func:`frame_ranges`. The frames come as a :class:`FrameList` (a sequence that is
+    never materialised)."""
+    return FrameList(frame_ranges(text, graph))
 
 
 def check_file_patterns(writes: Iterable[Node], frames: Iterable[int]) -> None:
     """Refuse a Write whose file name has no frame number (``####``, ``%04d``) when more
     than one frame is to be written: every frame would overwrite the same file."""
-    distinct = set(frames) if not isinstance(frames, range) else frames
-    if len(distinct) < 2:
+    if not isinstance(frames, FrameList):
+        frames = FrameList([frames if isinstance(frames, range) else tuple(frames)])
+    if not frames.distinct_at_least(2):
         return
     for write in writes:
         name = write["file"]
         if isinstance(name, str) and name and not io.is_sequence(name):
             raise RenderError(
                 write.name,
-                f"file {name!r} has no frame number (#### or %04d), so {len(distinct)} "
+                f"file {name!r} has no frame number (#### or %04d), so {len(frames)} "
                 "frames would overwrite one file: add #### to the name or render one frame",
             )
 
@@ -752,7 +801,8 @@ def execute(
             raise RenderError(write.name, "file: no file given")
     if frames is None or isinstance(frames, str):
         frames = frames_from(frames, graph)
-    frames = list(frames)
+    elif not isinstance(frames, (FrameList, range)):
+        frames = list(frames)  # (a FrameList or a range is iterated, never materialised)
     check_file_patterns(writes, frames)
     total = len(frames) * len(writes)
     written: list[str] = []

@@ -156,3 +156,32 @@ def test_absurd_script_settings_are_refused(settings, message):
     with pytest.raises(mb.ScriptError) as caught:
         script.loads(text, "big.mbx")
     _one_line(caught.value, "big.mbx: ", message)
+
+
+def test_a_frame_range_to_a_trillion_is_iterated_not_built(tmp_path):
+    """``1-1000000000000`` counts and indexes at once; rendering it writes frame after
+    frame (a cancel after the second stops it), and a Write without a frame number is
+    refused at once, though the list holds a trillion frames."""
+    g = mb.Graph()
+    g.settings.frame_range = (1, limits.MAX_INT)
+    start = time.perf_counter()
+    frames = render.frames_from("1-1000000000000", g)
+    assert len(frames) == 10**12
+    assert list(frames[:3]) == [1, 2, 3] and frames[-1] == 10**12
+    assert len(render.frames_from(None, g)) == limits.MAX_INT
+    assert render.frames_from("3,1-2,7-9x2", g) == [3, 1, 2, 7, 9]
+    c = g.add("Constant", width=4, height=2, color=[0.5, 0.25, 0.125, 1.0])
+    write = g.add("Write", inputs={"Source": c}, file=str(tmp_path / "out.####.exr"))
+    asked = []
+
+    def cancel():
+        asked.append(1)
+        return len(asked) > 2
+
+    with pytest.raises(render.Cancelled):
+        render.execute(g, [write], frames=frames, backend="cpu", cancel=cancel)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.0001.exr", "out.0002.exr"]
+    write["file"] = str(tmp_path / "single.exr")
+    with pytest.raises(mb.RenderError, match="Write1: file .* so 1000000000000 frames"):
+        render.execute(g, [write], frames=frames, backend="cpu")
+    assert time.perf_counter() - start < 30
