@@ -277,6 +277,22 @@ def test_a_region_off_the_origin_is_that_part_of_the_whole(backend):
     np.testing.assert_allclose(part.pixels, whole.crop(region), rtol=0, atol=1e-6)
 
 
+def test_tiled_render_is_the_same_matte(backend, monkeypatch):
+    """Small memory budgets cut the render into bands of rows: the same pixels."""
+    monkeypatch.setenv("MATTEBOX_CPU_MEMORY", "0.004")
+    monkeypatch.setenv("MATTEBOX_GPU_MEMORY", "0.004")
+    rng = np.random.default_rng(8)
+    polygon = star_polygon(rng, (16, 34), 30, 7)  # taller than 3 bands of 16 rows
+    feather = [float(v) for v in rng.uniform(-2, 3, 7)]
+    g = mb.Graph()
+    g.settings.format = mb.Format(32, 70)
+    node = g.add("Roto", shapes=[{"points": [list(p) for p in polygon], "feather": feather}])
+    assert len(engine_render.plan(g, node, 1, backend=backend).tiles) > 2
+    out = fresh(g, node, backend)
+    expected = feathered(polygon, feather, "smooth", out.data_window)
+    np.testing.assert_allclose(out.pixels[..., 3], expected, rtol=0, atol=TOLERANCE)
+
+
 def test_an_inverted_shape_keys_its_cache_by_the_script_format():
     g = mb.Graph()
     g.settings.format = mb.Format(12, 10)
