@@ -334,7 +334,8 @@ class Roto(NodeSpec):
     from 0 at the edge. Corners of the offset are round (distance to the corner point).
 
     Each pixel visits only the shapes whose box (outline grown by the outward feather)
-    meets it, and of those only the edges near its row. Without a ``Source`` the image is
+    meets it, and of those only the edges whose rows (and, for the feather, columns) grown
+    by their feather reach it. Without a ``Source`` the image is
     black with the matte in ``output``; its format is ``width`` × ``height`` (0: the
     script's) and its data window the union of the shapes' boxes (the whole format where
     a shape is inverted). With a ``Source``, its format, its pixels with ``output``
@@ -350,7 +351,10 @@ class Roto(NodeSpec):
     main_layer_only = True
     cpu_kernel = roto_kernel
     params = (
-        Shapes("shapes", "The shapes: closed Béziers with feather, composited in order."),
+        Shapes(
+            "shapes",
+            "Closed Béziers with feather, composited in order (docs/scripts.md, 'Roto shapes').",
+        ),
         Enum("output", OUTPUTS, "A", "The channel of the main layer the matte is written to."),
         Bool(
             "premultiply",
