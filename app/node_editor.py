@@ -61,6 +61,8 @@ ROW_SPACING = 70.0
 COLUMN_GAP = 40.0  # between columns of an automatic layout
 NAME_PADDING = 10.0  # on each side of a node's name
 NAME_POINT_SIZE = 8.5
+PORT_POINT_SIZE = 6.5
+PORT_LABEL_GAP = 6.0  # between the names of neighbouring top inputs
 IMAGE_SUFFIXES = (".exr", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".dpx", ".hdr", ".tga")
 BACKDROP_TYPE = "Backdrop"
 GROUP_COLOR = (150, 124, 70)
@@ -101,9 +103,27 @@ def name_width(name: str) -> float:
     return QtGui.QFontMetricsF(name_font()).horizontalAdvance(name) + 2 * NAME_PADDING
 
 
-def node_width(name: str, top_inputs: int) -> float:
-    """A node's width: room for its name (never clipped) and its top inputs."""
-    return max(NODE_WIDTH, PORT_SPACING * (top_inputs + 1), math.ceil(name_width(name)))
+def port_font() -> QtGui.QFont:
+    """The font of the input names drawn over a node's top edge."""
+    font = QtGui.QFont(QtWidgets.QApplication.font())
+    font.setPointSizeF(PORT_POINT_SIZE)
+    return font
+
+
+def labels_inputs(top_inputs: list[str]) -> bool:
+    """Whether a node's top inputs are labelled: several, or one not called Source."""
+    return len(top_inputs) > 1 or (bool(top_inputs) and top_inputs[0] != "Source")
+
+
+def node_width(name: str, top_inputs: list[str]) -> float:
+    """A node's width: room for its name and, spread over the top, its inputs' names
+    (neither clipped nor overlapping)."""
+    spacing = PORT_SPACING
+    if labels_inputs(top_inputs):
+        metrics = QtGui.QFontMetricsF(port_font())
+        widest = max(metrics.horizontalAdvance(n) for n in top_inputs)
+        spacing = max(spacing, widest + PORT_LABEL_GAP)
+    return max(NODE_WIDTH, spacing * (len(top_inputs) + 1), math.ceil(name_width(name)))
 
 
 class ProfileLabel(QtWidgets.QGraphicsItem):
@@ -198,7 +218,7 @@ class MatteboxNodeItem(NodeItem):
 
     def _draw_node_vertical(self):
         self._hide_texts()
-        self._width = node_width(self.label, len(self._top_inputs()))
+        self._width = node_width(self.label, [p.name for p in self._top_inputs()])
         self._height = NODE_HEIGHT
         self.profile.setPos(0, NODE_HEIGHT + 3)
         self._tooltip_disable(self.disabled)
@@ -266,16 +286,15 @@ class MatteboxNodeItem(NodeItem):
         light = base.lightnessF() > 0.62
         text_color = QtGui.QColor(20, 20, 20) if light else QtGui.QColor(235, 235, 235)
         inputs = self._top_inputs()
-        labelled = len(inputs) > 1 or (inputs and inputs[0].name != "Source")
+        labelled = labels_inputs([p.name for p in inputs])
         if labelled:
-            font = QtGui.QFont(painter.font())
-            font.setPointSizeF(6.5)
-            painter.setFont(font)
+            painter.setFont(port_font())
             painter.setPen(text_color.darker(130) if light else text_color.darker(125))
+            room = self._width / (len(inputs) + 1)  # between neighbouring inputs
             for port in inputs:
                 x = port.pos().x() + port.boundingRect().width() / 2
                 painter.drawText(
-                    QtCore.QRectF(x - 20, rect.top() + 1, 40, 10),
+                    QtCore.QRectF(x - room / 2, rect.top() + 1, room, 10),
                     QtCore.Qt.AlignmentFlag.AlignCenter,
                     port.name,
                 )
@@ -728,7 +747,8 @@ class NodeEditor(QtCore.QObject):
         names = list(node.inputs) if node.is_placeholder else list(node.input_names)
         top = [node.inputs.get(n) for n in names if n not in SIDE_INPUTS]
         side = [node.inputs.get(n) for n in names if n in SIDE_INPUTS]
-        return LaidOutNode(node.name, top, side, node_width(node.name, len(top)))
+        ports = [n for n in names if n not in SIDE_INPUTS]
+        return LaidOutNode(node.name, top, side, node_width(node.name, ports))
 
     def _sync_backdrops(self) -> None:
         drops = self.doc.graph.ui.get("backdrops", {})

@@ -117,4 +117,13 @@ def test_long_names_fit_inside_their_node(window, qtbot):
         assert item.boundingRect().width() >= drawn + 2 * node_editor.NAME_PADDING - 2, name
     short = editor.view_of("Constant1").view.boundingRect().width()
     assert short == node_editor.NODE_WIDTH  # short names keep the usual width
+    # the input names over the top edge do not overlap: each fits between its neighbours
+    ports = QtGui.QFontMetricsF(node_editor.port_font())
+    item = editor.view_of(keyer).view
+    top = item._top_inputs()
+    assert [p.name for p in top] == ["Source", "CleanPlate"]
+    room = item.boundingRect().width() / (len(top) + 1)
+    assert all(ports.horizontalAdvance(p.name) + node_editor.PORT_LABEL_GAP <= room for p in top)
+    centres = [p.pos().x() + p.boundingRect().width() / 2 for p in top]
+    assert centres[1] - centres[0] >= ports.horizontalAdvance("CleanPlate")
     wait_render(qtbot, window)
