@@ -11,7 +11,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from mattebox.app import curve_editor
 from mattebox.app.curve_editor import CurveId, KeyRef
 from mattebox.nodes.spec import get
-from tests.app.conftest import small_graph, state
+from tests.app.conftest import small_graph, state, wait_render
 
 Qt = QtCore.Qt
 LEFT, MIDDLE = Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton
@@ -110,6 +110,13 @@ def screen(view, curve, frame) -> QtCore.QPoint:
     return view.to_screen(frame, value).toPoint()
 
 
+def settle(qtbot, window):
+    """Wait until the viewer has rendered the last edit: pytest-qt closes the window
+    (and the viewer's render thread) before fixtures end, and a render asked for after
+    that would start the thread again as the window is deleted."""
+    wait_render(qtbot, window)
+
+
 def keys(window, node="Grade1", param="gain"):
     return window.doc.graph[node][param]["keys"]
 
@@ -151,9 +158,10 @@ def test_the_view_menu_opens_the_panel_on_the_selections_animated_params(window,
     qtbot.waitUntil(lambda: len(panel.curves) == 8)
     action.trigger()
     assert not window.curve_dock.isVisible()
+    settle(qtbot, window)
 
 
-def test_unchecked_curves_are_hidden(curves):
+def test_unchecked_curves_are_hidden(curves, window, qtbot):
     items = curves.curve_items()
     assert set(curves.visible_curves()) == set(curves.curves)
     items[MIX].setCheckState(0, Qt.CheckState.Unchecked)
@@ -164,11 +172,11 @@ def test_unchecked_curves_are_hidden(curves):
     gain_item.setCheckState(0, Qt.CheckState.Checked)
     assert curves.visible_curves() == curves.curves[:4]
 
+    # --------------------------------------------------------------------------- drawing
+    settle(qtbot, window)
 
-# --------------------------------------------------------------------------- drawing
 
-
-def test_the_drawn_curves_are_the_engines_values(curves):
+def test_the_drawn_curves_are_the_engines_values(curves, window, qtbot):
     view, graph = curves.view, curves.doc.graph
     view.set_range(-1.5, 11.5, -0.5, 2.5)
     rect = view.plot_rect()
@@ -193,8 +201,8 @@ def test_the_drawn_curves_are_the_engines_values(curves):
     held, last = graph["Grade1"]["mix"]["keys"][1][1], graph["Grade1"]["mix"]["keys"][2][1]
     assert mix[math.nextafter(9.0, -math.inf)] == held and mix[9.0] == last
 
-
-# --------------------------------------------------------------------------- editing
+    # --------------------------------------------------------------------------- editing
+    settle(qtbot, window)
 
 
 def test_double_click_on_a_curve_adds_a_key_on_it(curves, window, qtbot):
@@ -214,6 +222,7 @@ def test_double_click_on_a_curve_adds_a_key_on_it(curves, window, qtbot):
     assert state(graph) == before
     window.doc.undo_stack.redo()
     assert [k[0] for k in keys(window)] == [1.0, 4.0, 6.0, 8.0]
+    settle(qtbot, window)
 
 
 def test_ctrl_click_adds_a_key_at_the_clicked_value(curves, window, qtbot):
@@ -242,6 +251,7 @@ def test_ctrl_click_adds_a_key_at_the_clicked_value(curves, window, qtbot):
         k[0] for k in keys(window) + keys(window, param="mix") if k[0] not in (1, 2, 4, 5, 8, 9)
     ]
     assert added == [pytest.approx(frame, abs=1e-9)] and frame % 1 != 0
+    settle(qtbot, window)
 
 
 def test_dragging_a_key_moves_it_in_one_undo_step(curves, window, qtbot):
@@ -271,9 +281,10 @@ def test_dragging_a_key_moves_it_in_one_undo_step(curves, window, qtbot):
     assert state(graph) == before
     window.doc.undo_stack.redo()
     assert keys(window) == moved
+    settle(qtbot, window)
 
 
-def test_a_drag_over_another_key_replaces_it_only_where_it_ends(curves, window):
+def test_a_drag_over_another_key_replaces_it_only_where_it_ends(curves, window, qtbot):
     view = curves.view
     first = list(keys(window)[0])
     start = screen(view, GAIN_R, 4.0)
@@ -287,6 +298,7 @@ def test_a_drag_over_another_key_replaces_it_only_where_it_ends(curves, window):
     mouse(view, Type.MouseButtonRelease, back, LEFT, Qt.MouseButton.NoButton)
     assert [k[0] for k in keys(window)] == [1.0, 6.0, 8.0]  # the key at 8 is back
     assert keys(window)[0] == first
+    settle(qtbot, window)
 
 
 def test_shift_drag_keeps_the_frame_free_and_several_keys_move_together(curves, window, qtbot):
@@ -309,6 +321,7 @@ def test_shift_drag_keeps_the_frame_free_and_several_keys_move_together(curves, 
     assert mix[1][2] == "constant"  # a key keeps its interpolation
     window.doc.undo_stack.undo()
     assert keys(window, param="mix") == old_mix
+    settle(qtbot, window)
 
 
 def test_delete_keys_picked_by_click_shift_click_and_rubber_band(curves, window, qtbot):
@@ -346,6 +359,7 @@ def test_delete_keys_picked_by_click_shift_click_and_rubber_band(curves, window,
     window.doc.undo_stack.undo()
     assert state(graph) == before
     assert MIX in curves.curves
+    settle(qtbot, window)
 
 
 def test_interpolation_from_keys_and_the_context_menu(curves, window, qtbot):
@@ -390,9 +404,10 @@ def test_interpolation_from_keys_and_the_context_menu(curves, window, qtbot):
     (shown,) = [m for m in view.findChildren(QtWidgets.QMenu) if m.isVisible()]
     assert shown.actions()[1].isChecked()  # mix is linear
     shown.close()
+    settle(qtbot, window)
 
 
-def test_frame_all_fits_the_keys_and_wheel_and_middle_drag_move_the_view(curves, qtbot):
+def test_frame_all_fits_the_keys_and_wheel_and_middle_drag_move_the_view(curves, qtbot, window):
     view = curves.view
     rect = view.plot_rect()
     view.zoom_by(0.2, 0.2, QtCore.QPointF(rect.center()))  # zoomed in: keys off screen
@@ -428,6 +443,7 @@ def test_frame_all_fits_the_keys_and_wheel_and_middle_drag_move_the_view(curves,
     assert (view.left + view.right) / 2 == pytest.approx(9.0)
     qtbot.keyClick(view, Qt.Key.Key_A)  # all, whatever is selected
     assert view.left < 1.0 and view.right > 9.0 and view.selection == {KeyRef(MIX, 9.0)}
+    settle(qtbot, window)
 
 
 def test_key_helpers():
