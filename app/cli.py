@@ -45,8 +45,27 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # one line for people; --debug for developers
         if debug:
             raise
-        print(f"error: {_one_line(error)}", file=sys.stderr)
+        if _is_users(error):
+            print(f"error: {_one_line(error)}", file=sys.stderr)
+        else:  # not a message of ours: a bug, to be reported with its traceback
+            print(
+                f"error: {type(error).__name__}: {_one_line(error)} (a bug in Mattebox: "
+                "please report it with the output of the same command and --debug)",
+                file=sys.stderr,
+            )
         return 1
+
+
+def _is_users(error: BaseException) -> bool:
+    """Whether ``error`` is one a user can cause and its message says what to fix: our
+    errors (ScriptError, GraphError, ParamError and the other ValueErrors, RenderError,
+    ImageIOError, ColorError) and the system's (a full disk, a missing folder). Anything
+    else (TypeError, KeyError, RecursionError...) reaching here is a bug."""
+    from mattebox.engine.color import ColorError
+    from mattebox.engine.io import ImageIOError
+    from mattebox.engine.passes import RenderError
+
+    return isinstance(error, (ValueError, RenderError, ImageIOError, ColorError, OSError))
 
 
 def _one_line(error: BaseException) -> str:

@@ -61,10 +61,28 @@ def decode_timeout() -> float:
     return _decode_timeout[0]
 
 
+#: Set to 1 to let the decoder's libraries (libpng, libtiff, OpenImageIO) print to
+#: stderr; by default what they print is dropped, the error reaching the user as one
+#: line naming the Read (the same text OpenImageIO reports).
+VERBOSE_ENV = "MATTEBOX_IO_VERBOSE"
+
+
+def _silence_stderr() -> None:
+    """Point the worker's stderr (file descriptor 2, where C libraries write) at
+    /dev/null."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+    finally:
+        os.close(devnull)
+
+
 def _worker_main(conn, test_hooks: bool) -> None:
     """The decoder process: answer ("probe", path) and ("read", path, layers, region, ...)
     requests."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C belongs to the parent
+    if os.environ.get(VERBOSE_ENV) != "1":
+        _silence_stderr()
     while True:
         try:
             request = conn.recv()

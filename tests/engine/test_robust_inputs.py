@@ -154,3 +154,48 @@ def test_the_command_line_prints_only_our_line(tmp_path, text, message):
     assert result.stderr.count("\n") == 1, result.stderr
     assert result.stderr.startswith("error: ") and message in result.stderr
     assert list(tmp_path.iterdir()) == [path]
+
+
+def test_a_bug_is_one_line_asking_for_a_report_and_debug_shows_it(monkeypatch, capsys):
+    from mattebox.app import cli
+
+    def broken(argv):
+        raise KeyError("frame")
+
+    monkeypatch.setitem(cli._COMMANDS, "nodes", broken)
+    assert cli.main(["nodes"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("error: KeyError: 'frame' (a bug in Mattebox: please report")
+    assert "--debug" in err
+    with pytest.raises(KeyError):
+        cli.main(["nodes", "--debug"])
+    monkeypatch.setitem(cli._COMMANDS, "nodes", lambda argv: script.loads("[", "x.mbx"))
+    assert cli.main(["nodes"]) == 1
+    expected = "error: x.mbx: not valid JSON (line 1, column 2: Expecting value)\n"
+    assert capsys.readouterr().err == expected
+
+
+def test_library_chatter_does_not_reach_stderr(tmp_path):
+    """A PNG whose compressed data is damaged makes libpng print 'libpng error: ...' in
+    the decoder; only our line reaches the command line's stderr."""
+    import numpy as np
+    import OpenImageIO as oiio
+
+    path = tmp_path / "plate.png"
+    out = oiio.ImageOutput.create(str(path))
+    assert out.open(str(path), oiio.ImageSpec(16, 8, 4, oiio.UINT8))
+    out.write_image(np.random.default_rng(1).integers(0, 255, (8, 16, 4), dtype=np.uint8))
+    out.close()
+    data = bytearray(path.read_bytes())
+    data[data.find(b"IDAT") + 10] ^= 0xFF
+    path.write_bytes(bytes(data))
+    g = mb.Graph()
+    read = g.add("Read", file=str(path))
+    g.add("Write", inputs={"Source": read}, file=str(tmp_path / "out.exr"))
+    g.save(tmp_path / "comp.mbx")
+    result = _cli("render", "comp.mbx", "-q", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(f"error: Read1: {path}: ")
+    assert "libpng" not in result.stderr
