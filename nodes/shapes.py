@@ -133,8 +133,10 @@ def _number(where: str, value: Any) -> float:
     if isinstance(value, float) and not math.isfinite(value):
         raise ShapeError(f"{where}: expected a finite number, got {value!r}")
     if abs(value) > MAX_COORDINATE:  # ints compared exactly (float() of 10**400 overflows)
-        raise ShapeError(f"{where}: {float(value) if isinstance(value, float) else _shown(value)}"
-                         f" is beyond the limit of ±{MAX_COORDINATE}")
+        raise ShapeError(
+            f"{where}: {float(value) if isinstance(value, float) else _shown(value)}"
+            f" is beyond the limit of ±{MAX_COORDINATE}"
+        )
     return float(value)
 
 
@@ -152,7 +154,10 @@ def to_json(shapes: tuple[dict, ...]) -> list[dict]:
     differ from the defaults (a feather that is one number for all points as that number)."""
     out = []
     for shape in shapes:
-        entry: dict[str, Any] = {"name": shape["name"], "points": [list(p) for p in shape["points"]]}
+        entry: dict[str, Any] = {
+            "name": shape["name"],
+            "points": [list(p) for p in shape["points"]],
+        }
         feather = shape["feather"]
         if any(feather):
             same = all(f == feather[0] for f in feather)
@@ -229,9 +234,7 @@ def interpolate(keys: list, i: int, t: float, kind: str, hermite) -> tuple[dict,
             span = keys[i + 1][0] - keys[i][0]
             d0 = _slope(keys, i, shape, len(a))
             d1 = _slope(keys, i + 1, shape, len(a))
-            numbers = [
-                hermite(x, y, s0 * span, s1 * span, t) for x, y, s0, s1 in zip(a, b, d0, d1)
-            ]
+            numbers = [hermite(x, y, s0 * span, s1 * span, t) for x, y, s0, s1 in zip(a, b, d0, d1)]
         out.append(_from_numbers(shape, numbers))
     return tuple(out)
 

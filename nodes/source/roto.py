@@ -45,7 +45,9 @@ def bezier_pieces(p0, p1, p2, p3) -> int:
     chord = p3 - p0
     length = math.hypot(*chord)
     if length > 0.0:
-        off = [abs(chord[0] * (p[1] - p0[1]) - chord[1] * (p[0] - p0[0])) / length for p in (p1, p2)]
+        off = [
+            abs(chord[0] * (p[1] - p0[1]) - chord[1] * (p[0] - p0[0])) / length for p in (p1, p2)
+        ]
     else:
         off = [math.hypot(*(p - p0)) for p in (p1, p2)]
     if max(off) <= 1e-9:

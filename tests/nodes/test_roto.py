@@ -117,8 +117,9 @@ def star_polygon(rng, centre, radius, count):
 def fresh(g, node, backend, **kw):
     """A render that ignores the process's cache: the same graph rendered on the other
     backend earlier in the session must not answer for this one."""
-    return engine_render.render(g, node, frame=kw.pop("frame", 1), backend=backend,
-                                use_cache=False, **kw)
+    return engine_render.render(
+        g, node, frame=kw.pop("frame", 1), backend=backend, use_cache=False, **kw
+    )
 
 
 def render(backend, shapes, region=None, proxy=1, frame=1, script_format=SIZE, **params):
@@ -189,7 +190,9 @@ def test_feather_profile_along_a_line(backend, falloff):
     w = np.clip(1 - d / 6, 0, 1)
     np.testing.assert_allclose(row, profile(w, falloff), rtol=0, atol=TOLERANCE)
     ys, xs = np.mgrid[-1:21, 0:22] + 0.5
-    dist = np.hypot(np.maximum(np.maximum(6 - xs, xs - 16), 0), np.maximum(np.maximum(5 - ys, ys - 15), 0))
+    dist = np.hypot(
+        np.maximum(np.maximum(6 - xs, xs - 16), 0), np.maximum(np.maximum(5 - ys, ys - 15), 0)
+    )
     expected = np.where(dist == 0, 1.0, profile(np.clip(1 - dist / 6, 0, 1), falloff))
     np.testing.assert_allclose(out.pixels[..., 3], expected, rtol=0, atol=TOLERANCE)
 
@@ -229,8 +232,13 @@ def test_blend_modes_invert_and_opacity(backend, blend):
     shapes = [
         {"name": "one", "points": [list(p) for p in first], "opacity": 0.8},
         {"name": "two", "points": [list(p) for p in second], "blend": blend, "opacity": 0.6},
-        {"name": "three", "points": [list(p) for p in third], "invert": True, "blend": blend,
-         "opacity": 0.35},
+        {
+            "name": "three",
+            "points": [list(p) for p in third],
+            "invert": True,
+            "blend": blend,
+            "opacity": 0.35,
+        },
         {"name": "off", "points": [[0, 0], [20, 0], [20, 20]], "enabled": False},
         {"name": "open", "points": [[0, 0], [20, 0], [20, 20]], "closed": False},
     ]
@@ -315,14 +323,21 @@ def test_animated_shapes_at_an_in_between_frame(backend):
         {"name": "gone", "points": [[15, 12], [25, 12], [20, 20]]},
     ]
     key2 = [
-        {"name": "moving", "points": [[9, 5], [24, 8], [14, 19]], "feather": [4, 2, 1], "opacity": 0.5},
+        {
+            "name": "moving",
+            "points": [[9, 5], [24, 8], [14, 19]],
+            "feather": [4, 2, 1],
+            "opacity": 0.5,
+        },
         {"name": "gone", "points": [[15, 12], [25, 12], [20, 20], [16, 19]]},  # 4 points: held
     ]
     animated = {"keys": [[1, key1], [5, key2]], "interpolation": "linear"}
     out = render(backend, animated, frame=2.5)
     t = 1.5 / 4
-    points = [(a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t)
-              for a, b in zip(key1[0]["points"], key2[0]["points"])]
+    points = [
+        (a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t)
+        for a, b in zip(key1[0]["points"], key2[0]["points"])
+    ]
     feather = [a + (b - a) * t for a, b in zip([2, 0, 1], [4, 2, 1])]
     opacity = 1 + (0.5 - 1) * t
     box = (0, 0) + SIZE
@@ -382,7 +397,9 @@ def test_other_layers_of_the_source_pass_through(backend, array_source):
     g.settings.format = mb.Format(*SIZE)
     read = array_source(g, random_image(22, 28, seed=4), size=SIZE)
     layered = g.add("Shuffle", inputs={"Source": read}, mapping={"depth.Z": "R"})
-    node = g.add("Roto", inputs={"Source": layered}, shapes=[{"points": [[2, 2], [20, 4], [9, 18]]}])
+    node = g.add(
+        "Roto", inputs={"Source": layered}, shapes=[{"points": [[2, 2], [20, 4], [9, 18]]}]
+    )
     out = fresh(g, node, backend, layers=None)
     source = fresh(g, layered, backend, layers=None)
     np.testing.assert_array_equal(out.channel("depth.Z"), source.channel("depth.Z"))
@@ -396,7 +413,9 @@ def test_other_layers_of_the_source_pass_through(backend, array_source):
 
 def test_proxy_render_scales_points_tangents_and_feather(backend):
     points = [[6.0, 5.0, 0, 0, 8.0, -3.0], [40.0, 9.0, -4.0, -4.0, 0, 0], [22.0, 36.0, 0, 0, 0, 0]]
-    out = render(backend, [{"points": points, "feather": [4, 0, 6]}], proxy=2, script_format=(50, 42))
+    out = render(
+        backend, [{"points": points, "feather": [4, 0, 6]}], proxy=2, script_format=(50, 42)
+    )
     assert out.proxy == 2 and (out.format.width, out.format.height) == (25, 21)
     half = [[v / 2 for v in p] for p in points]
     expected = render(backend, [{"points": half, "feather": [2, 0, 3]}], script_format=(25, 21))
@@ -411,11 +430,20 @@ def test_proxy_render_scales_points_tangents_and_feather(backend):
     ("shapes", "message"),
     [
         ([{"points": [[1, 2, 3]]}], "Roto1.shapes: shape 1: point 1: expected [x, y, in_dx"),
-        ([{"name": "Bez", "points": [[1, "a"]]}], "Roto1.shapes: shape 1 ('Bez'): point 1: expected"),
-        ([{"points": [[0, 0], [1, 1]], "feather": [1, 2, 3]}], "'feather' must be one number or one per point (2)"),
+        (
+            [{"name": "Bez", "points": [[1, "a"]]}],
+            "Roto1.shapes: shape 1 ('Bez'): point 1: expected",
+        ),
+        (
+            [{"points": [[0, 0], [1, 1]], "feather": [1, 2, 3]}],
+            "'feather' must be one number or one per point (2)",
+        ),
         ([{"points": [], "blend": "multiply"}], "'blend' must be one of over, add, subtract"),
         ([{"points": [], "opacity": 2}], "opacity must be between 0 and 1"),
-        ([{"name": "a", "points": []}, {"name": "a", "points": []}], "shape 2: the name 'a' is used twice"),
+        (
+            [{"name": "a", "points": []}, {"name": "a", "points": []}],
+            "shape 2: the name 'a' is used twice",
+        ),
         ([{"points": [], "colour": 1}], "shape 1: unknown key 'colour'"),
         ({"points": []}, "one shape (put it in a list)"),
         ([{"points": [[1e30, 0]]}], "point 1: 1e+30 is beyond the limit of ±16777216"),
