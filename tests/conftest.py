@@ -121,8 +121,12 @@ def _backend_names():
 def backend(request):
     """Each test using this runs once per engine backend; one skips only where it has no
     device at all (e.g. no GPU adapter), with the reason."""
+    from mattebox.engine import render
     from mattebox.engine.backends import detect
 
     if not detect.available(request.param):
         pytest.skip(f"no {request.param} backend here: {detect.why_unavailable(request.param)}")
+    # The render cache is shared by the backends (their pixels agree), so a graph another
+    # test rendered on the CPU would come back from the cache without the GPU computing it.
+    render.session().cache.clear()
     return request.param
