@@ -756,7 +756,7 @@ def write_frame(graph: Graph, write: Node, frame: int, backend: str = "auto") ->
             (fmt.width, fmt.height),
             pixel_aspect=fmt.pixel_aspect,
             datatype=values["datatype"],
-            compression=values["compression"],
+            compression=io.node_compression(path, values["compression"]),
             tiled=values["tiled"],
             layers=extra or None,
             multipart=values["multipart"],

@@ -39,7 +39,7 @@ from mattebox.engine.io.worker import (
     set_decode_timeout,
     shutdown_worker,
 )
-from mattebox.engine.io.write import write_image
+from mattebox.engine.io.write import node_compression, write_image
 
 __all__ = [
     "IN_PROCESS",
@@ -53,6 +53,7 @@ __all__ = [
     "read_layers",
     "set_decode_timeout",
     "shutdown_worker",
+    "node_compression",
     "write_image",
 ]
 

@@ -82,6 +82,13 @@ def _output_format(path: str) -> str:
     return name
 
 
+def node_compression(path: str, compression: str) -> str | None:
+    """What a Write node's ``compression`` asks of ``path``: that compression for the
+    formats that offer a choice (EXR, TIFF), the format's own elsewhere (PNG, JPEG, DPX),
+    as the parameter's documentation says; ``None`` stands for the format's default."""
+    return compression if _output_format(path) in ("openexr", "tiff") else None
+
+
 def _check_compression(path: str, fmt: _Format, file_format: str, compression: str) -> None:
     """Refuse a compression name (or level) the format does not have."""
     name, _, level = compression.partition(":")

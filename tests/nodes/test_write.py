@@ -114,3 +114,20 @@ def test_a_format_that_cannot_hold_the_type_is_refused_before_writing(array_sour
     with pytest.raises(mb.RenderError, match="Write1"):
         _written(g, write, "cpu")
     assert list(tmp_path.glob("out*")) == []
+
+
+@pytest.mark.parametrize(
+    ("ext", "datatype"), [("jpg", "uint8"), ("dpx", "uint16"), ("png", "uint8")]
+)
+def test_the_default_compression_is_ignored_where_the_format_has_no_choice(
+    array_source, tmp_path, ext, datatype
+):
+    """``compression`` is for EXR and TIFF: a JPEG or DPX written with the defaults works."""
+    pixels = random_image(6, 8, seed=86, lo=0.0, hi=1.0)
+    g = mb.Graph()
+    path = tmp_path / f"out.{ext}"
+    write = g.add(
+        "Write", inputs={"Source": array_source(g, pixels)}, file=str(path), datatype=datatype
+    )
+    assert _written(g, write, "cpu") == [str(path)]
+    assert oiio_pixels(path).shape[:2] == (6, 8)
