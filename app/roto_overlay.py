@@ -29,6 +29,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from mattebox.app import undo
 from mattebox.app.properties import with_value_at
+from mattebox.nodes import shapes as shapes_format
 from mattebox.nodes.spec import ParamError, is_animated
 
 ROTO_TYPE = "Roto"
@@ -38,14 +39,6 @@ DRAG_THRESHOLD = 3.0  # screen pixels a press must move before it is a drag
 CURVE_STEPS = 24  # samples per segment for hit tests and the feather guide
 DECIMALS = 3  # edited positions are rounded to a thousandth of a pixel
 
-SHAPE_DEFAULTS: dict[str, Any] = {
-    "feather_falloff": "smooth",
-    "opacity": 1.0,
-    "invert": False,
-    "blend": "over",
-    "closed": True,
-    "enabled": True,
-}
 
 TOOLS = ("select", "add", "feather")
 TOOL_KEYS = {
@@ -63,7 +56,7 @@ Pick = tuple[str, int]  # (shape name, point index)
 def normalized(shape: dict, number: int = 1) -> dict:
     """``shape`` with every key present: points as lists of six floats, one feather per
     point (a single number broadcast), the defaults of the agreed format filled in."""
-    out = {key: copy.deepcopy(value) for key, value in SHAPE_DEFAULTS.items()}
+    out = {key: copy.deepcopy(value) for key, value in shapes_format.DEFAULTS.items()}
     out.update({k: copy.deepcopy(v) for k, v in dict(shape).items()})
     out["name"] = str(out.get("name") or f"Bezier{number}")
     points = []
