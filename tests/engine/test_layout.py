@@ -59,7 +59,7 @@ def test_every_package_folder_is_listed_in_pyproject():
         tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
     )
     found = {"mattebox"}
-    for folder in ("app", "engine", "nodes"):
+    for folder in ("app", "engine", "nodes", "tools"):
         for init in (ROOT / folder).rglob("__init__.py"):
             found.add("mattebox." + init.parent.relative_to(ROOT).as_posix().replace("/", "."))
     assert found == listed

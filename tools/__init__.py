@@ -1,0 +1,1 @@
+"""Developer tools that ship with Mattebox (``python -m mattebox.tools.fuzz``)."""
