@@ -725,7 +725,18 @@ class CurveView(QtWidgets.QWidget):
         elif self._drag == "keys":
             shift = bool(event.modifiers() & QtCore.Qt.KeyboardModifier.ShiftModifier)
             self._move_to(pos, shift)
+        if self._drag in (None, "keys"):
+            ref = self._moving["current"] if self._moving else self.key_at(pos)
+            self.setToolTip(self.key_text(ref) if ref is not None else "")
         self._last = pos
+
+    def key_text(self, ref: KeyRef) -> str:
+        """``Grade1 › gain › r: frame 16, 0.95 (smooth)``: a key's tooltip."""
+        try:
+            value, kind = self.key_value(ref), self.editor.interpolation_of(ref)
+        except StopIteration:
+            return ""
+        return f"{ref.curve.label}: frame {ref.frame:g}, {value:.5g} ({kind})"
 
     def mouseReleaseEvent(self, event: QtGui.QMouseEvent) -> None:
         if self._drag == "keys" and self._moving is not None:
@@ -791,6 +802,7 @@ class CurveView(QtWidgets.QWidget):
             "grabbed": grabbed,
             "keys": set(self.selection),
             "start": {p: undo.stored_value(graph[p[0]], p[1]) for p in sorted(params)},
+            "current": grabbed,  # where the grabbed key is now
             "id": next(_drag_ids),
             "started": False,
         }
@@ -821,6 +833,7 @@ class CurveView(QtWidgets.QWidget):
             changes.append((node, name, with_keys_moved(stored, moves)))
         self.editor.push(changes, "Move keys", merge_key=("curve keys", moving["id"]))
         self.selection = {replace(r, frame=r.frame + df) for r in moving["keys"]}
+        moving["current"] = replace(moving["grabbed"], frame=grabbed + df)
         self.update()
 
     # -- keys -----------------------------------------------------------------------------

@@ -271,6 +271,8 @@ def test_dragging_a_key_moves_it_in_one_undo_step(curves, window, qtbot):
     assert moved[1][1][1] == pytest.approx(old[1][1] + (v1 - v0), abs=1e-9)
     assert [moved[1][1][i] for i in (0, 2, 3)] == [old[1][i] for i in (0, 2, 3)]  # g only
     assert view.selection == {KeyRef(GAIN_G, 5.0)}
+    tip = f"Grade1 \u203a gain \u203a g: frame 5, {moved[1][1][1]:.5g} (smooth)"
+    assert view.toolTip() == tip  # what the dragged key is now
     assert window.doc.undo_stack.index() == count + 1  # the whole drag
     assert drafts == [True, False] and not window.viewer.draft
     window.frame_bar.set_frame(5)  # the properties show the moved key's value
