@@ -286,6 +286,25 @@ def test_dragging_a_key_moves_it_in_one_undo_step(curves, window, qtbot):
     settle(qtbot, window)
 
 
+def test_the_viewer_shows_a_moved_key_at_the_current_frame(curves, window, qtbot):
+    view, graph = curves.view, window.doc.graph
+    window.frame_bar.set_frame(1)
+    wait_render(qtbot, window)
+    before = np.array(window.viewer.probe_values(5, 5))
+    old = keys(window)[0][1][0]
+    start = screen(view, GAIN_R, 1.0)
+    end = start - QtCore.QPoint(0, 40)
+    drag(view, start, end)  # r's gain up at frame 1
+    dv = view.to_curve(QtCore.QPointF(end))[1] - view.to_curve(QtCore.QPointF(start))[1]
+    assert graph["Grade1"].value_at("gain", 1)[0] == pytest.approx(old + dv, abs=1e-9)
+    wait_render(qtbot, window)
+    shown = window.viewer.probe_values(5, 5)
+    expected = graph.render("Grade1", frame=1).pixels[5, 5]
+    np.testing.assert_allclose(shown, expected, rtol=1e-6)
+    assert shown[0] > before[0] and shown[1:3] == pytest.approx(before[1:3])
+    settle(qtbot, window)
+
+
 def test_a_drag_over_another_key_replaces_it_only_where_it_ends(curves, window, qtbot):
     view = curves.view
     first = list(keys(window)[0])
