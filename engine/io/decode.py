@@ -6,9 +6,12 @@ Everything here runs inside the decoder worker process (``worker.py``) unless
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import OpenImageIO as oiio
 
+from mattebox.engine.io import orientation
 from mattebox.engine.io.info import (
     MAIN_LAYER,
     ImageInfo,
@@ -18,12 +21,16 @@ from mattebox.engine.io.info import (
     _intersect,
 )
 from mattebox.engine.io.layers import Layout, Part, layer_layout
+from mattebox.engine.io.orientation import display_size, turn, turn_window
 
 
 def _open_input(path: str) -> oiio.ImageInput:
-    """Open ``path`` for reading, keeping unassociated alpha as stored (we premultiply)."""
+    """Open ``path`` for reading, keeping unassociated alpha as stored (we premultiply in
+    float) and PFM rows the right way up (PFM stores them bottom first; OpenImageIO 3.2.2
+    flips them only when opened with a configuration, and this says so explicitly)."""
     config = oiio.ImageSpec()
     config.attribute("oiio:UnassociatedAlpha", 1)
+    config.attribute("pnm:pfmflip", 1)
     inp = oiio.ImageInput.open(path, config)
     if inp is None:
         raise _error(path, oiio.geterror() or "cannot open")
@@ -130,6 +137,30 @@ def _check_known_reader_bugs(path: str, spec: oiio.ImageSpec, file_format: str) 
         )
 
 
+def _unassociated(spec: oiio.ImageSpec, file_format: str) -> bool:
+    """Whether a part's colour, as OpenImageIO hands it over, is not yet multiplied by its
+    alpha. Readers flag it with ``oiio:UnassociatedAlpha`` (PNG, TIFF by its ExtraSamples,
+    WebP, PSD...); OpenImageIO 3.2.2's Targa reader leaves the colour unassociated without
+    the flag, so Targa follows its own rule: unassociated unless the file's alpha type
+    (``targa:alpha_type``) says premultiplied (4)."""
+    if spec.get_int_attribute("oiio:UnassociatedAlpha", 0):
+        return True
+    if file_format == "targa" and spec.alpha_channel >= 0:
+        return spec.get_int_attribute("targa:alpha_type", -1) != _TARGA_PREMULTIPLIED
+    return False
+
+
+_TARGA_PREMULTIPLIED = 4  # TGA 2.0 extension area: alpha type "pre-multiplied"
+
+
+def _orientation(spec: oiio.ImageSpec, file_format: str) -> int:
+    """The file's display orientation (EXIF numbering) still to apply: 1 when as stored.
+    HEIF is left out: its reader turns the pixels itself."""
+    if file_format == "heif":
+        return 1
+    return orientation.valid(spec.get_int_attribute("Orientation", 1))
+
+
 def _read_block(
     inp: oiio.ImageInput, part: int, spec: oiio.ImageSpec, box: Window, chans: range
 ) -> np.ndarray:
@@ -195,7 +226,9 @@ def _fill_plane(out: np.ndarray, data: np.ndarray, channels: tuple, first: int, 
 BAND_BYTES = 32 * 2**20
 
 
-def _read_part(inp, path: str, part: int, spec, box: Window, planes: dict, sources: dict):
+def _read_part(
+    inp, path: str, part: int, spec, box: Window, planes: dict, sources: dict, file_format: str
+):
     """Read what ``planes`` need of one part, band of rows by band, and fill each plane."""
     used = [i for name in planes for i in sources[name].channels if i is not None]
     chans = range(min(used), max(used) + 1)  # the smallest range covering them
@@ -215,7 +248,7 @@ def _read_part(inp, path: str, part: int, spec, box: Window, planes: dict, sourc
             _fill_plane(out[band], data, sources[name].channels, chans.start, fill)
     for name, out in planes.items():
         alpha = sources[name].channels[3] if name == MAIN_LAYER else None
-        if alpha is not None and spec.get_int_attribute("oiio:UnassociatedAlpha", 0):
+        if alpha is not None and _unassociated(spec, file_format):
             out[..., :3] *= out[..., 3:4]  # the file stores unassociated alpha
 
 
@@ -224,34 +257,78 @@ def _decode_layers(path: str, wanted, region: Window | None, alloc):
 
     ``alloc(shapes)`` returns one float32 array per ``(height, width, 4)`` shape. Each part
     is read once, for the smallest channel range covering the layers asked of it. Returns
-    ``(planes, windows, info)``: planes and windows by layer name, and the ImageInfo.
+    ``(planes, windows, info)``: planes and windows by layer name, and the ImageInfo. A
+    file whose ``Orientation`` is not 1 is read whole, then turned the right way up and
+    cut to ``region`` (``orientation.py``).
     """
     inp = _open_input(path)
     try:
         file_format = inp.format_name()
         specs = _part_specs(inp, file_format)
         info, layout = _describe(specs, file_format)
-        names = _wanted_layers(path, wanted, info)
-        by_part: dict[int, list[str]] = {}
-        for name in names:
-            by_part.setdefault(layout.sources[name].part, []).append(name)
-        for part in by_part:
-            if specs[part].deep:
-                raise _error(path, "deep images are not supported")
-            _check_known_reader_bugs(path, specs[part], file_format)
-        windows = {name: _intersect(info.layer_windows[name], region) for name in names}
-        shapes = [(w[3] - w[1], w[2] - w[0], 4) for w in windows.values()]
-        planes = dict(zip(names, alloc(shapes)))
         head = specs[0 if layout.main_part is None else layout.main_part]
-        for part, part_names in by_part.items():
-            x0, y0, x1, y1 = windows[part_names[0]]  # the layers of a part share its window
-            if x1 > x0 and y1 > y0:
-                box = (x0 + head.full_x, y0 + head.full_y, x1 + head.full_x, y1 + head.full_y)
-                wanted_planes = {name: planes[name] for name in part_names}
-                _read_part(inp, path, part, specs[part], box, wanted_planes, layout.sources)
-        return planes, windows, info
+        turned = _orientation(head, file_format)
+        if turned == 1:
+            planes, windows = _decode_stored(inp, path, file_format, specs, info, layout,
+                                             wanted, region, alloc)  # fmt: skip
+            return planes, windows, info
+        planes, windows = _decode_stored(inp, path, file_format, specs, info, layout, wanted,
+                                         None, _new_arrays)  # fmt: skip
     finally:
         inp.close()
+    size = (info.width, info.height)
+    info = _turned_info(info, turned)
+    windows = {n: turn_window(w, size, turned) for n, w in windows.items()}
+    cut = {n: _intersect(w, region) for n, w in windows.items()}
+    shapes = [(w[3] - w[1], w[2] - w[0], 4) for w in cut.values()]
+    out = dict(zip(cut, alloc(shapes)))
+    for name, plane in out.items():
+        x0, y0 = windows[name][:2]
+        cx0, cy0, cx1, cy1 = cut[name]
+        plane[...] = turn(planes[name], turned)[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
+    return out, cut, info
+
+
+def _new_arrays(shapes: list[tuple[int, int, int]]) -> list[np.ndarray]:
+    """One new float32 array per shape (planes to be turned before they are handed on)."""
+    return [np.empty(shape, np.float32) for shape in shapes]
+
+
+def _turned_info(info: ImageInfo, turned: int) -> ImageInfo:
+    """``info`` with its display window and windows as they lie once turned."""
+    size = (info.width, info.height)
+    width, height = display_size(size, turned)
+    return dataclasses.replace(
+        info,
+        width=width,
+        height=height,
+        data_window=turn_window(info.data_window, size, turned),
+        layer_windows={n: turn_window(w, size, turned) for n, w in info.layer_windows.items()},
+    )
+
+
+def _decode_stored(inp, path, file_format, specs, info, layout, wanted, region, alloc):
+    """``_decode_layers``' reading, in the file's stored orientation: (planes, windows)."""
+    names = _wanted_layers(path, wanted, info)
+    by_part: dict[int, list[str]] = {}
+    for name in names:
+        by_part.setdefault(layout.sources[name].part, []).append(name)
+    for part in by_part:
+        if specs[part].deep:
+            raise _error(path, "deep images are not supported")
+        _check_known_reader_bugs(path, specs[part], file_format)
+    windows = {name: _intersect(info.layer_windows[name], region) for name in names}
+    shapes = [(w[3] - w[1], w[2] - w[0], 4) for w in windows.values()]
+    planes = dict(zip(names, alloc(shapes)))
+    head = specs[0 if layout.main_part is None else layout.main_part]
+    for part, part_names in by_part.items():
+        x0, y0, x1, y1 = windows[part_names[0]]  # the layers of a part share its window
+        if x1 > x0 and y1 > y0:
+            box = (x0 + head.full_x, y0 + head.full_y, x1 + head.full_x, y1 + head.full_y)
+            wanted_planes = {name: planes[name] for name in part_names}
+            _read_part(inp, path, part, specs[part], box, wanted_planes, layout.sources,
+                       file_format)  # fmt: skip
+    return planes, windows
 
 
 def _probe_file(path: str) -> ImageInfo:
@@ -259,6 +336,10 @@ def _probe_file(path: str) -> ImageInfo:
     inp = _open_input(path)
     try:
         file_format = inp.format_name()
-        return _describe(_part_specs(inp, file_format), file_format)[0]
+        specs = _part_specs(inp, file_format)
+        info, layout = _describe(specs, file_format)
+        turned = _orientation(specs[0 if layout.main_part is None else layout.main_part],
+                              file_format)  # fmt: skip
+        return info if turned == 1 else _turned_info(info, turned)
     finally:
         inp.close()
