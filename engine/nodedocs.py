@@ -69,7 +69,8 @@ def node_section(spec: type[NodeSpec]) -> str:
 
 def node_text(spec: type[NodeSpec]) -> str:
     """Plain text for one node type, for a terminal (``mattebox nodes TYPE``): its kind
-    and inputs, its doc, and a table of parameters with type, default, range and doc."""
+    and inputs, its doc, and a table of parameters with type, default, range (the
+    slider's), limits (values outside them are refused) and doc, as ``docs/nodes.md``."""
     doc = inspect.cleandoc(spec.__doc__ or "")
     inputs = ", ".join(spec.inputs + tuple(f"{i} (optional)" for i in spec.optional_inputs))
     lines = [
@@ -79,22 +80,15 @@ def node_text(spec: type[NodeSpec]) -> str:
         doc,
         "",
     ]
-    rows = [("parameter", "type", "default", "range", "")]
+    rows = [("parameter", "type", "default", "range", "limits", "")]
     for p in spec.params:
-        rows.append(
-            (
-                p.name,
-                p.type,
-                _value(p),
-                _range(p),
-                p.doc + ("" if p.animatable else " (not animatable)"),
-            )
-        )
+        doc_text = p.doc + ("" if p.animatable else " (not animatable)")
+        rows.append((p.name, p.type, _value(p), _range(p), _limits(p), doc_text))
     if len(rows) > 1:
-        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        widths = [max(len(row[i]) for row in rows) for i in range(5)]
         for row in rows:
             cells = [cell.ljust(width) for cell, width in zip(row, widths)]
-            lines.append("  ".join(cells + [row[4]]).rstrip())
+            lines.append("  ".join(cells + [row[5]]).rstrip())
     else:
         lines.append("no parameters")
     return "\n".join(lines) + "\n"

@@ -200,7 +200,10 @@ def test_nodes_type_prints_every_parameter_with_default_range_and_doc(capsys):
     gamma = grade.param("gamma")
     assert rows["gamma"].split()[1] == "rgba"
     assert "(1, 1, 1, 1)" in rows["gamma"] and rows["gamma"].endswith(gamma.doc)
-    assert f"  {nodedocs._range(gamma)}  " in rows["gamma"]  # as docs/nodes.md gives it
+    # range and limits as docs/nodes.md gives them
+    assert f"  {nodedocs._range(gamma)}  " in rows["gamma"]
+    assert f"  {nodedocs._limits(gamma)}  " in rows["gamma"]
+    assert gamma.min is not None and f"{gamma.min:g} .. " in nodedocs._limits(gamma)
     assert "none / alpha" in rows["unpremult"]
     with pytest.raises(SystemExit) as stopped:
         cli.main(["nodes", "Grde"])
