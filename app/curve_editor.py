@@ -232,6 +232,7 @@ class CurveEditor(QtWidgets.QWidget):
         layout.addWidget(split)
         doc.changed.connect(self._on_changed)
         doc.reset.connect(self._on_reset)
+        doc.scope_changed.connect(self._on_reset)  # a group opened or left: other nodes
 
     # -- what is shown ------------------------------------------------------------------
 
@@ -249,7 +250,8 @@ class CurveEditor(QtWidgets.QWidget):
         self.view.frame_all()
 
     def _on_reset(self) -> None:
-        """A new script: nothing is shown until a node is selected."""
+        """A new script, or another graph edited (a group opened or left): nothing is
+        shown until a node is selected."""
         self.names, self.hidden = [], set()
         self.view.selection.clear()
         self._rebuild()
@@ -596,11 +598,17 @@ class CurveView(QtWidgets.QWidget):
 
     def paintEvent(self, event) -> None:
         painter = QtGui.QPainter(self)
+        try:  # an exception escaping with the painter active would take Qt down
+            self._paint(painter)
+        finally:
+            painter.end()
+
+    def _paint(self, painter: QtGui.QPainter) -> None:
         painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
         painter.fillRect(self.rect(), QtGui.QColor("#262626"))
         rect = self.plot_rect()
         painter.fillRect(rect, QtGui.QColor("#2c2c2c"))
-        first, last = self.editor.doc.graph.settings.frame_range
+        first, last = self.editor.doc.root.settings.frame_range
         span = QtCore.QRectF(
             QtCore.QPointF(self.to_screen(first, 0).x(), rect.top()),
             QtCore.QPointF(self.to_screen(last, 0).x(), rect.bottom()),
@@ -625,7 +633,6 @@ class CurveView(QtWidgets.QWidget):
                 "Select nodes with animated parameters\n"
                 "(keys are set with \u25c6 in the properties)",
             )
-        painter.end()
 
     def _draw_axes(self, painter: QtGui.QPainter, rect: QtCore.QRectF) -> None:
         grid, zero, text = QtGui.QColor("#363636"), QtGui.QColor("#4a4a4a"), QtGui.QColor("#9a9a9a")
