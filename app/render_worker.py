@@ -11,6 +11,16 @@ The main layer ``rgba`` is the fast default: the engine is asked for it alone
 the same display step, its channels as R, G, B (:func:`mattebox.engine.viewer.layer_as_rgba`). The layers a
 node has are found here too (``render.layers_of``), so the viewer's layer menu follows
 the graph without probing files on the UI thread.
+
+Besides the viewer's requests the thread works for the flipbook (the RAM cache of
+display-ready frames, :mod:`mattebox.engine.flipbook`), at a lower priority: an
+:class:`AheadJob` names the view and the frame range. The thread first finds every
+frame's key (cheap: nothing is computed), then, while playback runs, renders the frames
+missing from the cache in playing order from the playhead, as many as the budget holds,
+and has the decoder processes read the next frames' files meanwhile. A request from the
+viewer interrupts that work at once (the frame in progress is cancelled and redone
+later); a new job, or :meth:`ViewerRenderer.stop`, cancels it. Finished renders of the
+viewer's own requests go into the flipbook too.
 """
 
 from __future__ import annotations
@@ -18,12 +28,12 @@ from __future__ import annotations
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from PySide6 import QtCore
 
-from mattebox.engine import color, render
+from mattebox.engine import color, flipbook, render
 from mattebox.engine import viewer as engine_viewer
 from mattebox.engine.graph import Graph
 from mattebox.engine.image import Image, scale_window
@@ -73,12 +83,20 @@ class Layer:
     error_node: str | None = None
     available: tuple = ()  # the node's (layer, channel names) pairs, as render.layers_of
     shown: str = MAIN  # the image layer shown: the one asked for, or rgba if it has none
+    drawn: tuple[int, int, int, int] | None = None  # where `display` goes, in full-size
+    # image pixels, for a flipbook frame that keeps no linear image
     stats: RenderStats | None = None  # each node's time, when the request asked to profile
 
     @property
     def shown_channels(self) -> tuple[str, ...]:
         """The channel names of the shown layer."""
         return dict(self.available).get(self.shown, MAIN_CHANNELS)
+
+    def drawn_box(self) -> tuple[int, int, int, int] | None:
+        """The box of full-size image pixels that ``display`` covers (None: nothing)."""
+        if self.image is not None:
+            return tuple(v * self.image.proxy for v in self.image.data_window)
+        return self.drawn if self.display is not None else None
 
     def shown_pixels(self) -> np.ndarray | None:
         """The linear pixels of the shown layer, H x W x its channel count (None: none)."""
@@ -95,6 +113,68 @@ class ViewResult:
     layers: list[Layer] = field(default_factory=list)
     errors: dict[str, str] | None = None  # None: not checked this time
     seconds: float = 0.0
+    key: tuple | None = None  # its flipbook key, where it was stored there
+
+    @property
+    def display_bytes(self) -> int:
+        """The bytes of its display pixels (what the flipbook keeps)."""
+        return sum(layer.display.nbytes for layer in self.layers if layer.display is not None)
+
+    def for_flipbook(self) -> ViewResult:
+        """A copy that keeps the display pixels and drops the linear images and the graph
+        (a flipbook frame: drawn as it is, probed for positions only)."""
+        layers = [replace(layer, image=None, drawn=layer.drawn_box()) for layer in self.layers]
+        return ViewResult(
+            replace(self.request, graph=None), layers, seconds=self.seconds, key=self.key
+        )
+
+
+def key_of(request: ViewRequest, frame: float | None = None) -> tuple:
+    """The flipbook key of what ``request`` shows (at ``frame``, else its own)."""
+    return flipbook.frame_key(
+        request.graph,
+        request.node,
+        request.frame if frame is None else frame,
+        display=request.display,
+        proxy=request.proxy,
+        reduction=request.reduction,
+        visible=request.visible,
+        layer=request.layer,
+        wipe_node=request.wipe_node,
+    )
+
+
+@dataclass
+class AheadJob:
+    """The flipbook's work for one view: find the keys of ``frames``, and while
+    ``direction`` is not 0 (playing forward 1 or backward -1), render the frames the
+    cache lacks from ``playhead`` on, in that order (wrapping round when ``loop``).
+
+    ``template`` is the viewer's request for the view (its frame is replaced).
+    ``keys`` fills in on the render thread.
+    """
+
+    template: ViewRequest
+    frames: tuple[int, ...]
+    playhead: int
+    direction: int = 0
+    loop: bool = True
+    serial: int = 0
+    keys: dict[int, tuple] = field(default_factory=dict)
+    frame_bytes: int = 0  # the size of the last frame stored (how many fit the budget)
+    failed: set[int] = field(default_factory=set)
+
+    def order(self, budget: int) -> list[int]:
+        """The frames to have cached, in playing order from the playhead, as many as
+        ``budget`` bytes hold (all of them before the size of a frame is known)."""
+        if self.direction == 0 or not self.frames:
+            return []
+        frames = self.frames if self.direction > 0 else self.frames[::-1]
+        start = frames.index(self.playhead) if self.playhead in frames else 0
+        ahead = list(frames[start:]) + (list(frames[:start]) if self.loop else [])
+        if self.frame_bytes:
+            ahead = ahead[: max(1, budget // self.frame_bytes)]
+        return ahead
 
 
 def render_layer(request: ViewRequest, node: str, cancel) -> Layer:
@@ -160,15 +240,23 @@ class ViewerRenderer(QtCore.QThread):
 
     rendered = QtCore.Signal(object)
     busy = QtCore.Signal(bool)
+    keyed = QtCore.Signal(int, object)  # job serial, {frame: key} found
+    cached = QtCore.Signal(int, int, object)  # job serial, frame, key: a frame rendered ahead
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, frames: flipbook.FrameCache | None = None):
         super().__init__(parent)
         self._lock = threading.Condition()
         self._pending: ViewRequest | None = None
         self._current: ViewRequest | None = None
+        self._job: AheadJob | None = None
         self._stopping = False
         self._serial = 0
+        self._job_serial = 0
+        self.flipbook = frames if frames is not None else flipbook.FrameCache()
         self.cancelled = 0  # renders stopped because a newer request came
+        self.ahead_rendered = 0  # frames rendered ahead into the flipbook
+        self.ahead_cancelled = 0  # renders ahead stopped for a request, a new job, or stop
+        self._ahead_running = False
 
     def request(self, request: ViewRequest) -> int:
         """Queue ``request`` (replacing any queued one); returns its serial number."""
@@ -181,17 +269,58 @@ class ViewerRenderer(QtCore.QThread):
             self.start()
         return request.serial
 
+    def set_job(self, job: AheadJob | None) -> int:
+        """Work on ``job`` for the flipbook from now on (None: no flipbook work); the
+        render ahead in progress for an earlier job is cancelled. Returns its serial."""
+        with self._lock:
+            self._job_serial += 1
+            if job is not None:
+                job.serial = self._job_serial
+            self._job = job
+            self._lock.notify_all()
+        if job is not None and not self.isRunning():
+            self.start()
+        return self._job_serial
+
+    def steer(
+        self, playhead: int | None, direction: int | None = None, loop: bool | None = None
+    ) -> None:
+        """Playback is at ``playhead`` now (None: where it was), runs ``direction`` (0:
+        stopped) and loops or not: the job renders ahead from there, that way."""
+        with self._lock:
+            job = self._job
+            if job is None:
+                return
+            if playhead is not None:
+                job.playhead = playhead
+            if direction is not None:
+                job.direction = direction
+            if loop is not None:
+                job.loop = loop
+            self._lock.notify_all()
+
+    @property
+    def job(self) -> AheadJob | None:
+        return self._job
+
     @property
     def idle(self) -> bool:
-        """Nothing queued and nothing rendering."""
+        """No request of the viewer queued or rendering (flipbook work aside)."""
         with self._lock:
             return self._pending is None and self._current is None
 
+    @property
+    def ahead_idle(self) -> bool:
+        """The flipbook job has nothing left to do (keys found, frames rendered)."""
+        with self._lock:
+            return self._ahead_step() is None and not self._ahead_running
+
     def stop(self) -> None:
-        """Cancel what runs and end the thread (waits for it)."""
+        """Cancel what runs, drop the flipbook job, and end the thread (waits for it)."""
         with self._lock:
             self._stopping = True
             self._pending = None
+            self._job = None
             self._lock.notify_all()
         self.wait(10000)
         with self._lock:
@@ -213,15 +342,31 @@ class ViewerRenderer(QtCore.QThread):
     def run(self) -> None:
         while True:
             with self._lock:
+                step = current = None
                 while self._pending is None and not self._stopping:
+                    step = self._ahead_step()
+                    if step is not None:
+                        break
                     self._lock.wait()
                 if self._stopping:
                     self._current = None
                     return
-                current, self._pending = self._pending, None
-                self._current = current
+                if self._pending is not None:
+                    current, self._pending = self._pending, None
+                    self._current = current
+                else:
+                    self._ahead_running = True
+            if current is None:
+                try:
+                    self._ahead(*step)
+                finally:
+                    with self._lock:
+                        self._ahead_running = False
+                continue
             self.busy.emit(True)
             result = self._work(current)
+            if result is not None and not current.draft:
+                self._keep(result)
             with self._lock:
                 self._current = None
                 empty = self._pending is None
@@ -230,11 +375,87 @@ class ViewerRenderer(QtCore.QThread):
             if empty:
                 self.busy.emit(False)
 
-    def _work(self, request: ViewRequest) -> ViewResult | None:
+    # -- the flipbook ---------------------------------------------------------------------
+
+    def _ahead_step(self) -> tuple | None:
+        """What the flipbook job wants next: ``(job, None)`` to find keys, ``(job,
+        frame)`` to render one, None for nothing. Called with the lock held."""
+        job = self._job
+        if job is None:
+            return None
+        if len(job.keys) < len(job.frames):
+            return job, None
+        for frame in job.order(self.flipbook.budget):
+            if frame not in job.failed and not self.flipbook.contains(job.keys[frame]):
+                return job, frame
+        return None
+
+    def _ahead_cancel(self, job: AheadJob):
+        def cancel() -> bool:
+            with self._lock:
+                stop = self._stopping or self._pending is not None or self._job is not job
+            if stop:
+                self.ahead_cancelled += 1
+            return stop
+
+        return cancel
+
+    def _ahead(self, job: AheadJob, frame: int | None) -> None:
+        cancel = self._ahead_cancel(job)
+        if frame is None:
+            self._find_keys(job, cancel)
+            return
+        for later in job.order(self.flipbook.budget)[1:3]:  # the decoders read ahead
+            render.prefetch_reads(job.template.graph, job.template.node, later, job.template.proxy)
+        request = replace(job.template, frame=float(frame), check_errors=False, draft=False)
+        result = self._work(request, cancel)
+        if result is None:
+            return
+        result.key = job.keys[frame]
+        entry = result.for_flipbook()
+        if self.flipbook.put(result.key, entry, max(1, entry.display_bytes)):
+            job.frame_bytes = max(1, entry.display_bytes)
+            self.ahead_rendered += 1
+            self.cached.emit(job.serial, frame, result.key)
+        else:
+            job.failed.add(frame)  # larger than the whole budget: play it as it comes
+
+    def _find_keys(self, job: AheadJob, cancel) -> None:
+        found = {}
+        for frame in job.frames:
+            if frame in job.keys:
+                continue
+            if cancel():
+                break
+            try:
+                found[frame] = key_of(job.template, frame)
+            except Exception:  # noqa: BLE001 - never let the thread die
+                traceback.print_exc()
+                found[frame] = ("unkeyed", frame, job.serial)
+            job.keys[frame] = found[frame]
+        if found:
+            self.keyed.emit(job.serial, found)
+
+    def _keep(self, result: ViewResult) -> None:
+        """Put the display pixels of a finished render of the viewer into the flipbook."""
+        if not result.layers or result.request.node is None:
+            return
+        try:
+            result.key = key_of(result.request)
+        except Exception:  # noqa: BLE001 - the flipbook is a convenience
+            traceback.print_exc()
+            return
+        entry = result.for_flipbook()
+        if not self.flipbook.put(result.key, entry, max(1, entry.display_bytes)):
+            result.key = None
+
+    def _work(self, request: ViewRequest, cancel=None) -> ViewResult | None:
         start = time.perf_counter()
 
-        def cancel() -> bool:
-            return self._should_cancel(request)
+        if cancel is None:
+
+            def cancel() -> bool:
+                return self._should_cancel(request)
 
         result = ViewResult(request)
         try:

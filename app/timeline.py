@@ -204,7 +204,9 @@ class FrameBar(QtWidgets.QWidget):
         self.fps_label = QtWidgets.QLabel(self)
         self.fps_label.setObjectName("FpsLabel")
         self.fps_label.setToolTip("Frames per second reached while playing / the script's rate")
-        self.fps_label.setMinimumWidth(self.fps_label.fontMetrics().horizontalAdvance("99.9/99 fps"))
+        self.fps_label.setMinimumWidth(
+            self.fps_label.fontMetrics().horizontalAdvance("99.9/99 fps")
+        )
         layout.addWidget(self.fps_label)
         self.slider.valueChanged.connect(self._moved)
         self.field.valueChanged.connect(self._moved)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
+from mattebox.app.flipbook import Flipbook
 from mattebox.app.focus import take_focus_on_hover
 from mattebox.app.render_worker import ViewerRenderer, ViewRequest, ViewResult
 from mattebox.app.roto_overlay import RotoOverlay
@@ -110,6 +111,8 @@ class Viewer(QtWidgets.QWidget):
         self.last_result: ViewResult | None = None
         self.profile = False  # renders record each node's time (the profiling view)
         self.renderer = ViewerRenderer(self)
+        self.flipbook = Flipbook(self.renderer, self)  # display-ready frames in RAM
+        self.playing = 0  # playback's direction (1, -1; 0: stopped)
         self.renderer.rendered.connect(self._on_rendered)
         self.renderer.busy.connect(self._on_busy)
         self._waiting_serial = 0
@@ -505,7 +508,12 @@ class Viewer(QtWidgets.QWidget):
     # -- rendering ------------------------------------------------------------------------
 
     def set_frame(self, frame: float) -> None:
+        """Show ``frame``: at once from the flipbook where it is cached, and (unless
+        playback runs) rendered again for the probe's values and the errors."""
         self.frame = float(frame)
+        if self.show_cached(self.frame) and self.playing:
+            self.flipbook.steer(round(self.frame))
+            return
         self.canvas.update()  # overlays drawn at the frame
         self.schedule()
 
@@ -533,6 +541,7 @@ class Viewer(QtWidgets.QWidget):
             self.last_result = None
             self._update_zoom_label()
             self._waiting_serial = 0
+            self.flipbook.drop()
             self.finished.emit()
             return
         request = ViewRequest(
@@ -551,8 +560,14 @@ class Viewer(QtWidgets.QWidget):
             profile=self.profile,
         )
         self._waiting_serial = self.renderer.request(request)
+        if self.draft:
+            self.flipbook.drop()
+        else:
+            first, last = self.doc.root.settings.frame_range
+            self.flipbook.follow(request, tuple(range(first, last + 1)), self.doc.root)
 
     def _on_rendered(self, result: ViewResult) -> None:
+        self.flipbook.rendered(result)
         self.last_result = result
         layers = result.layers
         first = layers[0] if layers else None
@@ -759,6 +774,38 @@ class Viewer(QtWidgets.QWidget):
             self.canvas.wipe_x = float(wipe.get("position", 0.5))
         self.inputs_changed.emit(list(self.inputs))
         self.schedule()
+
+    # -- playback -------------------------------------------------------------------------
+
+    def set_playing(self, direction: int, loop: bool = True) -> None:
+        """Playback runs forward (1), backward (-1) or stops (0): the flipbook renders
+        ahead that way while it runs; a stop renders the frame again in full (probe,
+        errors)."""
+        was, self.playing = self.playing, direction
+        self.flipbook.steer(round(self.frame), direction, loop)
+        if was and not direction:
+            self.schedule()
+
+    def show_cached(self, frame: float) -> bool:
+        """Draw ``frame`` from the flipbook if it is cached there (True)."""
+        if not float(frame).is_integer():
+            return False
+        entry = self.flipbook.frame(round(frame))
+        if entry is None:
+            return False
+        layers = entry.layers
+        first = layers[0] if layers else None
+        if first is not None and first.format is not None:
+            self.canvas.set_format(first.format)
+        self.canvas.set_layers(layers, entry.request.reduction)
+        named = [f"{s.node}  {s.shown}" if s.shown != MAIN else s.node for s in layers]
+        self.canvas.labels = (*named, "", "")[:2]
+        errors = [layer.error for layer in layers if layer.error]
+        self.canvas.message = errors[0] if errors else ""
+        self.last_result = entry
+        self.status.setText("RAM")
+        self._update_probe()
+        return True
 
     def shutdown(self) -> None:
         """Stop the render thread (before the window closes)."""

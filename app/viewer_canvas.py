@@ -138,10 +138,10 @@ class Canvas(QtWidgets.QWidget):
         smooth = self.zoom * self.reduction < 1.0
         painter.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, smooth)
         for index, (layer, image) in enumerate(zip(self.layers, self.images)):
-            if image is None or layer.image is None:
+            box = layer.drawn_box()  # full-size pixels (a flipbook frame keeps no image)
+            if image is None or box is None:
                 continue
-            proxy = layer.image.proxy  # a proxy render's window is in proxy pixels
-            x0, y0, x1, y1 = (v * proxy for v in layer.image.data_window)
+            x0, y0, x1, y1 = box
             top_left, bottom_right = self.to_widget(x0, y0), self.to_widget(x1, y1)
             target = QtCore.QRectF(top_left, bottom_right)
             painter.save()

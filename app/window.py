@@ -11,6 +11,7 @@ from mattebox.app import autosave, clipboard, qt_compat, undo
 from mattebox.app.curve_editor import CurveEditor
 from mattebox.app.document import Document, new_graph
 from mattebox.app.node_editor import NodeEditor
+from mattebox.app.playback import Playback
 from mattebox.app.profiling import Profiling
 from mattebox.app.properties import PropertiesPanel
 from mattebox.app.render_dialog import RenderDialog, WriteRenderer
@@ -40,6 +41,8 @@ SHORTCUTS_HELP = """<table>
 <tr><td><b>Ctrl+click</b></td><td>viewer: pin the pixel probe</td></tr>
 <tr><td><b>wheel, middle drag</b></td><td>zoom, pan (Alt+drag pans too)</td></tr>
 <tr><td><b>Left / Right</b></td><td>previous / next frame</td></tr>
+<tr><td><b>L / J / K</b></td><td>play forward / play backward / stop</td></tr>
+<tr><td><b>Home / End</b></td><td>first / last frame</td></tr>
 <tr><td><b>drag a node onto a pipe</b></td><td>insert it there</td></tr>
 <tr><td><b>Alt+Shift+drag</b></td><td>cut pipes</td></tr>
 <tr><td><b>Ctrl+G</b>, <b>Ctrl+Shift+G</b></td><td>group the selected nodes, ungroup</td></tr>
@@ -61,6 +64,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.editor = NodeEditor(self.doc, self)
         self.properties = PropertiesPanel(self.doc, self)
         self.frame_bar = FrameBar(self)
+        self.playback = Playback(self.doc, self.viewer, self.frame_bar, self.settings, self)
         self.curves = CurveEditor(self.doc, self)
         self.autosaver = autosave.Autosaver(
             self.doc,
@@ -191,6 +195,11 @@ class MainWindow(QtWidgets.QMainWindow):
         view.addSeparator()
         self._action("prev_frame", "Previous Frame", lambda: self._step_frame(-1), "Left", view)
         self._action("next_frame", "Next Frame", lambda: self._step_frame(1), "Right", view)
+        self._action("first_frame", "First Frame", self.playback.go_first, "Home", view)
+        self._action("last_frame", "Last Frame", self.playback.go_last, "End", view)
+        self._action("play", "Play", lambda: self.playback.play(1), "L", view)
+        self._action("play_backward", "Play Backward", lambda: self.playback.play(-1), "J", view)
+        self._action("stop", "Stop", self.playback.stop, "K", view)
         for index in range(VIEWER_INPUTS):
             self._action(
                 f"view_{index + 1}",
@@ -227,6 +236,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.doc.reset.connect(self._on_reset)
         self.doc.changed.connect(self._on_changed)
         self.editor.selection_changed.connect(self._on_selection)
+        self.editor.selection_changed.connect(self.playback.set_selection)
         self.editor.selection_changed.connect(self.curves.show_nodes)
         self.curves.dragging.connect(self.viewer.set_draft)
         self.editor.node_activated.connect(self.properties.show_node)
@@ -280,7 +290,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.curves.set_frame(frame)
 
     def _step_frame(self, step: int) -> None:
-        self.frame_bar.set_frame(self.frame_bar.frame + step)
+        self.playback.step(step)
 
     # -- files ------------------------------------------------------------------------------
 
@@ -568,6 +578,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.write_renderer is not None:
             self.write_renderer.cancel()
             self.write_renderer.wait(10000)
+        self.playback.stop()
         self.viewer.shutdown()
         self.autosaver.timer.stop()
         self.autosaver.clear()

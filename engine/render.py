@@ -13,7 +13,7 @@ import time
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -328,7 +328,8 @@ def _run_tile(
     last_use = {b: i for i, step in enumerate(tile.passes) for b in step.inputs}
     last = tile.passes[-1]
     reads = {  # every Read of the tile decodes at once, on two decoders, ahead of its pass
-        step.output: _reader().submit(_timed_read, step.node, ctx, cache, stats)
+        step.output: _prefetching(step.node)
+        or _reader().submit(_timed_read, step.node, ctx, cache, stats)
         for step in tile.passes
         if step.kind == "read"
     }
@@ -546,6 +547,58 @@ def _read_ahead(records: list[NodeEval], ctx: Context) -> None:
         unique = list({e.hash: e for e in group}.values())
         if any(e.extras["layer"] != MAIN for e in unique):
             _read_layers(unique, ctx, cache)
+
+
+_in_flight: dict[str, Future] = {}  # Read record hash -> its decode started by prefetch_reads
+_in_flight_lock = threading.Lock()
+
+
+def _prefetching(ev: NodeEval) -> Future | None:
+    """The decode :func:`prefetch_reads` started for ``ev``, if it is still running."""
+    with _in_flight_lock:
+        return _in_flight.get(ev.hash)
+
+
+def prefetch_reads(graph: Graph, node: Node | str, frame: float, proxy: int = 1) -> list[Future]:
+    """Start decoding the files that rendering ``node`` at ``frame`` will read and the
+    cache lacks, on the decoder processes, without waiting: the decoded images go into
+    the cache, and a render that needs one while it is still decoding waits for that
+    decode instead of starting another. Playback calls it for the frames after the one
+    it renders. A node that cannot be evaluated there prefetches nothing (its render
+    will say why). Returns the decodes' futures."""
+    try:
+        node = graph[node] if isinstance(node, str) else node
+        ctx = context_for(graph, frame, proxy)
+        records = [evaluate(graph, node, frame, ctx)]
+    except (RenderError, KeyError, ValueError):  # ValueError: GraphError, no such node
+        return []
+    cache = _session.cache
+    futures = []
+    seen: set[int] = set()
+    while records:
+        ev = records.pop()
+        if id(ev) in seen:
+            continue
+        seen.add(id(ev))
+        records += [i for i in ev.inputs if i is not None]
+        identity = ev.extras.get("identity") if ev.spec.file_source else None
+        if identity is None or identity[0] == "missing" or ev.extras.get("layer") != MAIN:
+            continue
+        if ev.info.data_window.empty or cache.contains(ev.hash, ev.info.data_window):
+            continue
+        with _in_flight_lock:
+            future = _in_flight.get(ev.hash)
+            if future is None:
+                future = _reader().submit(_read_pixels, ev, ctx, cache)
+                _in_flight[ev.hash] = future
+                future.add_done_callback(lambda _, key=ev.hash: _landed(key))
+        futures.append(future)
+    return futures
+
+
+def _landed(key: str) -> None:
+    with _in_flight_lock:
+        _in_flight.pop(key, None)
 
 
 def _fallback_allowed() -> bool:

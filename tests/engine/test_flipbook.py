@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+
 import mattebox as mb
+from mattebox.engine import render
 from mattebox.engine.flipbook import FrameCache, frame_key, node_hash
 from mattebox.engine.viewer import DisplaySettings
 from mattebox.nodes.spec import Format
@@ -88,3 +91,29 @@ def test_cache_evicts_least_recently_used_beyond_its_budget():
     assert cache.bytes == 10
     cache.clear()
     assert len(cache) == 0 and cache.bytes == 0
+
+
+def test_prefetch_decodes_a_frames_reads_once_and_the_render_uses_them(tmp_path, monkeypatch):
+    plates = {frame: random_image(6, 8, seed=10 + frame, lo=0.02) for frame in (1, 2, 3)}
+    for frame, pixels in plates.items():
+        write_exr(tmp_path / f"plate.{frame:04d}.exr", pixels)
+    graph = mb.Graph()
+    graph.settings.frame_range = (1, 3)
+    working = render.context_for(graph, 1).working_space
+    read = graph.add("Read", file=str(tmp_path / "plate.####.exr"), colorspace=working)
+    grade = graph.add("Grade", inputs={"Source": read}, gain=[1.5, 0.5, 2.0, 1.0])
+    decoded = []
+    real_read = render.io.read_image
+    monkeypatch.setattr(
+        render.io, "read_image", lambda path, *a, **k: decoded.append(path) or real_read(path)
+    )
+    futures = render.prefetch_reads(graph, grade, 2)
+    assert len(futures) == 1
+    pixels, _ = futures[0].result(timeout=30)
+    np.testing.assert_array_equal(pixels, plates[2])
+    assert render.prefetch_reads(graph, "Grade1", 2) == []  # in the cache now
+    image = graph.render(grade, frame=2, backend="cpu")
+    expected = plates[2].astype(np.float64) * [1.5, 0.5, 2.0, 1.0]
+    np.testing.assert_allclose(image.pixels, expected, rtol=1e-6, atol=1e-7)
+    assert decoded == [str(tmp_path / "plate.0002.exr")]  # decoded once, ahead
+    assert render.prefetch_reads(graph, "Nope", 2) == []
