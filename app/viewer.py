@@ -808,5 +808,8 @@ class Viewer(QtWidgets.QWidget):
         return True
 
     def shutdown(self) -> None:
-        """Stop the render thread (before the window closes)."""
+        """Stop the render thread (before the window closes); a render asked for just
+        before (stopping playback asks for one) is dropped, not started after it."""
+        self._schedule.stop()
+        self._view_timer.stop()
         self.renderer.stop()

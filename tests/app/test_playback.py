@@ -225,6 +225,8 @@ def test_closing_the_window_while_rendering_ahead_leaves_no_thread(window, qtbot
     assert not renderer.isRunning()
     assert time.monotonic() - began < 1.2
     assert not window.playback.playing
+    qtbot.wait(100)  # nothing asked for while closing starts the thread again
+    assert not renderer.isRunning()
 
 
 def test_key_markers_follow_the_selection_and_the_keys(window, qtbot):
