@@ -52,6 +52,7 @@ class Playback(QtCore.QObject):
     def __init__(self, doc, viewer, bar: FrameBar, settings=None, parent=None):
         super().__init__(parent)
         self.doc, self.viewer, self.bar = doc, viewer, bar
+        self.settings = settings
         self.direction = 0
         self.waiting = False  # the next frame is not cached yet: holding this one
         self.shown: deque[float] = deque(maxlen=25)  # when the last frames were shown
@@ -179,6 +180,14 @@ class Playback(QtCore.QObject):
 
     def _loop_toggled(self, loop: bool) -> None:
         self.viewer.flipbook.steer(self.bar.frame, None, loop)
+
+    def apply_preferences(self, cache_mib: int, clear: bool = False) -> None:
+        """A new flipbook budget (kept in the settings), and empty it if asked."""
+        if self.settings is not None:
+            self.settings.setValue(BUDGET_SETTING, int(cache_mib))
+        self.viewer.flipbook.set_budget(int(cache_mib) * 2**20)
+        if clear:
+            self.viewer.flipbook.clear()
 
     # -- the cache bar and key markers ----------------------------------------------------
 

@@ -81,3 +81,42 @@ class SettingsDialog(QtWidgets.QDialog):
         settings.ocio_config = self.config.currentText().strip() or None
         settings.working_space = self.working.text().strip() or None
         return settings
+
+
+class PreferencesDialog(QtWidgets.QDialog):
+    """Edit > Preferences: the editor's own settings, kept per user (not in the script):
+    the RAM budget of the viewer's flipbook (display-ready frames for playback)."""
+
+    def __init__(self, budget_mib: int, used_bytes: int, frames: int, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Preferences")
+        self.cache_mib = QtWidgets.QSpinBox()
+        self.cache_mib.setRange(0, 1024 * 1024)
+        self.cache_mib.setSuffix(" MiB")
+        self.cache_mib.setValue(budget_mib)
+        self.cache_mib.setToolTip(
+            "RAM for played frames (after the display transform); the least recently "
+            "shown frames go first when it is full. 0 turns the flipbook off."
+        )
+        self.usage = QtWidgets.QLabel(f"in use: {used_bytes / 2**20:.0f} MiB, {frames} frame(s)")
+        self.clear_requested = False
+        clear = QtWidgets.QPushButton("Clear")
+        clear.setToolTip("Empty the flipbook now")
+        clear.clicked.connect(self._clear)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.cache_mib)
+        row.addWidget(self.usage, 1)
+        row.addWidget(clear)
+        buttons = QtWidgets.QDialogButtonBox(
+            QtWidgets.QDialogButtonBox.StandardButton.Ok
+            | QtWidgets.QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form = QtWidgets.QFormLayout(self)
+        form.addRow("Playback cache", row)
+        form.addRow(buttons)
+
+    def _clear(self) -> None:
+        self.clear_requested = True
+        self.usage.setText("in use: 0 MiB (cleared on OK)")

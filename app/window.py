@@ -15,7 +15,7 @@ from mattebox.app.playback import Playback
 from mattebox.app.profiling import Profiling
 from mattebox.app.properties import PropertiesPanel
 from mattebox.app.render_dialog import RenderDialog, WriteRenderer
-from mattebox.app.settings_dialog import SettingsDialog
+from mattebox.app.settings_dialog import PreferencesDialog, SettingsDialog
 from mattebox.app.timeline import FrameBar
 from mattebox.app.viewer import VIEWER_INPUTS, Viewer
 from mattebox.engine import color, script
@@ -180,6 +180,7 @@ class MainWindow(QtWidgets.QMainWindow):
         )
         edit.addSeparator()
         self._action("settings", "Script &Settings...", self.edit_settings, None, edit)
+        self._action("preferences", "&Preferences...", self.edit_preferences, None, edit)
 
         render_menu = bar.addMenu("&Render")
         self._action("render", "Render &Write Nodes...", self.render_dialog, "F7", render_menu)
@@ -507,6 +508,14 @@ class MainWindow(QtWidgets.QMainWindow):
             self.show_error("Script settings", str(error))
             return
         self.doc.push(undo.SetSettings(self.doc, self.doc.graph.settings, new))
+
+    def edit_preferences(self) -> None:
+        flipbook = self.viewer.flipbook
+        dialog = PreferencesDialog(
+            round(flipbook.cache.budget / 2**20), flipbook.cache.bytes, len(flipbook.cache), self
+        )
+        if dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted:
+            self.playback.apply_preferences(dialog.cache_mib.value(), dialog.clear_requested)
 
     # -- render -----------------------------------------------------------------------------
 

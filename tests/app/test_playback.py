@@ -242,3 +242,20 @@ def test_key_markers_follow_the_selection_and_the_keys(window, qtbot):
     qtbot.waitUntil(lambda: ruler.keys == (1, 4, 5, 7, 9), timeout=2000)
     # the ruler draws them where the frames are
     assert ruler.frame_at(ruler.frame_x(7)) == 7
+
+
+def test_the_budget_is_a_preference_kept_in_the_settings(window, qtbot, tmp_path):
+    from mattebox.app.playback import BUDGET_SETTING, budget_from
+    from mattebox.app.settings_dialog import PreferencesDialog
+
+    flipbook = window.viewer.flipbook
+    assert flipbook.cache.budget == budget_from(window.settings)  # the default
+    assert len(flipbook.cache) >= 1  # the frame shown is kept
+    dialog = PreferencesDialog(round(flipbook.cache.budget / 2**20), 0, 0)
+    dialog.cache_mib.setValue(64)
+    dialog._clear()
+    window.playback.apply_preferences(dialog.cache_mib.value(), dialog.clear_requested)
+    assert flipbook.cache.budget == 64 * 2**20 and len(flipbook.cache) == 0
+    assert int(window.settings.value(BUDGET_SETTING)) == 64
+    assert budget_from(window.settings) == 64 * 2**20  # the next window starts with it
+    qtbot.waitUntil(lambda: window.frame_bar.slider.cached == frozenset(), timeout=2000)
