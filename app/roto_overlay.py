@@ -14,7 +14,8 @@ and bends the tangent handles of selected points; Ctrl-drag on a point pulls its
 point or press Enter to close it). **Feather** (E) drags points' feather. **Key** writes
 the shapes at the current frame as a key. Delete/Backspace deletes the selected points.
 Each edit is one undo step; an edit of animated shapes writes a key at the current frame
-(autokey, as in Nuke).
+(autokey, as in Nuke), and points or shapes added or deleted go into every key, so the
+keys keep matching (see docs/editor.md, "Roto").
 """
 
 from __future__ import annotations
@@ -278,7 +279,10 @@ def with_tangent(
     ``vector`` (relative to the point). With ``mirror`` the opposite handle turns to stay
     opposite (a smooth point), keeping its length, or taking this one's where it had none."""
     out = copy.deepcopy(shapes)
-    point = find(out, pick[0])["points"][pick[1]]
+    shape = find(out, pick[0])
+    if shape is None or pick[1] >= len(shape["points"]):
+        return out
+    point = shape["points"][pick[1]]
     vx, vy = _rounded(vector[0]), _rounded(vector[1])
     mine, other = (slice(2, 4), slice(4, 6)) if which == "in" else (slice(4, 6), slice(2, 4))
     point[mine] = [vx, vy]
@@ -332,7 +336,9 @@ def with_point(shapes: list[dict], name: str, x: float, y: float) -> list[dict]:
 def closed(shapes: list[dict], name: str) -> list[dict]:
     """``shapes`` with shape ``name`` closed."""
     out = copy.deepcopy(shapes)
-    find(out, name)["closed"] = True
+    for shape in out:
+        if shape["name"] == name:
+            shape["closed"] = True
     return out
 
 
@@ -485,8 +491,29 @@ class RotoOverlay(QtCore.QObject):
         parameter is animated), one undo step (or merged into the drag ``merge_key``)."""
         node = self.node()
         declared = node.spec.param(SHAPES)
+        new = with_value_at(declared, self.stored() if base is None else base, self.frame, shapes)
+        return self._push(new, text, merge_key)
+
+    def commit_structure(self, edit, text: str, merge_key=None, base=None) -> bool:
+        """Make an edit of the shapes' structure (points or shapes added or deleted, a shape
+        closed): ``edit`` maps a list of shapes to the edited list. On animated shapes it
+        is made in every key (after a key is set at the current frame), as Nuke adds a
+        point to the whole animation, so the keys keep matching and interpolating."""
+        node = self.node()
+        declared = node.spec.param(SHAPES)
+        start = self.stored() if base is None else base
+        if not is_animated(start):
+            return self._push(edit(normalized_shapes(start)), text, merge_key)
+        here = with_value_at(declared, start, self.frame, declared.at(start, self.frame))
+        keys = [[k[0], edit(normalized_shapes(k[1])), *k[2:]] for k in here["keys"]]
+        new = {"keys": keys, "interpolation": here["interpolation"]}
+        return self._push(new, text, merge_key)
+
+    def _push(self, new: Any, text: str, merge_key=None) -> bool:
+        """Set the stored value to ``new``: one undo step (merged into a drag's)."""
+        node = self.node()
+        declared = node.spec.param(SHAPES)
         old = self.stored()
-        new = with_value_at(declared, old if base is None else base, self.frame, shapes)
         try:
             new = declared.coerce(new)
         except ParamError as error:
@@ -542,10 +569,10 @@ class RotoOverlay(QtCore.QObject):
         if shape is None or shape["closed"]:
             return
         if len(shape["points"]) < 2:
-            self.commit(without_points(shapes, {(name, 0)}), f"Remove {name}")
+            self.commit_structure(lambda s: without_points(s, {(name, 0)}), f"Remove {name}")
             self.selection = set()
         else:
-            self.commit(closed(shapes, name), f"Close {name}")
+            self.commit_structure(lambda s: closed(s, name), f"Close {name}")
             self.selection = {(name, i) for i in range(len(shape["points"]))}
 
     def delete_selected(self) -> bool:
@@ -555,7 +582,14 @@ class RotoOverlay(QtCore.QObject):
         if not picks:
             return False
         self.selection = set()
-        return self.commit(without_points(shapes, picks), "Delete roto points")
+        counts = {shape["name"]: len(shape["points"]) for shape in shapes}
+
+        def edit(keyed: list[dict]) -> list[dict]:
+            # only where the shape has the points it has here (else the indices differ)
+            same = {s["name"] for s in keyed if len(s["points"]) == counts.get(s["name"])}
+            return without_points(keyed, {pick for pick in picks if pick[0] in same})
+
+        return self.commit_structure(edit, "Delete roto points")
 
     # -- geometry on screen -----------------------------------------------------------
 
@@ -680,17 +714,21 @@ class RotoOverlay(QtCore.QObject):
             if self._near(self.to_widget(first[0], first[1]), pos) <= PICK_RADIUS:
                 self.finish_shape()
                 return True
-        name = self.drawing or unique_name(shapes)
+        stored = self.stored()
+        every_key = [k[1] for k in stored["keys"]] if is_animated(stored) else [stored]
+        name = self.drawing or unique_name([s for v in every_key for s in normalized_shapes(v)])
         x, y = self.canvas.to_image(pos)
         shapes = with_point(shapes, name, x, y)
         index = len(find(shapes, name)["points"]) - 1
         verb = "Add point to" if self.drawing else "New shape"
         merge = ("roto-pull", drag.serial)
-        if not self.commit(shapes, f"{verb} {name}", merge_key=merge):
+        edit = lambda keyed: with_point(keyed, name, x, y)
+        if not self.commit_structure(edit, f"{verb} {name}", merge_key=merge):
             return True
         self.drawing = name
         self.selection = {(name, index)}
-        drag.kind, drag.pick, drag.shapes, drag.stored = "pull", (name, index), shapes, None
+        drag.kind, drag.pick, drag.shapes = "pull", (name, index), shapes
+        drag.stored = self.stored()
         self.drag = drag
         return True
 
@@ -723,15 +761,15 @@ class RotoOverlay(QtCore.QObject):
             point = find(drag.shapes, drag.pick[0])["points"][drag.pick[1]]
             which = drag.which or "out"
             ctrl = bool(mods & QtCore.Qt.KeyboardModifier.ControlModifier)
-            shapes = with_tangent(
-                drag.shapes,
-                drag.pick,
-                which,
-                (x - point[0], y - point[1]),
-                drag.mirror and not ctrl,
-            )
-            if drag.kind == "pull":
-                self.commit(shapes, f"Add point to {drag.pick[0]}", ("roto-pull", drag.serial))
+            vector, mirror = (x - point[0], y - point[1]), drag.mirror and not ctrl
+            shapes = with_tangent(drag.shapes, drag.pick, which, vector, mirror)
+            if drag.kind == "pull":  # part of adding the point: in every key, as the point
+                self.commit_structure(
+                    lambda keyed: with_tangent(keyed, drag.pick, which, vector, mirror),
+                    f"Add point to {drag.pick[0]}",
+                    ("roto-pull", drag.serial),
+                    drag.stored,
+                )
             else:
                 self.commit(shapes, "Bend roto tangent", merge, drag.stored)
         elif drag.kind == "feather":
@@ -791,15 +829,17 @@ class RotoOverlay(QtCore.QObject):
             QtCore.Qt.Key.Key_Escape,
         )
         if kind == QtCore.QEvent.Type.ShortcutOverride:
-            # the window's Delete deletes nodes: in the viewer it deletes the points
-            if plain and ((deleting and self.selection) or finishing):
+            # the window's Delete deletes nodes: over a Roto's shapes it deletes points
+            # (or nothing), never the node being edited
+            if plain and (deleting or finishing):
                 event.accept()
                 return True
             return False
         if not plain:
             return False
         if deleting:
-            return self.delete_selected()
+            self.delete_selected()
+            return True
         if finishing:
             if self.drawing is not None:
                 self.finish_shape()

@@ -276,6 +276,9 @@ def test_delete_removes_the_selected_points_not_the_node(window, qtbot):
     assert "Roto1" in window.doc.graph  # the window's Delete (nodes) did not fire
     np.testing.assert_allclose(points_of(window)[:, :2], np.array(BOX)[[0, 1, 3], :2])
     check_undo_redo(window, before, window.doc.graph["Roto1"]["shapes"])
+    steps = window.doc.undo_stack.count()
+    qtbot.keyClick(canvas, QtCore.Qt.Key.Key_Backspace)  # no point selected: nothing goes
+    assert "Roto1" in window.doc.graph and window.doc.undo_stack.count() == steps
     wait_render(qtbot, window)  # no render left to start after the test
 
 
@@ -439,3 +442,43 @@ def test_feather_guide_encloses_the_rendered_feather():
     assert (enclosed & ~near).sum() > 300 and (~enclosed & ~near).sum() > 300
     assert (alpha[~enclosed & ~near] == 0).all()
     assert (alpha[enclosed & ~near] > 0).all()
+
+
+def test_points_and_shapes_added_or_deleted_on_animated_shapes_go_into_every_key(window, qtbot):
+    moved = [[x + 8, y + 4, *rest] for x, y, *rest in BOX]
+    keyed = {
+        "keys": [[1, [{"name": "Box", "points": BOX}]], [9, [{"name": "Box", "points": moved}]]],
+        "interpolation": "linear",
+    }
+    overlay = open_roto(window, qtbot, shapes=())
+    graph = window.doc.graph
+    graph["Roto1"]["shapes"] = keyed
+    window.doc.undo_stack.clear()
+    canvas = window.viewer.canvas
+    window.frame_bar.set_frame(5)
+    before = graph["Roto1"]["shapes"]
+    click(canvas, canvas.to_widget(52, 38))  # point 2 at frame 5: (48, 36) + (4, 2)
+    assert overlay.selection == {("Box", 2)}
+    qtbot.keyClick(canvas, QtCore.Qt.Key.Key_Delete)
+    stored = graph["Roto1"]["shapes"]
+    assert [k[0] for k in stored["keys"]] == [1.0, 5.0, 9.0]  # autokey at 5
+    for frame, shift in ((1, 0), (5, 0.5), (9, 1)):
+        expected = np.array(BOX, float)[[0, 1, 3], :2] + np.array([8, 4]) * shift
+        got = np.array([p[:2] for p in graph["Roto1"].value_at("shapes", frame)[0]["points"]])
+        np.testing.assert_allclose(got, expected, atol=1e-9)
+    # between keys it still interpolates (three points in every key)
+    got = np.array([p[:2] for p in graph["Roto1"].value_at("shapes", 3)[0]["points"]])
+    np.testing.assert_allclose(got, np.array(BOX, float)[[0, 1, 3], :2] + [2, 1], atol=1e-9)
+    check_undo_redo(window, before, stored)
+
+    overlay.set_tool("add")
+    corners = [(4.0, 40.0), (12.0, 40.0), (8.0, 46.0)]
+    for x, y in corners:
+        click(canvas, canvas.to_widget(x, y))
+    qtbot.keyClick(canvas, QtCore.Qt.Key.Key_Return)
+    for frame in (1, 5, 9):
+        new = graph["Roto1"].value_at("shapes", frame)[1]
+        assert new["name"] == "Bezier1" and new["closed"]
+        expected = [canvas.to_image(canvas.to_widget(x, y)) for x, y in corners]
+        np.testing.assert_allclose([p[:2] for p in new["points"]], expected, atol=1e-3)
+    wait_render(qtbot, window)  # no render left to start after the test
