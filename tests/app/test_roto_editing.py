@@ -321,13 +321,14 @@ def _grab(canvas) -> np.ndarray:
     return data.reshape(height, image.bytesPerLine() // 4, 4)[:, :width, :3].astype(int)
 
 
-@pytest.mark.parametrize("zoom, proxy", [(2.0, 1), (0.5, 2)])
-def test_overlay_sits_on_the_matte_at_zoom_and_proxy(window, qtbot, zoom, proxy):
+@pytest.mark.parametrize("zoom, proxy, aspect", [(2.0, 1, 1.0), (0.5, 2, 1.0), (1.0, 1, 2.0)])
+def test_overlay_sits_on_the_matte_at_zoom_and_proxy(window, qtbot, zoom, proxy, aspect):
     """The matte (alpha solo, white inside) and the drawn curve meet at the same screen
     pixels: just inside the curve is white, just outside black, on the curve its colour."""
     square = [[40.0, 40.0, 0, 0, 0, 0], [160.0, 40.0, 0, 0, 0, 0], [160.0, 120.0, 0, 0, 0, 0]]
     square.append([40.0, 120.0, 0, 0, 0, 0])
-    window.doc.set_graph(roto_graph([{"name": "Sq", "points": square}], size=(200, 160)))
+    size = (200, 160, aspect)  # with a pixel aspect of 2 the viewer stretches x
+    window.doc.set_graph(roto_graph([{"name": "Sq", "points": square}], size=size))
     window.editor.select(["Roto1"])
     viewer, canvas = window.viewer, window.viewer.canvas
     viewer.set_channel("a")
@@ -338,6 +339,7 @@ def test_overlay_sits_on_the_matte_at_zoom_and_proxy(window, qtbot, zoom, proxy)
     canvas.view_changed.emit()
     result = wait_render(qtbot, window)
     assert result.request.proxy == proxy and result.layers[0].image.proxy == proxy
+    assert canvas.pixel_aspect == aspect
     click(canvas, canvas.to_widget(70, 70))  # select the shape: its curve turns orange
     assert len(viewer.roto.selection) == 4
     pixels = _grab(canvas)
