@@ -458,6 +458,7 @@ class RotoOverlay(QtCore.QObject):
 
     @property
     def active(self) -> bool:
+        """Whether a Roto node is being shown and edited."""
         return self.node() is not None
 
     def _on_changed(self, change) -> None:
@@ -473,6 +474,7 @@ class RotoOverlay(QtCore.QObject):
 
     @property
     def frame(self) -> float:
+        """The viewer's frame: shapes are shown, edited and keyed there."""
         return self.viewer.frame
 
     def stored(self) -> Any:
@@ -812,6 +814,8 @@ class RotoOverlay(QtCore.QObject):
     # -- keys -------------------------------------------------------------------------
 
     def eventFilter(self, watched, event) -> bool:
+        """The canvas's keys while a Roto is edited: Delete/Backspace (points), Enter and
+        Escape (close the shape being drawn; clear the selection), Q/V/E (tools)."""
         if watched is not self.canvas or not self.active:
             return False
         kind = event.type()
