@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -18,12 +19,30 @@ from mattebox.app.render_dialog import RenderDialog, WriteRenderer
 from mattebox.app.settings_dialog import PreferencesDialog, SettingsDialog
 from mattebox.app.timeline import FrameBar
 from mattebox.app.viewer import VIEWER_INPUTS, Viewer
-from mattebox.engine import color, script
+from mattebox.engine import color, io, script
 from mattebox.engine.graph import GraphError
 
 qt_compat.guard_singletons()
 
+
+def apply_decode_timeout(settings: QtCore.QSettings) -> None:
+    """Give the decoders the user's timeout setting, when there is a valid one (a bad
+    value is ignored with a warning: the default stays)."""
+    if not settings.contains(DECODE_TIMEOUT_KEY):
+        return
+    value = settings.value(DECODE_TIMEOUT_KEY)
+    try:
+        io.set_decode_timeout(float(value))
+    except (TypeError, ValueError):
+        warnings.warn(
+            f"{DECODE_TIMEOUT_KEY}: expected seconds, got {value!r}; ignored", stacklevel=2
+        )
+
+
 RECENT_LIMIT = 10
+#: The user setting (seconds) after which a decoder that has not answered is stopped
+#: (``MATTEBOX_DECODE_TIMEOUT`` wins over it; docs/architecture.md, "Limits").
+DECODE_TIMEOUT_KEY = "io/decode_timeout"
 PASTE_OFFSET = (30.0, 30.0)
 SCRIPT_FILTER = "Mattebox scripts (*.mbx);;All files (*)"
 
@@ -59,6 +78,7 @@ class MainWindow(QtWidgets.QMainWindow):
         super().__init__()
         self.setObjectName("MainWindow")
         self.settings = settings or QtCore.QSettings("Mattebox", "Mattebox")
+        apply_decode_timeout(self.settings)
         self.doc = Document(parent=self)
         self.viewer = Viewer(self.doc, self)
         self.editor = NodeEditor(self.doc, self)
