@@ -42,6 +42,9 @@ from mattebox.engine.stats import RenderStats
 from mattebox.nodes.channels import MAIN, MAIN_CHANNELS
 from mattebox.nodes.spec import Format, Window
 
+#: How many of the frames after the one rendered ahead have their files read meanwhile.
+PREFETCH_FRAMES = 2
+
 
 @dataclass
 class ViewRequest:
@@ -405,7 +408,10 @@ class ViewerRenderer(QtCore.QThread):
         if frame is None:
             self._find_keys(job, cancel)
             return
-        for later in job.order(self.flipbook.budget)[1:3]:  # the decoders read ahead
+        order = job.order(self.flipbook.budget)
+        after = order[order.index(frame) + 1 :] if frame in order else []
+        missing = [f for f in after if not self.flipbook.contains(job.keys[f])]
+        for later in missing[:PREFETCH_FRAMES]:  # the decoders read them meanwhile
             render.prefetch_reads(job.template.graph, job.template.node, later, job.template.proxy)
         request = replace(job.template, frame=float(frame), check_errors=False, draft=False)
         result = self._work(request, cancel)
