@@ -22,6 +22,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from mattebox.app import undo
 from mattebox.engine import color, render
 from mattebox.nodes import channels as chans
+from mattebox.nodes import shapes as shapes_mod
 from mattebox.nodes.spec import INTERPOLATIONS, MASK_INPUT, RGBA_LAYERS, Param, is_animated
 
 SLIDER_STEPS = 1000
@@ -644,6 +645,69 @@ class MappingEditor(Editor):
             self._rebuild()
 
 
+class ShapesEditor(Editor):
+    """shapes (Roto): drawn and edited in the viewer; here a summary and a table of the
+    shapes with their own settings (on, invert, opacity, blend), each change one edit of
+    the whole value (a key at the current frame where the shapes are animated)."""
+
+    COLUMNS = ("shape", "on", "invert", "opacity", "blend")
+
+    def __init__(self, param: Param, parent=None):
+        super().__init__(param, parent)
+        column = QtWidgets.QVBoxLayout()
+        column.setSpacing(2)
+        self.summary = QtWidgets.QLabel(self)
+        self.summary.setObjectName("ShapesSummary")
+        self.table = QtWidgets.QTableWidget(0, len(self.COLUMNS), self)
+        self.table.setObjectName("ShapesTable")
+        self.table.setHorizontalHeaderLabels(list(self.COLUMNS))
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(
+            0, QtWidgets.QHeaderView.ResizeMode.Stretch
+        )
+        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        column.addWidget(self.summary)
+        column.addWidget(self.table)
+        self.layout_.addLayout(column, 1)
+        self._shapes: list[dict] = []
+
+    def set_value(self, value) -> None:
+        self._shapes = [dict(shape) for shape in value]
+        points = sum(len(shape["points"]) for shape in self._shapes)
+        count = len(self._shapes)
+        self.summary.setText(
+            f"{count} shape{'s' * (count != 1)}, {points} point{'s' * (points != 1)}: "
+            "draw and edit them in the viewer"
+        )
+        self.table.setRowCount(count)
+        for row, shape in enumerate(self._shapes):
+            self.table.setItem(row, 0, QtWidgets.QTableWidgetItem(shape["name"]))
+            for col, key in ((1, "enabled"), (2, "invert")):
+                box = QtWidgets.QCheckBox(self.table)
+                box.setChecked(bool(shape[key]))
+                box.toggled.connect(lambda on, r=row, k=key: self._edit(r, k, on))
+                self.table.setCellWidget(row, col, box)
+            spin = QtWidgets.QDoubleSpinBox(self.table)
+            spin.setRange(0.0, 1.0)
+            spin.setSingleStep(0.05)
+            spin.setValue(float(shape["opacity"]))
+            spin.editingFinished.connect(lambda r=row, w=spin: self._edit(r, "opacity", w.value()))
+            self.table.setCellWidget(row, 3, spin)
+            combo = QtWidgets.QComboBox(self.table)
+            combo.addItems(list(shapes_mod.BLENDS))
+            combo.setCurrentText(shape["blend"])
+            combo.activated.connect(lambda i, r=row, w=combo: self._edit(r, "blend", w.itemText(i)))
+            self.table.setCellWidget(row, 4, combo)
+        self.table.setVisible(count > 0)
+
+    def _edit(self, row: int, key: str, value) -> None:
+        if self._shapes[row][key] == value:
+            return
+        shapes = [dict(shape) for shape in self._shapes]
+        shapes[row][key] = value
+        self.edited.emit(tuple(shapes), None)
+
+
 class FileEditor(Editor):
     """file: a field and a browse button (open for reads, save for writes)."""
 
@@ -915,6 +979,8 @@ class PropertiesPanel(QtWidgets.QScrollArea):
             return ChannelsEditor(param)
         if param.type == "mapping":
             return MappingEditor(param)
+        if param.type == "shapes":
+            return ShapesEditor(param)
         if param.name == "mask_channel":
             return TextEditor(param, list(chans.MAIN_CHANNELS))
         if param.type == "file":

@@ -66,6 +66,10 @@ SHORTCUTS_HELP = """<table>
 <tr><td><b>Alt+Shift+drag</b></td><td>cut pipes</td></tr>
 <tr><td><b>Ctrl+G</b>, <b>Ctrl+Shift+G</b></td><td>group the selected nodes, ungroup</td></tr>
 <tr><td><b>Ctrl+Enter</b>, <b>Ctrl+Backspace</b></td><td>open the selected group, leave it</td></tr>
+<tr><td><b>Q / V / E</b></td><td>roto (a Roto node selected): select, add points, feather</td></tr>
+<tr><td><b>Enter</b></td><td>roto: close the shape being drawn</td></tr>
+<tr><td><b>K / L / Z</b></td><td>curve editor: constant / linear / smooth keys</td></tr>
+<tr><td><b>Ctrl+Shift+P</b></td><td>the profiling panel</td></tr>
 </table>"""
 
 
