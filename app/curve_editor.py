@@ -30,6 +30,7 @@ from mattebox.app.properties import with_key_interpolation, with_value_at
 from mattebox.nodes.spec import INTERPOLATIONS, Param, ParamError, is_animated
 
 COMPONENTS = {"rgba": ("r", "g", "b", "a"), "vec2": ("x", "y")}
+NUMERIC = ("float", "int", "rgba", "vec2")
 COMPONENT_COLORS = {
     "r": "#e25a5a", "g": "#5cc462", "b": "#5c8ff0", "a": "#d0d0d0",
     "x": "#e25a5a", "y": "#5cc462",
@@ -84,8 +85,8 @@ def animated_curves(graph, names) -> list[CurveId]:
             continue
         node = graph[name]
         for param in node.spec.params:
-            if not is_animated(node.values.get(param.name)):
-                continue
+            if param.type not in NUMERIC or not is_animated(node.values.get(param.name)):
+                continue  # a Roto's animated shapes have keys but no curve to draw
             parts = COMPONENTS.get(param.type)
             if parts is None:
                 curves.append(CurveId(name, param.name))

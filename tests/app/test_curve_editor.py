@@ -486,3 +486,17 @@ def test_key_helpers():
     assert curve_editor.tick_step(10, 500, 60) == 2 and curve_editor.tick_step(1, 300, 28) == 0.1
     frames = curve_editor.sample_frames(stored, 0.0, 10.0, 11)
     assert frames[0] == 0.0 and frames[-1] == 10.0 and math.nextafter(4.0, 0) in frames
+
+
+def test_animated_shapes_have_keys_but_no_curve():
+    """A Roto's shapes animate as a whole (their keys show on the timeline); there is no
+    number to draw, so the curve editor lists only the Roto's numeric curves."""
+    import mattebox as mb
+
+    g = mb.Graph()
+    square = [{"name": "S", "points": [[1, 1], [9, 1], [9, 9]]}]
+    roto = g.add("Roto")
+    roto["shapes"] = {"keys": [[1, square], [5, square]], "interpolation": "linear"}
+    assert curve_editor.animated_curves(g, ["Roto1"]) == []
+    roto["width"] = {"keys": [[1, 64], [5, 128]], "interpolation": "linear"}
+    assert [c.param for c in curve_editor.animated_curves(g, ["Roto1"])] == ["width"]
