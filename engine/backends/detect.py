@@ -2,7 +2,10 @@
 
 Order of preference: a real GPU, then the CPU (numba), then a software GPU adapter such as
 lavapipe (correct, but slower than numba). ``--backend`` and ``MATTEBOX_BACKEND`` force one;
-``MATTEBOX_GPU_ADAPTER`` (a part of an adapter's name) picks among several GPUs.
+``MATTEBOX_GPU`` (``--gpu``) picks the adapter among several: its index as ``mattebox
+backends`` lists it (wgpu's enumeration order) or a part of its name. A process uses that
+one adapter and no other; ``--dask local-gpus`` starts one worker per GPU, each with its
+own ``MATTEBOX_GPU`` (:func:`worker_gpus`).
 
 ``available("gpu")`` is true wherever wgpu finds any adapter, lavapipe included, so the GPU
 code is tested on machines without a GPU; ``choose("auto")`` takes the GPU only when it is
@@ -36,13 +39,84 @@ def adapters() -> list:
         return list(_adapters)
 
 
+#: The variable that pins a process to one adapter (``MATTEBOX_GPU_ADAPTER``, a part of a
+#: name, is its older spelling and still read).
+GPU_ENV = "MATTEBOX_GPU"
+
+
+def parse_gpu_choice(text: str | None) -> list[int | str]:
+    """The adapters ``text`` names: ``"1"`` -> ``[1]`` (an index), ``"H100"`` ->
+    ``["h100"]`` (a part of a name, case ignored), ``"0, 2"`` -> ``[0, 2]``; None or
+    blank -> ``[]`` (no choice)."""
+    items: list[int | str] = []
+    for part in (text or "").split(","):
+        part = part.strip()
+        if part:
+            items.append(int(part) if part.isdigit() else part.lower())
+    return items
+
+
+def gpu_choice() -> str:
+    """The adapter choice of this process: ``$MATTEBOX_GPU``, else the older
+    ``$MATTEBOX_GPU_ADAPTER``, else ''."""
+    return (os.environ.get(GPU_ENV) or os.environ.get("MATTEBOX_GPU_ADAPTER") or "").strip()
+
+
+def select_adapters(text: str, found: list | None = None, label: str = "--gpu ") -> list:
+    """The adapters ``text`` names (see :func:`parse_gpu_choice`), best first for a name,
+    in the order given otherwise; ValueError (starting with ``label``) naming what matches
+    nothing and listing the adapters there are."""
+    found = adapters() if found is None else found
+    chosen: list = []
+    for item in parse_gpu_choice(text):
+        if isinstance(item, int):
+            matches = [a for a in found if a.index == item]
+        else:
+            matches = [a for a in found if item in a.name.lower()]
+        if not matches:
+            what = f"adapter {item}" if isinstance(item, int) else f"adapter named like {item!r}"
+            raise ValueError(f"{label}{text}: no {what} here ({_adapter_list(found)})")
+        chosen += [a for a in matches if a not in chosen]
+    return chosen
+
+
+def _adapter_list(found: list) -> str:
+    if not found:
+        return "wgpu found no adapter"
+    listed = ", ".join(f"{a.index}: {a.name} ({a.api})" for a in sorted(found, key=_index))
+    return f"adapters {listed}; mattebox backends lists them"
+
+
+def _index(adapter) -> int:
+    return adapter.index
+
+
 def gpu_adapter():
-    """The adapter the GPU backend uses: ``MATTEBOX_GPU_ADAPTER``'s match, else the best."""
+    """The adapter the GPU backend uses: the one ``$MATTEBOX_GPU`` names (for a name, the
+    best that matches), else the best; None where wgpu finds none. ValueError when the
+    choice names no adapter here or more than one index."""
     found = adapters()
-    wanted = os.environ.get("MATTEBOX_GPU_ADAPTER", "").strip().lower()
-    if wanted:
-        found = [a for a in found if wanted in a.name.lower()] or found
-    return found[0] if found else None
+    text = gpu_choice()
+    if not text:
+        return found[0] if found else None
+    items = parse_gpu_choice(text)
+    if len(items) > 1:
+        raise ValueError(f"{GPU_ENV}={text}: a process uses one GPU adapter; name one")
+    return select_adapters(text, found, label=f"{GPU_ENV}=")[0]
+
+
+def worker_gpus(text: str | None = None) -> list:
+    """The adapters ``--dask local-gpus`` starts a worker for: those ``text`` names
+    (software ones included, when named), else every real GPU through the best graphics
+    API found (one GPU is listed once per API: Vulkan and OpenGL), in index order."""
+    found = adapters()
+    if text and text.strip():
+        return select_adapters(text, found)
+    real = [a for a in found if not a.software]
+    if not real:
+        return []
+    best = min(a.rank()[1] for a in real)
+    return sorted((a for a in real if a.rank()[1] == best), key=_index)
 
 
 def available(name: str) -> bool:
@@ -50,7 +124,10 @@ def available(name: str) -> bool:
     if name == "cpu":
         return True
     if name == "gpu":
-        return gpu_adapter() is not None
+        try:
+            return gpu_adapter() is not None
+        except ValueError:  # $MATTEBOX_GPU names no adapter here
+            return False
     return False
 
 
@@ -59,12 +136,16 @@ def why_unavailable(name: str) -> str:
     if available(name):
         return ""
     if name == "gpu":
+        try:
+            gpu_adapter()
+        except ValueError as error:
+            return str(error)
         return "no GPU adapter: wgpu found none (install a GPU driver, or mesa-vulkan-drivers)"
     return f"backend {name!r} is not available"
 
 
 def _real_gpu() -> bool:
-    adapter = gpu_adapter()
+    adapter = gpu_adapter()  # ValueError: $MATTEBOX_GPU names no adapter (never the CPU silently)
     return adapter is not None and not adapter.software
 
 
@@ -108,31 +189,49 @@ def get(requested: str = "auto"):
 def ranking() -> list[tuple[str, str]]:
     """``(backend, description)`` in order of preference: real GPUs, numba, software GPUs."""
     found = adapters()
-    real = [("gpu", a.describe()) for a in found if not a.software]
-    software = [("gpu", a.describe()) for a in found if a.software]
+    real = [("gpu", f"adapter {a.index}: {a.describe()}") for a in found if not a.software]
+    software = [("gpu", f"adapter {a.index}: {a.describe()}") for a in found if a.software]
     return real + [("cpu", "numba on this CPU")] + software
 
 
 def report() -> str:
     """What ``mattebox backends`` prints: the adapters and backends ranked, and the choice."""
     lines = ["backends, best first:"]
-    used = gpu_adapter()
+    try:
+        used = gpu_adapter()
+    except ValueError:
+        used = None
     for rank, (name, text) in enumerate(ranking(), 1):
         mark = ""
-        if name == "gpu" and used is not None and text == used.describe():
+        if name == "gpu" and used is not None and text.startswith(f"adapter {used.index}: "):
             mark = "  <- the GPU backend's adapter"
         lines.append(f"  {rank}. {name:<4} {text}{mark}")
     if not available("gpu"):
         lines.append(f"  gpu: {why_unavailable('gpu')}")
+    lines.append(f"pick an adapter: {GPU_ENV}=INDEX or --gpu INDEX (or a part of its name)")
+    lines.append(f"--dask local-gpus: {_workers_text()}")
     for name, why in _failed.items():
         lines.append(f"  {name} failed during a render this session: {why}")
     try:
         choice = choose("auto")
-    except ValueError as error:
-        choice = f"none ({error})"
-    forced = os.environ.get("MATTEBOX_BACKEND")
-    lines.append(f"choice: {choice}" + (f" (MATTEBOX_BACKEND={forced})" if forced else ""))
+    except ValueError:  # the gpu line above says why
+        choice = "none"
+    forced = [
+        f"{key}={os.environ[key]}" for key in ("MATTEBOX_BACKEND", GPU_ENV) if os.environ.get(key)
+    ]
+    lines.append(f"choice: {choice}" + (f" ({', '.join(forced)})" if forced else ""))
     return "\n".join(lines)
+
+
+def _workers_text() -> str:
+    try:
+        gpus = worker_gpus()
+    except ValueError as error:
+        return str(error)
+    if not gpus:
+        return "no GPU here: CPU workers only (--cpu-workers N)"
+    indexes = ", ".join(str(a.index) for a in gpus)
+    return f"{len(gpus)} GPU worker(s), adapter(s) {indexes}"
 
 
 def mark_failed(name: str, error: BaseException) -> None:

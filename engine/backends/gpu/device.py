@@ -114,6 +114,9 @@ def list_adapters() -> list[AdapterInfo]:
 class GpuDevice:
     """One wgpu device on a chosen adapter, with its limits and an estimate of its memory.
 
+    The device is requested from that adapter alone (by its index, checked against its
+    name), so a process pinned to GPU 1 (``MATTEBOX_GPU=1``) never touches GPU 0.
+
     Attributes
     ----------
     info : AdapterInfo
@@ -128,9 +131,10 @@ class GpuDevice:
         wgpu = _wgpu()
         with _quiet_stderr():
             adapters = wgpu.gpu.enumerate_adapters_sync()
-        if info.index >= len(adapters):
-            raise RuntimeError(f"GPU adapter {info.name!r} is gone")
-        adapter = adapters[info.index]
+        adapter = adapters[info.index] if info.index < len(adapters) else None
+        found = adapter and str(adapter.info.get("device") or adapter.info.get("description"))
+        if found != info.name:  # the adapters changed since they were listed
+            raise RuntimeError(f"GPU adapter {info.index} ({info.name!r}) is gone")
         self.info = info
         self.device = adapter.request_device_sync(
             label="mattebox", required_limits=dict(adapter.limits)
