@@ -13,7 +13,9 @@ window (ARCHITECTURE.md, "Image model"). This package maps files to and from tha
   (SIGSEGV/SIGFPE inside OpenImageIO); pixels come back through shared memory and a
   crashed decoder becomes an :class:`ImageIOError`;
 - ``write``: :func:`write_image` writes atomically (a hidden temporary file in the same
-  folder, then a rename), with layers in one part or one part per layer (OpenEXR).
+  folder, then a rename), with layers in one part or one part per layer (OpenEXR);
+- ``streamed``: :class:`StreamedWrite` writes an OpenEXR band of rows by band through
+  one open file, as atomically (for images larger than memory).
 
 The package imports only the standard library, numpy and OpenImageIO, so that the worker
 process starts quickly. See ``docs/io-and-colour.md``.
@@ -31,6 +33,7 @@ import numpy as np
 from mattebox.engine.io.decode import _decode_layers, _probe_file
 from mattebox.engine.io.info import MAIN_LAYER, ImageInfo, ImageIOError, Window, _error
 from mattebox.engine.io.sequences import expand_frame, is_sequence
+from mattebox.engine.io.streamed import StreamedWrite, can_stream
 from mattebox.engine.io.worker import _crash_worker as _crash_worker  # a test hook
 from mattebox.engine.io.worker import (
     _free_worker,
@@ -45,6 +48,8 @@ __all__ = [
     "IN_PROCESS",
     "ImageIOError",
     "ImageInfo",
+    "StreamedWrite",
+    "can_stream",
     "decode_timeout",
     "expand_frame",
     "is_sequence",
