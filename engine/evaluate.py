@@ -181,7 +181,8 @@ class Evaluator:
             upstream = group.flattened_input(node)
             return self.eval(upstream, layer) if upstream else self._black(node, node.spec, {})
         spec = node.spec
-        values = spec.scaled_values(spec.values_at(node.values, self.ctx.frame), self.ctx.proxy)
+        values = self._call(node, spec.values_at, node.values, self.ctx.frame)
+        values = spec.scaled_values(values, self.ctx.proxy)
         if values.get("disable"):
             main = spec.main_input()
             upstream = node.input(main) if main else None

@@ -1,4 +1,9 @@
-"""The result of a render: pixels of a data window, and the format they belong to."""
+"""The result of a render: pixels of a data window, and the format they belong to.
+
+An :class:`Image` is also an array for numpy and for DLPack consumers (torch, jax,
+cupy on the host): ``np.asarray(image)``, ``np.from_dlpack(image)`` and
+``torch.from_dlpack(image)`` view its main layer's pixels without copying them.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mattebox.nodes.proxy import downscale, scale_format, scale_window
 from mattebox.nodes.spec import Format, Window
+
+__all__ = ["Image", "downscale", "scale_format", "scale_window"]
 
 
 @dataclass
@@ -29,8 +37,15 @@ class Image:
         plane an H×W×4 float32 array over the same data window whose first components
         are the layer's channels. Read them with :meth:`layer` and :meth:`channel`.
 
+    As an array it is its main layer, :attr:`pixels` (float32 H×W×4, RGBA): numpy's
+    ``__array__`` and the DLPack protocol (``__dlpack__``, ``__dlpack_device__``) hand out
+    that memory itself, so ``np.asarray(image)`` or ``torch.from_dlpack(image)`` share it
+    with the image (writing through one changes the other) and copy nothing.
+
     Examples
     --------
+    >>> np.shares_memory(np.asarray(image), image.pixels)           # doctest: +SKIP
+    True
     >>> image = graph.render(read)                                # doctest: +SKIP
     >>> image.channels                                            # doctest: +SKIP
     ('R', 'G', 'B', 'A', 'diffuse.R', 'diffuse.G', 'diffuse.B', 'depth.Z')
@@ -91,48 +106,30 @@ class Image:
             out[have.y0 - want.y0 : have.y1 - want.y0, have.x0 - want.x0 : have.x1 - want.x0] = src
         return out
 
+    # -- the array protocols: the main layer's memory, shared ----------------------------
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """:attr:`pixels` itself for numpy (``np.asarray(image)``); a converted or copied
+        array only where ``dtype`` or ``copy=True`` ask for one (``copy=False`` with
+        another dtype raises, as numpy 2's protocol says)."""
+        pixels = self.pixels
+        if dtype is not None and np.dtype(dtype) != pixels.dtype:
+            if copy is False:
+                raise ValueError(
+                    f"an Image is float32: it cannot be viewed as {np.dtype(dtype)} without a copy"
+                )
+            return pixels.astype(dtype)
+        return pixels.copy() if copy else pixels
+
+    def __dlpack__(self, **kwargs):
+        """A DLPack capsule of :attr:`pixels` (host memory, shared): numpy's own export,
+        with the consumer's ``stream``, ``max_version``, ``dl_device`` and ``copy``."""
+        return self.pixels.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        """``(1, 0)``: the CPU (DLPack's ``kDLCPU``); the GPU backend downloads images."""
+        return self.pixels.__dlpack_device__()
+
     def __repr__(self) -> str:
         proxy = f" proxy 1/{self.proxy}" if self.proxy != 1 else ""
         return f"<Image {self.window} of {self.format.width}x{self.format.height}{proxy}>"
-
-
-def scale_window(window: Window, proxy: int) -> Window:
-    """``window`` in proxy pixels at 1/``proxy`` scale: every proxy pixel that a pixel of
-    ``window`` falls in (x0, y0 rounded down, x1, y1 rounded up)."""
-    if proxy == 1 or window.empty:
-        return window
-    return Window(
-        window.x0 // proxy, window.y0 // proxy, -(-window.x1 // proxy), -(-window.y1 // proxy)
-    )
-
-
-def scale_format(fmt: Format, proxy: int) -> Format:
-    """``fmt`` at 1/``proxy`` scale, sizes rounded up (a 1921-wide plate at proxy 2 is 961)."""
-    if proxy == 1:
-        return fmt
-    return Format(-(-fmt.width // proxy), -(-fmt.height // proxy), fmt.pixel_aspect)
-
-
-def downscale(pixels: np.ndarray, window: Window, proxy: int) -> tuple[np.ndarray, Window]:
-    """Box-filter ``pixels`` (covering ``window``) to 1/``proxy`` scale.
-
-    Proxy pixel (i, j) is the average of the ``proxy`` × ``proxy`` block of pixels
-    ``[i*proxy, (i+1)*proxy)`` × ``[j*proxy, (j+1)*proxy)``, the blocks aligned to the
-    image origin, not to the data window; pixels outside ``window`` count as transparent
-    black, as they are. Returns the pixels and their window, :func:`scale_window` of
-    ``window``.
-    """
-    if proxy == 1:
-        return pixels, window
-    out_window = scale_window(window, proxy)
-    if out_window.empty:
-        return np.zeros((0, 0, 4), np.float32), out_window
-    grid = Window(
-        out_window.x0 * proxy, out_window.y0 * proxy, out_window.x1 * proxy, out_window.y1 * proxy
-    )
-    padded = np.zeros((grid.height, grid.width, 4), np.float32)
-    padded[window.y0 - grid.y0 : window.y1 - grid.y0, window.x0 - grid.x0 : window.x1 - grid.x0] = (
-        pixels
-    )
-    blocks = padded.reshape(out_window.height, proxy, out_window.width, proxy, 4)
-    return blocks.mean(axis=(1, 3), dtype=np.float64).astype(np.float32), out_window

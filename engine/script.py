@@ -49,7 +49,7 @@ def to_dict(graph: Graph, names: Iterable[str] | None = None) -> dict:
         if node.is_group:  # its inside nested in its entry (engine/group.py)
             nodes[name] = group.to_entry(node, selected)
             continue
-        params = {key: node.spec.param(key).to_json(value) for key, value in node.values.items()}
+        params = {key: _saved(node, key, value) for key, value in node.values.items()}
         inputs = {k: v for k, v in node.inputs.items() if v in selected}
         nodes[name] = {
             "type": node.type,
@@ -64,6 +64,19 @@ def to_dict(graph: Graph, names: Iterable[str] | None = None) -> dict:
         "ui": _ui_for(graph.ui, selected),
     }
     return data
+
+
+def _saved(node, key: str, value: Any) -> Any:
+    """A value as written to a script; ScriptError for one a script cannot hold (an
+    ArrayRead's array lives only in the Python process)."""
+    param = node.spec.param(key)
+    if not param.savable:
+        raise ScriptError(
+            f"{node.path}.{key}: holds {value!r} from Python, which a script cannot store; "
+            f"set {node.path}['{key}'] = None before saving, or write the pixels to a file "
+            "and read that"
+        )
+    return param.to_json(value)
 
 
 def _ui_for(ui: dict, selected: list[str]) -> dict:

@@ -55,7 +55,7 @@ class Param:
     name : str
         Key in scripts and in ``node["name"]``.
     type : str
-        One of ``float int bool enum rgba vec2 string file shapes``.
+        One of ``float int bool enum rgba vec2 string file channels mapping shapes array``.
     default : Any
         The value a new node has; never written to scripts.
     doc : str
@@ -77,6 +77,10 @@ class Param:
     layer_set : bool
         A ``channels`` value that names whole layers (``none``, ``all``, a layer or a
         list of layers: Merge's ``also_merge``), not channels.
+    savable : bool
+        Whether a script can store the value. False for values that live only in the
+        Python process (ArrayRead's ``array``): saving or copying a node where one is
+        set is refused with a message naming it.
     """
 
     name: str
@@ -92,6 +96,7 @@ class Param:
     affects_pixels: bool = True
     spatial: bool = False
     layer_set: bool = False
+    savable: bool = True
 
     # -- validation -------------------------------------------------------------------
 
@@ -231,6 +236,8 @@ class Param:
             return dict(value)
         if self.type == "shapes":
             return _shapes().to_json(value)
+        if self.type == "array":  # never saved (savable False): its identity, for hashes
+            return None if value is None else list(value.token)
         return list(value) if isinstance(value, tuple) else value
 
 
@@ -391,6 +398,15 @@ def _coerce_shapes(p: Param, value: Any) -> tuple[dict, ...]:
         raise ParamError(f"{p.name}: {error}") from None
 
 
+def _coerce_array(p: Param, value: Any):
+    from mattebox.nodes import arrays
+
+    try:
+        return arrays.coerce(value)
+    except arrays.ArrayError as error:
+        raise ParamError(f"{p.name}: {error}") from None
+
+
 def _coerce_string(p: Param, value: Any) -> str:
     if not isinstance(value, str):
         raise ParamError(f"{p.name}: expected text, got {_shown(value)}")
@@ -411,6 +427,7 @@ _COERCERS = {
     "channels": _coerce_channels,
     "mapping": _coerce_mapping,
     "shapes": _coerce_shapes,
+    "array": _coerce_array,
 }
 
 
@@ -469,6 +486,12 @@ def Shapes(name: str, doc: str, **kw: Any) -> Param:
     """Roto shapes: a list of closed Bézier shapes in format pixels (``nodes/shapes.py``),
     animatable as a whole; spatial, so a proxy render scales them."""
     return Param(name, "shapes", (), doc, spatial=True, **kw)
+
+
+def Array(name: str, doc: str, **kw: Any) -> Param:
+    """Pixels from Python (``nodes/arrays.py``): an array, anything with ``__dlpack__`` or
+    ``__array__``, or a callable frame -> array. Held in memory, never saved."""
+    return Param(name, "array", None, doc, animatable=False, savable=False, **kw)
 
 
 def FilePath(name: str, default: str, doc: str, **kw: Any) -> Param:

@@ -23,6 +23,7 @@ WINDOWS = ((-3, 5, 34, 34), (4, -2, 35, 39))  # 37×29 and 31×41, off the origi
 
 # Parameters that make each node do something (not pass its input through).
 PARAMS = {
+    "ArrayRead": {"array": random_image(29, 37, seed=12)[..., :3], "x": -3, "y": 5, "width": 40},
     "Blur": {"size": 3.7},
     "CDL": {
         "slope": [1.1, 0.9, 1.2, 1.0],

@@ -48,11 +48,15 @@ OTHER = {
     ("Defocus", "size"): 3.0,
     ("ErodeDilate", "size"): -2.0,
     ("FrameRange", "first"): 3,
+    ("ArrayRead", "array"): random_image(5, 4, seed=3),
 }
 
 #: Starting values that let every later change be valid (a screen colour that is both a
 #: green and a blue screen, so that switching ``screen`` is allowed).
-BASE = {"ColorDifferenceKeyer": {"screen_color": (0.1, 0.7, 0.75, 1.0)}}
+BASE = {
+    "ColorDifferenceKeyer": {"screen_color": (0.1, 0.7, 0.75, 1.0)},
+    "ArrayRead": {"array": random_image(6, 8, seed=2)},
+}
 
 
 def public_types():
