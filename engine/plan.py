@@ -134,6 +134,13 @@ class PlanOptions:
     device_inputs: bool = False
     placement: Any = None
     backend: str = ""
+    # A render written out tile by tile (an image larger than memory): its result is
+    # never held whole (only the halo and the tiles are checked against the memory
+    # limit), every buffer of a tile counts against the budget (reads and generated
+    # sources too), and bands are whole multiples of ``row_multiple`` rows (the tile
+    # height of the file written) but the last.
+    streamed: bool = False
+    row_multiple: int = 1
 
 
 def default_budget() -> int:
@@ -194,11 +201,14 @@ def _why_halo(ev: NodeEval) -> str:
     return f"{best[0]} {shown} "
 
 
-def check_limits(root: NodeEval, region: Window, ctx: Context, limit: int) -> None:
+def check_limits(
+    root: NodeEval, region: Window, ctx: Context, limit: int, whole: bool = True
+) -> None:
     """Refuse, before any work, a request that cannot fit ``limit`` bytes: an area node
-    whose halo is past :func:`halo_limit`, or a result larger than the limit (named by
-    the first node, producers first, whose image is that large). One line naming the
-    node: ``Blur1: size 1e+06 needs a 1000000-pixel halo; the limit is 14188 pixels``."""
+    whose halo is past :func:`halo_limit`, or (when the result is held ``whole``, not
+    written out tile by tile) a result larger than the limit (named by the first node,
+    producers first, whose image is that large). One line naming the node:
+    ``Blur1: size 1e+06 needs a 1000000-pixel halo; the limit is 14188 pixels``."""
     order = _post_order(root, _inputs)
     max_halo = halo_limit(limit)
     for ev in order:
@@ -213,7 +223,7 @@ def check_limits(root: NodeEval, region: Window, ctx: Context, limit: int) -> No
                 "MATTEBOX_MEMORY_LIMIT)",
             )
     need = region.pixels * BYTES_PER_PIXEL
-    if need <= limit:
+    if need <= limit or not whole:
         return
     culprit = next((ev for ev in order if ev.info.data_window.pixels >= region.pixels), root)
     window = culprit.info.data_window if culprit is not root else region
@@ -232,16 +242,18 @@ def build(
     budget = options.budget or default_budget()
     region = region.intersect(root.info.data_window)
     limit = memory_limit()
-    check_limits(root, region, ctx, limit)
+    check_limits(root, region, ctx, limit, whole=not options.streamed)
     tiles = []
     bands = 1
+    fewest_rows = max(options.min_tile_rows, options.row_multiple)
     while True:
-        tiles = [_plan_tile(root, band, ctx, options) for band in _bands(region, bands)]
+        cut = _bands(region, bands, options.row_multiple)
+        tiles = [_plan_tile(root, band, ctx, options) for band in cut]
         peak = max((_tile_bytes(t, options) for t in tiles), default=0)
         biggest = max((_largest_buffer(t, options) for t in tiles), default=0)
         rows = math.ceil(region.height / bands) if bands else 0
         fits = peak <= budget and (not options.max_buffer or biggest <= options.max_buffer)
-        if fits or rows <= options.min_tile_rows:
+        if fits or rows <= fewest_rows:
             break
         over = max(peak / budget, biggest / options.max_buffer if options.max_buffer else 0)
         bands = min(region.height, bands * 2 if over > 2 else bands + 1)
@@ -257,28 +269,34 @@ def build(
     return Plan(root, frame, region, tuple(tiles), budget, options.backend)
 
 
-def _device_inputs(tile: TilePlan) -> list[Window]:
-    """Windows of the read and cached buffers of a tile (not pool slots)."""
-    return [tile.buffers[s.output].window for s in tile.passes if s.kind in ("read", "cached")]
+def _device_inputs(tile: TilePlan, options: PlanOptions) -> list[Window]:
+    """Windows of the buffers of a tile outside its pool that count against the budget:
+    read and cached ones copied to a device of its own; in a streamed render, every one
+    (generated sources too), since nothing else holds the frame."""
+    kinds = ("read", "cached", "source") if options.streamed else ("read", "cached")
+    if not (options.device_inputs or options.streamed):
+        return []
+    return [tile.buffers[s.output].window for s in tile.passes if s.kind in kinds]
 
 
 def _tile_bytes(tile: TilePlan, options: PlanOptions) -> int:
     """Bytes a tile holds at once: its pool, plus its inputs on a device of its own."""
-    owned = sum(w.pixels for w in _device_inputs(tile)) if options.device_inputs else 0
+    owned = sum(w.pixels for w in _device_inputs(tile, options))
     return tile.peak_bytes() + owned * BYTES_PER_PIXEL
 
 
 def _largest_buffer(tile: TilePlan, options: PlanOptions) -> int:
     sizes = list(tile.slot_bytes)
-    if options.device_inputs:
-        sizes += [w.pixels * BYTES_PER_PIXEL for w in _device_inputs(tile)]
+    sizes += [w.pixels * BYTES_PER_PIXEL for w in _device_inputs(tile, options)]
     return max(sizes, default=0)
 
 
-def _bands(region: Window, count: int) -> list[Window]:
+def _bands(region: Window, count: int, multiple: int = 1) -> list[Window]:
+    """``region`` cut into about ``count`` bands of rows, each a whole multiple of
+    ``multiple`` rows but the last."""
     if region.empty or count <= 1:
         return [region]
-    rows = math.ceil(region.height / count)
+    rows = math.ceil(math.ceil(region.height / count) / multiple) * multiple
     return [
         Window(region.x0, y, region.x1, min(region.y1, y + rows))
         for y in range(region.y0, region.y1, rows)

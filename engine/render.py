@@ -318,9 +318,17 @@ def run_plan(
 
 
 def _run_tile(
-    tile, backend, ctx: Context, cancel, own: bool, stats: RenderStats | None = None
+    tile,
+    backend,
+    ctx: Context,
+    cancel,
+    own: bool,
+    stats: RenderStats | None = None,
+    read: Callable[[Any], Any] | None = None,
 ) -> Callable[[], np.ndarray]:
-    """Hand a tile's passes to the backend; returns a callable giving its pixels."""
+    """Hand a tile's passes to the backend; returns a callable giving its pixels.
+    ``read(step)`` gives a read pass's pixels (an object whose ``result()`` is
+    ``(pixels, window)``); by default the whole file, cached, decoded ahead."""
     cache = _session.cache
     stores = []
     slots: dict[int, Any] = {}  # allocated on first use
@@ -328,8 +336,9 @@ def _run_tile(
     last_use = {b: i for i, step in enumerate(tile.passes) for b in step.inputs}
     last = tile.passes[-1]
     reads = {  # every Read of the tile decodes at once, on two decoders, ahead of its pass
-        step.output: _prefetching(step.node)
-        or _reader().submit(_timed_read, step.node, ctx, cache, stats)
+        step.output: read(step)
+        if read is not None
+        else _prefetching(step.node) or _reader().submit(_timed_read, step.node, ctx, cache, stats)
         for step in tile.passes
         if step.kind == "read"
     }
@@ -786,13 +795,14 @@ def write_frame(graph: Graph, write: Node, frame: int, backend: str = "auto") ->
     values = write.values_at(frame)
     path = file_path(write, values, ctx)
     layers = _written_layers(values["channels"])
+    from mattebox.engine import stream  # (it builds on this module)
+
+    streamed = stream.write_if_too_large(graph, write, frame, ctx, values, path, backend)
+    if streamed is not None:  # a frame larger than the memory budget, written band by band
+        return streamed
     image = render(graph, write, frame=frame, backend=backend, use_cache=False, layers=layers)
+    processor = _write_processor(write, values, path, ctx)
     try:
-        config = color.get_config(ctx.ocio_config)
-        space = values["colorspace"]
-        if space == "default":
-            space = color.default_file_colorspace(config, path, values["datatype"])
-        processor = color.cpu_processor(ctx.ocio_config, ctx.working_space, space)
         pixels = _through(processor, image.pixels)
         extra = [
             (name, names, _through(processor, plane) if chans.is_colour_layer(names) else plane)
@@ -817,6 +827,18 @@ def write_frame(graph: Graph, write: Node, frame: int, backend: str = "auto") ->
     except io.ImageIOError as error:
         raise RenderError(write.name, str(error)) from None
     return path
+
+
+def _write_processor(write: Node, values: dict, path: str, ctx: Context):
+    """The CPU processor from the working space to a Write's file colour space."""
+    try:
+        config = color.get_config(ctx.ocio_config)
+        space = values["colorspace"]
+        if space == "default":
+            space = color.default_file_colorspace(config, path, values["datatype"])
+        return color.cpu_processor(ctx.ocio_config, ctx.working_space, space)
+    except color.ColorError as error:
+        raise RenderError(write.name, f"colorspace: {error}") from None
 
 
 def _written_layers(channels) -> str | tuple[str, ...]:

@@ -1,0 +1,188 @@
+"""Writing frames larger than memory: the streamed path of a Write.
+
+A Write whose frame does not fit the memory budget (``MATTEBOX_CPU_MEMORY``, what
+:func:`~mattebox.engine.plan.default_budget` gives) is rendered as the plan's tiles, one
+after the other, each written to the file as soon as it is computed
+(:class:`~mattebox.engine.io.StreamedWrite`), so the frame is never held whole:
+
+- the planner counts every buffer of a tile against the budget (reads and generated
+  sources too) and cuts bands in whole rows of the file's tiles
+  (``PlanOptions.streamed``, ``row_multiple``);
+- each Read decodes only its tile's region (tiled EXRs read only the tiles it touches),
+  in chunks of rows on both decoder processes at once, converted to the working space
+  chunk by chunk; nothing is cached;
+- the Write's colour conversion runs chunk by chunk on the way to the file.
+
+A frame that fits keeps the in-memory path (:func:`mattebox.engine.render.write_frame`),
+unchanged. ``docs/architecture.md`` ("Images larger than memory") has the decisions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mattebox.engine import color, io, render
+from mattebox.engine.backends import detect
+from mattebox.engine.graph import Graph, Node
+from mattebox.engine.passes import BYTES_PER_PIXEL, NodeEval, Pass, RenderError
+from mattebox.engine.plan import Plan, PlanOptions, build, default_budget
+from mattebox.nodes import channels as chans
+from mattebox.nodes.spec import Context, Window
+
+__all__ = ["frame_bytes", "plan_streamed", "write_if_too_large"]
+
+#: Bytes of float32 pixels one decoder request reads while a Read's region is decoded
+#: (rows at a time; both decoders work at once).
+CHUNK_BYTES = 64 * 2**20
+
+#: Rows a band of a streamed frame is a whole multiple of (but the last): the tile
+#: size of tiled files, and a multiple of every OpenEXR scanline block height.
+ROWS = 64
+
+
+def frame_bytes(root: NodeEval, region: Window) -> int:
+    """Bytes an in-memory render of ``region`` of ``root`` holds whole: the result and
+    the decoded image of every file it reads (each file once)."""
+    reads: dict[str, int] = {}
+    stack, seen = [root], set()
+    while stack:
+        ev = stack.pop()
+        if id(ev) in seen:
+            continue
+        seen.add(id(ev))
+        stack += [i for i in ev.inputs if i is not None]
+        if ev.spec.file_source:
+            reads[ev.hash] = ev.info.data_window.pixels
+    return (region.pixels + sum(reads.values())) * BYTES_PER_PIXEL
+
+
+def write_if_too_large(
+    graph: Graph, write: Node, frame: int, ctx: Context, values: dict, path: str, backend: str
+) -> str | None:
+    """Write ``write``'s frame band by band when it does not fit the memory budget and
+    the file can be streamed (OpenEXR, the main layer alone, one part); returns the path
+    written, or None when the in-memory path should write it."""
+    if values["multipart"] or not io.can_stream(path):
+        return None
+    root = render.evaluate(graph, write, frame, ctx)
+    region = root.info.data_window
+    layers = render._written_layers(values["channels"])
+    if region.empty or render._chosen_layers(root, layers, write):
+        return None
+    if frame_bytes(root, region) <= default_budget():
+        return None
+    target = render.backend_for(backend)
+    plan_ = plan_streamed(root, frame, ctx, target)
+    processor = render._write_processor(write, values, path, ctx)
+    convert = None if processor.isNoOp() else (lambda px: color.apply_cpu(processor, px))
+    fmt = root.info.format
+    try:
+        writer = io.StreamedWrite(
+            path,
+            region.as_tuple(),
+            (fmt.width, fmt.height),
+            pixel_aspect=fmt.pixel_aspect,
+            datatype=values["datatype"],
+            compression=io.node_compression(path, values["compression"]),
+            tiled=values["tiled"],
+            tile_size=ROWS,
+        )
+    except io.ImageIOError as error:
+        raise RenderError(write.name, str(error)) from None
+    try:
+        with writer:
+            for pixels, band in _tiles(plan_, target, ctx):
+                writer.write(band.y0, pixels, convert)
+    except io.ImageIOError as error:
+        raise RenderError(write.name, str(error)) from None
+    return path
+
+
+def plan_streamed(root: NodeEval, frame: float, ctx: Context, backend) -> Plan:
+    """The plan of a streamed frame: bands of whole :data:`ROWS`, every buffer counted
+    against the budget (a device's, but never more than the host's), nothing cached, the
+    result never held whole."""
+    fit = dict(backend.plan_options())
+    fit.pop("store_all", None)
+    # a device's tiles must fit its memory and, on their way to the file, the host's
+    budget = min(fit.pop("budget", 0) or default_budget(), default_budget())
+    options = PlanOptions(budget=budget, streamed=True, row_multiple=ROWS, **fit)
+    return build(root, frame, root.info.data_window, ctx, options)
+
+
+def _tiles(plan_: Plan, backend, ctx: Context):
+    """``(pixels, band)`` of each tile of ``plan_`` in order, computed on ``backend`` (a
+    GPU that fails hands the tile and the rest to the CPU, as a render does)."""
+    for tile in plan_.tiles:
+        try:
+            with backend.lock:
+                pixels = render._run_tile(tile, backend, ctx, None, own=True, read=_reader(ctx))()
+        except RenderError:
+            backend.discard()
+            raise
+        except Exception as error:  # a device lost or out of memory: go on on the CPU
+            backend.discard()
+            if backend.name == "cpu" or not render._fallback_allowed():
+                raise
+            render._gpu_warning(error)
+            detect.mark_failed(backend.name, error)
+            backend = detect.get("cpu")
+            pixels = render._run_tile(tile, backend, ctx, None, own=True, read=_reader(ctx))()
+        yield pixels, tile.region
+
+
+def _reader(ctx: Context):
+    """What a streamed tile's read passes use: the region of the pass, decoded when the
+    pass runs (see :class:`RegionRead`)."""
+    return lambda step: RegionRead(step, ctx)
+
+
+class RegionRead:
+    """The region of one read pass, decoded when asked for (``result()``), as the
+    executor asks for a read's pixels."""
+
+    def __init__(self, step: Pass, ctx: Context):
+        self.step, self.ctx = step, ctx
+
+    def result(self) -> tuple[np.ndarray, Window]:
+        return read_region(self.step.node, self.step.region, self.ctx)
+
+
+def read_region(ev: NodeEval, region: Window, ctx: Context) -> tuple[np.ndarray, Window]:
+    """``region`` (inside the data window) of a Read's layer, decoded in chunks of rows
+    on the decoder processes, two at once, each converted to the working space as it
+    arrives; nothing is cached. A chunk starts at a multiple of its height, so a tiled
+    file's tiles are decoded once, not once per chunk they straddle."""
+    path = ev.extras["identity"][0]
+    layer = ev.extras["layer"]
+    out = np.empty((region.height, region.width, 4), np.float32)
+    rows = max(ROWS, CHUNK_BYTES // max(1, region.width * BYTES_PER_PIXEL) // ROWS * ROWS)
+    chunks = [
+        Window(region.x0, max(y, region.y0), region.x1, min(y + rows, region.y1))
+        for y in range(region.y0 // rows * rows, region.y1, rows)
+    ]
+    jobs = [render._reader().submit(_read_chunk, ev, path, layer, c, ctx) for c in chunks]
+    try:
+        for chunk, job in zip(chunks, jobs):
+            out[chunk.y0 - region.y0 : chunk.y1 - region.y0] = job.result()
+    finally:
+        for job in jobs:
+            job.cancel()
+    return out, region
+
+
+def _read_chunk(ev: NodeEval, path: str, layer: str, chunk: Window, ctx: Context) -> np.ndarray:
+    """One chunk of a Read's region, decoded and converted as a whole read would be."""
+    try:
+        planes, windows, info = io.read_layers(path, [layer], chunk.as_tuple())
+    except io.ImageIOError as error:
+        raise RenderError(ev.name, str(error)) from None
+    pixels = planes[layer]
+    if Window(*windows[layer]) != chunk:  # the plan asked for pixels of the data window
+        raise RenderError(ev.name, f"{path} changed while it was read")
+    channels = dict(info.layers)[layer]
+    if layer != chans.MAIN and len(channels) < 4:
+        pixels[..., 3] = 1.0  # the opaque alpha slot of a layer of 1-3 channels
+    if layer == chans.MAIN or chans.is_colour_layer(channels):
+        pixels = render._to_working(ev, pixels, path, info.datatype, ctx)
+    return pixels
