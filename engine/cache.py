@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections import OrderedDict
 
 import numpy as np
@@ -33,6 +34,13 @@ class Cache:
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        self._also: list[weakref.WeakMethod] = []
+
+    def also_clear(self, method) -> None:
+        """Clear another cache with this one (a device's images kept between renders:
+        Clear Cache frees them too); ``method`` is a bound method, held weakly."""
+        if not any(ref() == method for ref in self._also):
+            self._also.append(weakref.WeakMethod(method))
 
     @property
     def bytes(self) -> int:
@@ -78,3 +86,7 @@ class Cache:
         with self._lock:
             self._entries.clear()
             self._bytes = 0
+        for ref in self._also:
+            method = ref()
+            if method is not None:
+                method()

@@ -290,17 +290,20 @@ def run_plan(
     ctx: Context,
     cancel: Callable[[], bool] | None = None,
     stats: RenderStats | None = None,
+    resident: bool = False,
 ) -> np.ndarray:
     """Execute a plan on a backend; returns the pixels of ``plan.region``.
 
     A tile's pixels are collected only after the next tile has been handed to the
     backend, so a backend that computes asynchronously (the GPU) computes one tile while
     the next one's inputs are copied in. With ``stats``, each pass is timed (and waited
-    for on a device) and recorded there (:mod:`mattebox.engine.stats`).
+    for on a device) and recorded there (:mod:`mattebox.engine.stats`). With
+    ``resident``, inputs a device kept from earlier renders are used as they are, and
+    what it uploads or stores is kept (``Backend.resident_image``/``keep``).
     """
     region = plan_.region
     if len(plan_.tiles) == 1:
-        return _run_tile(plan_.tiles[0], backend, ctx, cancel, own=True, stats=stats)()
+        return _run_tile(plan_.tiles[0], backend, ctx, cancel, True, stats, resident)()
     out = np.empty((region.height, region.width, 4), np.float32)
 
     def paste(tile, finish) -> None:
@@ -309,7 +312,7 @@ def run_plan(
 
     pending = None
     for tile in plan_.tiles:
-        finish = _run_tile(tile, backend, ctx, cancel, own=False, stats=stats)
+        finish = _run_tile(tile, backend, ctx, cancel, False, stats, resident)
         if pending is not None:
             paste(*pending)
         pending = (tile, finish)
@@ -324,12 +327,21 @@ def _run_tile(
     cancel,
     own: bool,
     stats: RenderStats | None = None,
+    resident: bool = False,
     read: Callable[[Any], Any] | None = None,
 ) -> Callable[[], np.ndarray]:
     """Hand a tile's passes to the backend; returns a callable giving its pixels.
     ``read(step)`` gives a read pass's pixels (an object whose ``result()`` is
-    ``(pixels, window)``); by default the whole file, cached, decoded ahead."""
+    ``(pixels, window)``); by default the whole file, cached, decoded ahead. With
+    ``resident``, see :func:`run_plan`."""
     cache = _session.cache
+    held = {  # inputs the device kept from an earlier render: nothing to decode or upload
+        step.output: found
+        for step in tile.passes
+        if resident
+        and step.kind in ("read", "cached", "source")
+        and (found := backend.resident_image(step.node.hash, step.region)) is not None
+    }
     stores = []
     slots: dict[int, Any] = {}  # allocated on first use
     handles: dict[int, tuple[Any, Window]] = {}
@@ -340,16 +352,24 @@ def _run_tile(
         if read is not None
         else _prefetching(step.node) or _reader().submit(_timed_read, step.node, ctx, cache, stats)
         for step in tile.passes
-        if step.kind == "read"
+        if step.kind == "read" and step.output not in held
     }
     for index, step in enumerate(tile.passes):
         if cancel is not None and cancel():
             raise Cancelled()
         started = time.perf_counter()
-        handles[step.output] = _run_pass(step, tile, backend, ctx, cache, slots, handles, reads)
+        if step.output in held:
+            handles[step.output] = held.pop(step.output)
+        else:
+            made = _run_pass(step, tile, backend, ctx, cache, slots, handles, reads)
+            handles[step.output] = made
+            if resident and step.kind in ("cached", "read", "source"):
+                backend.keep(step.node.hash, made[1], made[0], False)
         if step.store and step.kind not in ("cached", "read", "source"):
             output, region = handles[step.output]
             stores.append((step, backend.download_later(output, region, copy=True)))
+            if resident:
+                backend.keep(step.node.hash, region, output, True)
         if stats is not None and step.kind != "empty":
             backend.wait()  # a device's pass has run when its time is taken
             stats.record_pass(step, time.perf_counter() - started)
@@ -521,7 +541,7 @@ def _render_plane(
     plan_ = _build(graph, ev, frame, want.as_tuple(), ctx, 0, use_cache, target)
     if plan_.region.empty:
         return np.zeros((want.height, want.width, 4), np.float32)
-    pixels = _run_with_fallback(plan_, target, ctx, cancel, stats)
+    pixels = _run_with_fallback(plan_, target, ctx, cancel, stats, use_cache)
     if stats is not None:
         hits = {s.node.hash for tile in plan_.tiles for s in tile.passes if s.kind == "cached"}
         stats.finish([ev], hits)
@@ -621,7 +641,7 @@ def backend_for(name: str):
     created: the CPU, with a warning. A backend that does not exist here, asked for by
     name, is the caller's error (ValueError)."""
     try:
-        return detect.get(name)
+        backend = detect.get(name)
     except ValueError:
         raise
     except Exception as error:
@@ -630,6 +650,8 @@ def backend_for(name: str):
         _gpu_warning(error)
         detect.mark_failed("gpu", error)
         return detect.get("cpu")
+    _session.cache.also_clear(backend.forget_kept)  # Clear Cache frees the device's too
+    return backend
 
 
 def _gpu_warning(error: BaseException) -> None:
@@ -637,12 +659,14 @@ def _gpu_warning(error: BaseException) -> None:
     _session.warn_once(f"GPU failed ({type(error).__name__}: {first}); rendering on the CPU")
 
 
-def _run_with_fallback(plan_: Plan, backend, ctx: Context, cancel, stats=None) -> np.ndarray:
+def _run_with_fallback(
+    plan_: Plan, backend, ctx: Context, cancel, stats=None, resident: bool = False
+) -> np.ndarray:
     """Run on ``backend``; if a GPU fails (device lost, out of memory, a kernel that does
     not compile), warn once (one line) and render the same plan on the CPU."""
     try:
         with backend.lock:  # one render at a time records into the device's command stream
-            return run_plan(plan_, backend, ctx, cancel, stats)
+            return run_plan(plan_, backend, ctx, cancel, stats, resident)
     except (RenderError, Cancelled):
         backend.discard()
         raise

@@ -11,7 +11,8 @@ default, so the contract reads in one place and the executor never probes a back
 (give it only each tile's part of read and cached images), :meth:`source` (a generated
 source made on the device), :meth:`download_later` (pixels once computed),
 :meth:`release` and :meth:`flush` at the end of a tile, :meth:`discard` after a render
-that stopped half-way, :meth:`wait` (a profiled render waits for each pass), :attr:`lock` (held for a whole plan) and :meth:`apply_processor`
+that stopped half-way, :meth:`resident_image`, :meth:`keep` and :meth:`forget_kept` (images
+kept on the device between renders), :meth:`wait` (a profiled render waits for each pass), :attr:`lock` (held for a whole plan) and :meth:`apply_processor`
 (the viewer's display transform).
 """
 
@@ -92,6 +93,20 @@ class Backend:
     def wait(self) -> None:
         """Run what was recorded and return when it has finished (a profiled render
         times each pass; the CPU has computed it already)."""
+
+    def resident_image(self, key: str, region: Window) -> tuple[Any, Window] | None:
+        """A handle the backend kept from an earlier render under ``key`` (a node's hash)
+        whose window contains ``region``, with that window; None: upload or compute it.
+        A device keeps plates and edited nodes' inputs (``docs/gpu.md``); the CPU has
+        the RAM cache and keeps nothing here."""
+        return None
+
+    def keep(self, key: str, window: Window, handle: Any, copy: bool) -> None:
+        """Keep a read, cached or generated input (``copy`` False: its buffer is never
+        written again) or a stored result (``copy`` True: a pool slot) for later renders."""
+
+    def forget_kept(self) -> None:
+        """Drop everything :meth:`keep` holds (the RAM cache's ``clear`` calls this too)."""
 
     def apply_processor(self, processor, pixels: np.ndarray) -> np.ndarray:
         """An OCIO processor applied to premultiplied pixels as stored, alpha kept (the

@@ -76,10 +76,13 @@ def test_a_chain_of_ten_point_ops_is_one_dispatch(gpu, array_source):
     assert gpu.counters["submits"] == 1
 
 
-def test_uploads_through_reused_staging_buffers(gpu, array_source, monkeypatch):
-    """The real-GPU upload path (lavapipe maps at creation instead), across many tiles."""
-    monkeypatch.setattr(gpu, "staged_uploads", True)
-    monkeypatch.setattr("mattebox.engine.backends.gpu.backend.STAGING_MIN", 0)
+def test_uploads_and_downloads_reuse_persistent_buffers_in_row_chunks(
+    gpu, array_source, monkeypatch
+):
+    """Across many tiles and many row chunks, the staging ring and the read-back pool
+    create their buffers once; a second render creates none."""
+    monkeypatch.setattr(gpu.staging, "chunk", 4096)  # a few rows per chunk
+    monkeypatch.setattr(gpu.readbacks, "chunk", 4096)
     monkeypatch.setenv("MATTEBOX_GPU_MEMORY", "0.2")
     g = mb.Graph()
     a = array_source(g, random_image(120, 61, seed=12), window=(2, 3))
@@ -88,7 +91,14 @@ def test_uploads_through_reused_staging_buffers(gpu, array_source, monkeypatch):
     assert len(render.plan(g, node, backend="gpu", use_cache=False).tiles) >= 4
     on_gpu, on_cpu = both(g, node)
     np.testing.assert_allclose(on_gpu.pixels, on_cpu.pixels, rtol=1e-6, atol=1e-7)
-    assert len(gpu._staging_idle) <= 4
+    created = gpu.staging.created, gpu.readbacks.created
+    assert created[0] <= gpu.staging.size
+    gpu.counters.clear()
+    again = render.render(g, node, backend="gpu", use_cache=False)
+    assert (gpu.staging.created, gpu.readbacks.created) == created
+    # every chunk went as its own command buffer: more of them than tiles submitted
+    assert gpu.counters["command_buffers"] > gpu.counters["uploads"] + gpu.counters["submits"]
+    np.testing.assert_array_equal(again.pixels, on_gpu.pixels)
 
 
 def test_a_second_frame_compiles_nothing(gpu, array_source):
@@ -216,7 +226,7 @@ def test_a_render_stopped_half_way_leaves_nothing_recorded(gpu, array_source):
     checks = iter([False, False, True])  # cancelled before the blur: the grade is recorded
     with pytest.raises(render.Cancelled):
         render.render(g, blur, backend="gpu", use_cache=False, cancel=lambda: next(checks))
-    assert gpu._encoder is None and not gpu._pending_reads
+    assert gpu._encoder is None and not gpu._segments and not gpu._chunks
     on_gpu, on_cpu = both(g, blur)
     np.testing.assert_allclose(on_gpu.pixels, on_cpu.pixels, rtol=1e-6, atol=1e-6)
 

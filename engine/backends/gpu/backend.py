@@ -6,10 +6,12 @@ queue runs tiles in order, so a slot can be reused by the next tile as soon as t
 commands are recorded). A tile's passes are recorded into one command encoder and
 submitted together (:meth:`GpuBackend.flush`, which ``engine/render.py`` calls at the end
 of each tile); intermediates stay on the device and only what the executor asks for is
-copied back, through mapped read-back buffers. Host pixels go up through buffers mapped at
-creation (wgpu's ``queue.write_buffer`` is several times slower, ``../shared/FACTS.md``).
-Because a tile is submitted before the next one's inputs are copied in, uploads of tile
-N+1 overlap the computation of tile N.
+copied back. Transfers go through persistent mapped buffers filled and emptied by several
+threads in row chunks (:mod:`transfer`; wgpu's ``queue.write_buffer`` and ``read_buffer``
+are several times slower, ``../shared/FACTS.md``). Because a tile is submitted before the
+next one's inputs are copied in, uploads of tile N+1 overlap the computation of tile N.
+Plates, generated sources and the stored inputs of edited nodes stay on the device between
+renders (:mod:`resident`), so a re-render after a parameter change uploads nothing.
 
 Pass kinds: ``fused`` point chains become one generated shader calling each node's
 ``<module>_point``; ``area`` and ``resample`` nodes run their ``<module>_pixel`` (or, for
@@ -33,8 +35,9 @@ import wgpu
 
 from mattebox.engine import color
 from mattebox.engine.backends.base import Backend, node_inputs
-from mattebox.engine.backends.gpu import shaders
+from mattebox.engine.backends.gpu import shaders, transfer
 from mattebox.engine.backends.gpu.device import AdapterInfo, GpuDevice, open_device
+from mattebox.engine.backends.gpu.resident import DeviceCache
 from mattebox.engine.backends.gpu.shaders import READ, WRITE, ShaderCompileError
 from mattebox.engine.passes import (
     BYTES_PER_PIXEL,
@@ -48,9 +51,10 @@ from mattebox.nodes.spec import Context, Window
 from mattebox.nodes.spec import get as get_spec
 
 BUDGET_FRACTION = 0.6  # of device memory, for everything a render keeps on the device
+CACHE_FRACTION = 0.25  # of that budget, for images kept between renders (resident.py)
+SOFTWARE_CACHE = 512 << 20  # the same on a software adapter, whose memory is the RAM's
 IN_FLIGHT = 2  # tiles alive at once (one computing, the next being uploaded)
 ALIGN = 256  # buffer sizes are rounded up to this many bytes
-STAGING_MIN = 1 << 20  # smaller uploads are written into a buffer mapped at creation
 STORAGE = wgpu.BufferUsage.STORAGE | wgpu.BufferUsage.COPY_SRC | wgpu.BufferUsage.COPY_DST
 EMPTY_WINDOW = Window(0, 0, 0, 0)
 
@@ -68,30 +72,6 @@ class GpuImage:
         return self.width * self.height * BYTES_PER_PIXEL
 
 
-class _Readback:
-    """A copy to a mapped read-back buffer, resolved by calling :meth:`result`."""
-
-    def __init__(self, backend: GpuBackend, buffer, shape: tuple[int, int]):
-        self.backend = backend
-        self.buffer = buffer
-        self.shape = shape
-        self.promise = None
-
-    @property
-    def nbytes(self) -> int:
-        return self.shape[0] * self.shape[1] * BYTES_PER_PIXEL
-
-    def result(self) -> np.ndarray:
-        if self.promise is None:
-            self.backend.flush()
-        self.promise.sync_wait()
-        view = self.buffer.read_mapped(0, self.nbytes, copy=False)
-        pixels = np.frombuffer(view, np.float32).reshape(*self.shape, 4).copy()
-        self.buffer.unmap()
-        self.backend._readbacks.append(self.buffer)
-        return pixels
-
-
 class GpuBackend(Backend):
     """Runs plans on one wgpu device (see the module docstring).
 
@@ -102,8 +82,14 @@ class GpuBackend(Backend):
     pipelines : shaders.PipelineCache
         Compiled passes by key.
     counters : collections.Counter
-        ``dispatches``, ``submits``, ``uploads``, ``downloads``, ``cpu_passes`` and their
-        byte counts since the backend was made (tests and benchmarks read them).
+        ``dispatches``, ``submits`` (tiles handed to the queue), ``command_buffers``
+        (submitted: a tile's passes, each transfer chunk), ``uploads``, ``downloads``,
+        ``cpu_passes``, ``resident_hits`` and the byte counts since the backend was made
+        (tests and benchmarks read them).
+    resident : DeviceCache
+        Images kept on the device between renders (``MATTEBOX_GPU_CACHE_MEMORY``).
+    staging, readbacks : transfer.StagingRing, transfer.ReadbackPool
+        The persistent upload and read-back buffers.
     lock : threading.RLock
         Held by ``engine/render.py`` for a whole plan: one render at a time per device.
     """
@@ -118,13 +104,15 @@ class GpuBackend(Backend):
         self.counters: Counter = Counter()
         self.lock = threading.RLock()
         self._encoder = None
-        self._keep: list = []  # objects the pending encoder uses
-        self._pending_reads: list[_Readback] = []
+        self._keep: list = []  # objects the pending command buffers use
+        # finished command buffers not yet submitted, each with the read-back chunks to
+        # map once it is (a download is cut into chunks that are mapped one by one)
+        self._segments: list[tuple[Any, list]] = []
+        self._chunks: list = []  # read-back chunks recorded in the open encoder
         self._free_slots: list = []
-        self._readbacks: list = []
-        self._staging_idle: list = []
-        self._staging_in_flight: list = []
-        self.staged_uploads = not self.gpu.info.software  # see upload()
+        self.staging = transfer.StagingRing(self.device)
+        self.readbacks = transfer.ReadbackPool(self.device)
+        self.resident = DeviceCache(self.cache_budget)
         self._scratch = None
         self._ocio: dict[str, tuple[Any, str]] = {}
         self._cpu = None
@@ -144,6 +132,16 @@ class GpuBackend(Backend):
         if mib:
             budget = min(budget, max(1, int(float(mib) * 2**20)))
         return budget
+
+    def cache_budget(self) -> int:
+        """Bytes of images kept on the device between renders: ``MATTEBOX_GPU_CACHE_MEMORY``
+        (MiB; 0 turns the cache off), else a quarter of :meth:`memory_budget` (512 MiB at
+        most on a software adapter, whose "device memory" is the RAM the RAM cache uses)."""
+        mib = os.environ.get("MATTEBOX_GPU_CACHE_MEMORY")
+        if mib:
+            return max(0, int(float(mib) * 2**20))
+        budget = int(self.memory_budget() * CACHE_FRACTION)
+        return min(budget, SOFTWARE_CACHE) if self.gpu.info.software else budget
 
     def plan_options(self) -> dict:
         """What the planner needs to fit tiles to this device (``engine/render.py``)."""
@@ -192,32 +190,22 @@ class GpuBackend(Backend):
         return GpuImage(slot, window.width, window.height)
 
     def upload(self, pixels: np.ndarray) -> GpuImage:
-        """A new device buffer holding host pixels (H×W×4 float32).
+        """A new device buffer holding host pixels (H×W×4 float32, any strides).
 
-        On a real GPU the pixels go through a reused host-visible staging buffer (a fresh
-        one would cost the host a page fault per 4 KiB) and a copy recorded before the
-        tile's passes; on a software adapter device memory is host memory, and a buffer
-        mapped at creation is the faster way (``../shared/FACTS.md``).
+        The pixels go through the persistent staging ring in row chunks, each filled by
+        several threads and copied by the GPU while the next is filled; the copies are
+        submitted at once, ahead of the tile's passes (:class:`transfer.StagingRing`).
         """
-        pixels = np.ascontiguousarray(pixels, np.float32)
+        pixels = np.asarray(pixels)
+        if pixels.dtype != np.float32:
+            pixels = pixels.astype(np.float32)
         height, width = pixels.shape[:2]
-        nbytes = pixels.nbytes
-        if not self.staged_uploads or nbytes < STAGING_MIN:
-            buffer = self.device.create_buffer(
-                size=_aligned(nbytes), usage=STORAGE, mapped_at_creation=True
-            )
-            if nbytes:
-                buffer.write_mapped(pixels)
-            buffer.unmap()
-        else:
-            staging = self._staging_buffer(nbytes)
-            staging.write_mapped(pixels, 0)
-            staging.unmap()
-            buffer = self._create(nbytes)
-            self._record().copy_buffer_to_buffer(staging, 0, buffer, 0, _aligned(nbytes, 4))
-            self._staging_in_flight.append(staging)
+        nbytes = height * width * BYTES_PER_PIXEL
+        buffer = self._create(nbytes)
+        if nbytes:
+            self.counters["command_buffers"] += self.staging.upload(pixels, buffer)
         self.counters["uploads"] += 1
-        self.counters["upload_bytes"] += pixels.nbytes
+        self.counters["upload_bytes"] += nbytes
         return GpuImage(buffer, width, height)
 
     def download(self, handle: GpuImage, window: Window) -> np.ndarray:
@@ -226,33 +214,68 @@ class GpuBackend(Backend):
     def download_later(
         self, handle: GpuImage, window: Window, copy: bool = True
     ) -> Callable[[], np.ndarray]:
-        """Record a copy of ``handle`` to host memory; calling the result waits for it
-        (the pixels are always a copy of their own)."""
+        """Record copies of ``handle`` to read-back buffers, a command buffer per row
+        chunk (so the first chunks can be copied out while later ones are in flight);
+        calling the result waits for them (the pixels are always a copy of their own)."""
         shape = (window.height, window.width)
-        nbytes = window.pixels * BYTES_PER_PIXEL
-        if nbytes == 0:
+        if window.pixels == 0:
             return lambda: np.zeros((*shape, 4), np.float32)
-        readback = _Readback(self, self._readback_buffer(nbytes), shape)
-        self._record().copy_buffer_to_buffer(handle.buffer, 0, readback.buffer, 0, nbytes)
-        self._pending_reads.append(readback)
+        download = transfer.Download(self.readbacks, shape)
+        row_bytes = window.width * BYTES_PER_PIXEL
+        rows = transfer.rows_per_chunk(window.width, self.readbacks.chunk)
+        for y0 in range(0, window.height, rows):
+            y1 = min(window.height, y0 + rows)
+            nbytes = (y1 - y0) * row_bytes
+            buffer = self.readbacks.take(nbytes)
+            self._record().copy_buffer_to_buffer(handle.buffer, y0 * row_bytes, buffer, 0, nbytes)
+            self._chunks.append((download, download.add(y0, y1, buffer)))
+            self._cut()
         self.counters["downloads"] += 1
-        self.counters["download_bytes"] += nbytes
-        return readback.result
+        self.counters["download_bytes"] += window.pixels * BYTES_PER_PIXEL
+
+        def result() -> np.ndarray:
+            if any(chunk[3] is None for chunk in download.chunks):
+                self.flush()
+            return download.result()
+
+        return result
+
+    def resident_image(self, key: str, region: Window) -> tuple[GpuImage, Window] | None:
+        """An image kept on the device under ``key`` covering ``region``, and its window."""
+        found = self.resident.find(key, region)
+        if found is not None:
+            self.counters["resident_hits"] += 1
+        return found
+
+    def keep(self, key: str, window: Window, handle: GpuImage, copy: bool) -> None:
+        """Keep ``handle`` on the device under ``key`` for later renders; ``copy`` when
+        its buffer is a pool slot that later passes overwrite (the copy is recorded here,
+        in order, and costs the device's bandwidth, not the bus)."""
+        if window.empty or handle.nbytes > self.resident.budget:
+            return
+        if copy:
+            own = GpuImage(self._create(handle.nbytes), handle.width, handle.height)
+            self._record().copy_buffer_to_buffer(handle.buffer, 0, own.buffer, 0, own.nbytes)
+            handle = own
+        self.resident.put(key, window, handle)
+
+    def forget_kept(self) -> None:
+        """Drop every image kept between renders (Clear Cache)."""
+        self.resident.clear()
 
     def flush(self) -> None:
-        """Submit what is recorded; read-backs in it start mapping."""
-        if self._encoder is not None:
-            self.device.queue.submit([self._encoder.finish()])
+        """Submit what is recorded, a command buffer at a time; read-back chunks start
+        mapping as soon as theirs is submitted."""
+        self._cut()
+        if self._segments:
             self.counters["submits"] += 1
-            self._encoder = None
-            self._keep = []
-        for readback in self._pending_reads:
-            readback.promise = readback.buffer.map_async(wgpu.MapMode.READ, 0, readback.nbytes)
-        self._pending_reads = []
-        # submitted staging buffers may be mapped again once the queue is done with them
-        self._staging_idle += self._staging_in_flight
-        self._staging_in_flight = []
-        del self._staging_idle[: max(0, len(self._staging_idle) - 2 * IN_FLIGHT)]
+        for commands, chunks in self._segments:
+            self.device.queue.submit([commands])
+            self.counters["command_buffers"] += 1
+            for download, chunk in chunks:
+                download.map(chunk)
+        self._segments = []
+        self._keep = []
 
     def wait(self) -> None:
         """Submit what is recorded and block until the queue has run it (profiling);
@@ -264,10 +287,13 @@ class GpuBackend(Backend):
         """Forget what was recorded and not submitted (a render that stopped half-way)."""
         self._encoder = None
         self._keep = []
-        self._readbacks += [r.buffer for r in self._pending_reads]
-        self._pending_reads = []
-        self._staging_idle += self._staging_in_flight  # written and unmapped, never used
-        self._staging_in_flight = []
+        for _, chunks in self._segments:
+            for _, chunk in chunks:
+                self.readbacks.give(chunk[2])
+        for _, chunk in self._chunks:
+            self.readbacks.give(chunk[2])
+        self._segments = []
+        self._chunks = []
 
     def run(self, step: Pass, inputs: list, output: GpuImage, ctx: Context) -> None:
         """Record ``step`` into the pending command encoder."""
@@ -468,6 +494,13 @@ class GpuBackend(Backend):
             self._encoder = self.device.create_command_encoder(label="mattebox tile")
         return self._encoder
 
+    def _cut(self) -> None:
+        """End the open command buffer (it is submitted at the next flush)."""
+        if self._encoder is not None:
+            self._segments.append((self._encoder.finish(), self._chunks))
+            self._encoder = None
+            self._chunks = []
+
     def _dispatch(
         self, program, entry: str, params, meta, output: GpuImage, buffers, grid: Window
     ) -> None:
@@ -516,29 +549,6 @@ class GpuBackend(Backend):
         if self._scratch is None or self._scratch.size < nbytes:
             self._scratch = self._create(nbytes)
         return self._scratch
-
-    def _staging_buffer(self, nbytes: int):
-        """A host-visible upload buffer of at least ``nbytes``, mapped for writing."""
-        fitting = [b for b in self._staging_idle if nbytes <= b.size <= 2 * _aligned(nbytes)]
-        if fitting:
-            buffer = min(fitting, key=lambda b: b.size)
-            self._staging_idle.remove(buffer)
-            buffer.map_sync(wgpu.MapMode.WRITE)  # waits until the queue has used it
-            return buffer
-        usage = wgpu.BufferUsage.MAP_WRITE | wgpu.BufferUsage.COPY_SRC
-        return self.device.create_buffer(
-            size=_aligned(nbytes), usage=usage, mapped_at_creation=True
-        )
-
-    def _readback_buffer(self, nbytes: int):
-        fitting = [b for b in self._readbacks if nbytes <= b.size <= 2 * _aligned(nbytes)]
-        if fitting:
-            buffer = min(fitting, key=lambda b: b.size)
-            self._readbacks.remove(buffer)
-            return buffer
-        del self._readbacks[: max(0, len(self._readbacks) - IN_FLIGHT)]
-        usage = wgpu.BufferUsage.MAP_READ | wgpu.BufferUsage.COPY_DST
-        return self.device.create_buffer(size=_aligned(nbytes), usage=usage)
 
 
 # --------------------------------------------------------------------------- programs
