@@ -10,8 +10,11 @@ window (ARCHITECTURE.md, "Image model"). This package maps files to and from tha
 - ``decode``: decoding and probing with OpenImageIO;
 - ``worker``: :func:`probe`, :func:`read_image` and :func:`read_layers` decode in a
   worker process, because a malformed file can kill the process that decodes it
-  (SIGSEGV/SIGFPE inside OpenImageIO); pixels come back through shared memory and a
-  crashed decoder becomes an :class:`ImageIOError`;
+  (SIGSEGV/SIGFPE inside OpenImageIO); a crashed decoder becomes an :class:`ImageIOError`;
+- ``blocks``: the shared memory pixels are decoded into; the engine's arrays are that
+  memory (no copy), which returns to a pool for the next read when they are freed;
+- ``threads``: how many threads OpenImageIO decodes and encodes with
+  (:func:`set_io_threads`, ``MATTEBOX_IO_THREADS``);
 - ``write``: :func:`write_image` writes atomically (a hidden temporary file in the same
   folder, then a rename), with layers in one part or one part per layer (OpenEXR);
 - ``streamed``: :class:`StreamedWrite` writes an OpenEXR band of rows by band through
@@ -34,6 +37,8 @@ from mattebox.engine.io.decode import _decode_layers, _probe_file
 from mattebox.engine.io.info import MAIN_LAYER, ImageInfo, ImageIOError, Window, _error
 from mattebox.engine.io.sequences import expand_frame, is_sequence
 from mattebox.engine.io.streamed import StreamedWrite, can_stream
+from mattebox.engine.io.threads import apply as _apply_threads
+from mattebox.engine.io.threads import io_threads, set_io_threads
 from mattebox.engine.io.worker import _crash_worker as _crash_worker  # a test hook
 from mattebox.engine.io.worker import (
     _free_worker,
@@ -52,13 +57,15 @@ __all__ = [
     "can_stream",
     "decode_timeout",
     "expand_frame",
+    "io_threads",
     "is_sequence",
+    "node_compression",
     "probe",
     "read_image",
     "read_layers",
     "set_decode_timeout",
+    "set_io_threads",
     "shutdown_worker",
-    "node_compression",
     "write_image",
 ]
 
@@ -180,6 +187,7 @@ def _read(path, layers: tuple[str, ...] | None, region) -> tuple[dict, dict, Ima
     if region is not None:
         region = tuple(int(v) for v in region)
     if _in_process():
+        _apply_threads(io_threads())
         return _decode_layers(path, layers, region, _new_planes)
     return _free_worker().read(path, layers, region)
 

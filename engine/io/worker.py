@@ -12,7 +12,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import math
-import mmap
 import multiprocessing
 import multiprocessing.spawn
 import os
@@ -23,6 +22,7 @@ from multiprocessing import shared_memory
 
 import numpy as np
 
+from mattebox.engine.io import blocks, threads
 from mattebox.engine.io.decode import _decode_layers, _probe_file
 from mattebox.engine.io.info import ImageInfo, ImageIOError, Window, _error
 
@@ -109,26 +109,30 @@ def _worker_main(conn, test_hooks: bool) -> None:
             conn.send(("error", str(_error(request[1], f"{type(exc).__name__}: {exc}"))))
 
 
-_arena: list[shared_memory.SharedMemory] = []  # the worker's mapping of the parent's arena
+#: The decoder's mappings of the blocks it decoded into (an mmap, or the SharedMemory of a
+#: block it made), by name, the most recent last: a block offered again is written
+#: without mapping (and faulting) it again.
+_attachments: dict[str, object] = {}
+_ATTACHMENTS_KEPT = 8
 
 
-def _attach_arena(name: str) -> shared_memory.SharedMemory:
-    """The parent's arena, attached once per arena (a new name: the parent replaced it)."""
-    if not _arena or _arena[0].name != name:
-        for old in _arena:
-            old.close()
-        _arena[:] = [shared_memory.SharedMemory(name=name)]
-    return _arena[0]
+def _attachment(name: str, size: int):
+    """A writable buffer of block ``name`` (mapped once, kept for the next reads)."""
+    mapped = _attachments.pop(name, None)
+    if mapped is None:
+        mapped = blocks.map_block(name, size)
+    _attachments[name] = mapped
+    return getattr(mapped, "buf", mapped)  # a SharedMemory this process made, or an mmap
 
 
-def _carve(flat: np.ndarray, shapes: list[tuple[int, ...]]) -> list[np.ndarray]:
-    """Consecutive C-contiguous arrays of ``shapes``, views of the flat array ``flat``."""
-    planes, offset = [], 0
-    for shape in shapes:
-        size = math.prod(shape)
-        planes.append(flat[offset : offset + size].reshape(shape))
-        offset += size
-    return planes
+def _forget_attachments(names) -> None:
+    """Close the mappings of blocks the parent removed, and the oldest beyond a few."""
+    for name in names:
+        buffer = _attachments.pop(name, None)
+        if buffer is not None:
+            buffer.close()
+    while len(_attachments) > _ATTACHMENTS_KEPT:
+        _attachments.pop(next(iter(_attachments))).close()
 
 
 def _worker_read(
@@ -136,40 +140,46 @@ def _worker_read(
     path: str,
     layers: tuple[str, ...] | None,
     region: Window | None,
-    arena: str | None = None,
-    arena_size: int = 0,
+    offers: list[tuple[str, int]] = (),
+    forget: list[str] = (),
+    thread_count: int = 0,
 ) -> None:
-    """Decode into the parent's arena when it is large enough, else into a new block the
-    parent takes over (and unlinks); the planes lie one after the other in it. Send the
-    block's name and each plane's layer and shape."""
-    blocks: list[shared_memory.SharedMemory] = []
+    """Decode into one of the parent's free blocks (``offers``: name and size) when one
+    fits, else into a new block the parent takes over; the planes lie one after the
+    other in it. Send the block's name and each plane's layer and shape."""
+    _forget_attachments(forget)
+    if thread_count:
+        threads.apply(thread_count)
+    created: list[shared_memory.SharedMemory] = []
+    used: list[str] = []
 
     def alloc(shapes: list[tuple[int, int, int]]) -> list[np.ndarray]:
         nbytes = sum(math.prod(shape) for shape in shapes) * 4
         if nbytes == 0:
             return [np.zeros(shape, np.float32) for shape in shapes]
-        if arena is not None and nbytes <= arena_size:
-            buffer = _attach_arena(arena).buf
+        name = blocks.pick(list(offers), nbytes)
+        if name is not None:
+            buffer = _attachment(name, dict(offers)[name])
         else:
             block = shared_memory.SharedMemory(create=True, size=nbytes)
-            blocks.append(block)
-            buffer = block.buf
-        return _carve(np.ndarray((nbytes // 4,), np.float32, buffer=buffer), shapes)
+            created.append(block)
+            name, buffer = block.name, block.buf
+        used.append(name)
+        return blocks.carve(np.frombuffer(buffer, np.float32, nbytes // 4), shapes)
 
     try:
         planes, windows, info = _decode_layers(path, layers, region, alloc)
         shapes = [(name, plane.shape) for name, plane in planes.items()]
-        del planes  # release the views so the block can be closed
+        del planes  # release the views so that a new block can be closed
     except BaseException:
-        for block in blocks:
-            block.close()
+        for block in created:
             block.unlink()
+            with contextlib.suppress(BufferError):  # views held by the traceback's frames
+                block.close()
         raise
-    used = sum(math.prod(shape) for _, shape in shapes)
-    name = blocks[0].name if blocks else (arena if used else None)
-    conn.send(("ok", name, shapes, windows, info))
-    for block in blocks:
-        block.close()
+    for block in created:  # kept mapped for the reads that reuse it
+        _attachments[block.name] = block
+    conn.send(("ok", used[0] if used else None, shapes, windows, info))
 
 
 def _describe_exit(exitcode: int | None) -> str:
@@ -217,10 +227,9 @@ class _Worker:
         self._lock = threading.Lock()
         self._process = None
         self._conn = None
-        # Shared memory the worker decodes into, reused from read to read: the first
-        # write to new shared memory costs a page fault per 4 KiB (about 250 ms for a 4K
-        # float image), a copy out of memory already mapped about 30 ms.
-        self._arena: shared_memory.SharedMemory | None = None
+        # The blocks of shared memory the worker decodes into, reused from read to read
+        # once the engine lets go of them (blocks.py)
+        self._pool = blocks.BlockPool()
 
     def _start(self) -> None:
         context = multiprocessing.get_context("spawn")
@@ -255,55 +264,30 @@ class _Worker:
     def read(
         self, path: str, layers: tuple[str, ...] | None, region: Window | None
     ) -> tuple[dict[str, np.ndarray], dict[str, Window], ImageInfo]:
-        """Decode layers of ``path`` in the worker; the planes come back through the arena."""
+        """Decode layers of ``path`` in the worker. The planes are views of the block of
+        shared memory it decoded into (no copy); the block returns to the pool when they
+        are all freed."""
         with self._lock:
-            arena = self._arena
             message = (
                 "read",
                 path,
                 layers,
                 region,
-                arena.name if arena else None,
-                arena.size if arena else 0,
+                self._pool.offers(),
+                self._pool.dropped(),
+                threads.io_threads(),
             )
             _, name, shapes, windows, info = self._exchange(message, path)
             names = [layer for layer, _ in shapes]
             plane_shapes = [shape for _, shape in shapes]
-            count = sum(math.prod(shape) for shape in plane_shapes)
             if name is None:
                 planes = [np.zeros(shape, np.float32) for shape in plane_shapes]
-            elif arena is not None and name == arena.name:
-                # copied while the lock keeps the arena ours
-                flat = np.ndarray((count,), np.float32, buffer=arena.buf)
-                planes = [np.empty(shape, np.float32) for shape in plane_shapes]
-                for plane, shared in zip(planes, _carve(flat, plane_shapes)):
-                    np.copyto(plane, shared)
-            else:
-                planes = _carve(_take_block(name, count), plane_shapes)
-                if len(plane_shapes) == 1:
-                    # the arena grows for the reads that repeat (a plate's RGBA, frame
-                    # after frame); a read of many layers keeps the block it came in
-                    # (mapped, not copied: a copy out of an arena of a 26-channel 4K file
-                    # and the arena's own first touch cost seconds of page faults here)
-                    self._replace_arena(count * 4)
+            elif blocks.shm_path(name) is not None:
+                planes = self._pool.lease(name, plane_shapes)
+            else:  # shared memory that is not a file: copied, and removed
+                count = sum(math.prod(shape) for shape in plane_shapes)
+                planes = blocks.carve(_take_block(name, count), plane_shapes)
             return dict(zip(names, planes)), windows, info
-
-    def _replace_arena(self, nbytes: int) -> None:
-        """A bigger arena for the next read (the old one is removed)."""
-        self._drop_arena()
-        try:
-            self._arena = shared_memory.SharedMemory(create=True, size=nbytes)
-            # touched now, so that the page faults of new shared memory (about 250 ms for
-            # a 4K float image) fall on this read and not on the next
-            np.ndarray((nbytes,), np.uint8, buffer=self._arena.buf)[::4096] = 0
-        except OSError:  # no room in /dev/shm: blocks per read, as before
-            self._arena = None
-
-    def _drop_arena(self) -> None:
-        if self._arena is not None:
-            self._arena.close()
-            self._arena.unlink()
-            self._arena = None
 
     def _exchange(self, message: tuple, path: str) -> tuple:
         """One request and its reply (the lock held); a dead worker becomes ImageIOError."""
@@ -352,13 +336,13 @@ class _Worker:
             if process is not None:
                 process.join(2)
             self._discard(kill=True)
-            self._drop_arena()
+            self._pool.close()
 
     def forget_after_fork(self) -> None:
         """In a forked child: drop the parent's worker (it is not ours to talk to)."""
         self._lock = threading.Lock()
         self._process = self._conn = None
-        self._arena = None  # the parent's: not ours to remove
+        self._pool = blocks.BlockPool()  # the parent's blocks are not ours to remove
 
     @property
     def pid(self) -> int | None:
@@ -397,23 +381,10 @@ def _crash_worker(path: str, signum: int = signal.SIGSEGV) -> None:
 
 
 def _take_block(name: str, count: int) -> np.ndarray:
-    """The worker's shared-memory block as a flat array of ``count`` float32 of ours, its
-    name removed.
-
-    Where shared memory is a file (Linux ``/dev/shm``) the array maps it, with no copy: the
-    memory is returned to the system when the array and the planes viewing it are freed.
-    Elsewhere it is copied.
-    """
+    """A copy of the worker's block as a flat array of ``count`` float32, the block removed
+    (where shared memory is not a file that the pool can map)."""
     block = shared_memory.SharedMemory(name=name)
     try:
-        path = os.path.join("/dev/shm", name.lstrip("/"))
-        if os.path.exists(path):
-            fd = os.open(path, os.O_RDWR)
-            try:
-                mapped = mmap.mmap(fd, count * 4)
-            finally:
-                os.close(fd)
-            return np.frombuffer(mapped, np.float32)
         return np.ndarray((count,), np.float32, buffer=block.buf).copy()
     finally:
         block.close()

@@ -11,6 +11,7 @@ import numpy as np
 import OpenImageIO as oiio
 
 from mattebox.engine import tempfiles
+from mattebox.engine.io import threads
 from mattebox.engine.io.info import MAIN_CHANNELS, MAIN_LAYER, Window, _error, _intersect
 
 
@@ -474,6 +475,7 @@ def _write_atomically(
     ``path``; the temporary file is removed on every failure."""
     temporary = _temporary_path(path)
     out = None
+    threads.apply(threads.io_threads())  # OpenEXR compresses chunks on these threads
     try:
         out = oiio.ImageOutput.create(temporary)
         if out is None:

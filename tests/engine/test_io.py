@@ -507,30 +507,59 @@ def test_crash_hook_is_off_by_default(tmp_path, monkeypatch):
     assert mio._worker.pid is not None  # still alive
 
 
-def test_shared_memory_is_released(tmp_path, rng, monkeypatch):
+def _pool_block_names(worker) -> set[str]:
+    pool = worker._pool
+    pool.offers()  # take back what was given back
+    return {block.name for block in [*pool._free, *pool._leased]}
+
+
+def test_pixels_are_the_shared_memory_and_blocks_are_reused(tmp_path, rng, monkeypatch):
+    """The engine's array is the block the decoder wrote (no copy); freed, the block is
+    the next read's; a shut-down worker leaves no block behind, even one still viewed."""
     monkeypatch.setattr(mio, "IN_PROCESS", False)
-    mio.write_image(tmp_path / "a.exr", random_premultiplied(rng), (0, 0, W, H), (W, H))
-    names = []
-    original = mio.shared_memory.SharedMemory
-
-    def spy(name=None, create=False, size=0):
-        names.append(name)
-        return original(name=name, create=create, size=size)
-
-    monkeypatch.setattr(mio.shared_memory, "SharedMemory", spy)
-    mio.shutdown_worker()  # no arena yet
-    first, _, _ = mio.read_image(tmp_path / "a.exr")
-    # the first read comes in a block of its own, removed once taken; an arena is made
-    assert len(names) == 2 and names[0] and names[1] is None
-    with pytest.raises(FileNotFoundError):
-        original(name=names[0])
-    arena = mio._worker._arena.name
-    second, _, _ = mio.read_image(tmp_path / "a.exr")  # through the arena: nothing new
-    assert len(names) == 2
-    np.testing.assert_array_equal(first, second)
+    pixels = random_premultiplied(rng)
+    mio.write_image(tmp_path / "a.exr", pixels, (0, 0, W, H), (W, H), datatype="float")
     mio.shutdown_worker()
-    with pytest.raises(FileNotFoundError):
-        original(name=arena)
+    first, _, _ = mio.read_image(tmp_path / "a.exr")
+    np.testing.assert_array_equal(first, pixels)
+    (block,) = mio._worker._pool._leased
+    assert np.shares_memory(first, np.frombuffer(block.mapping, np.uint8))
+    assert os.path.exists(f"/dev/shm/{block.name}")
+    second, _, _ = mio.read_image(tmp_path / "a.exr")  # the first block is still in use
+    assert not np.shares_memory(first, second)
+    names = _pool_block_names(mio._worker)
+    assert len(names) == 2
+    del first, second  # both blocks come back to the pool
+    third, _, _ = mio.read_image(tmp_path / "a.exr")
+    np.testing.assert_array_equal(third, pixels)
+    assert _pool_block_names(mio._worker) == names  # reused: no new block
+    mio.shutdown_worker()
+    assert not any(os.path.exists(f"/dev/shm/{name}") for name in names)
+    np.testing.assert_array_equal(third, pixels)  # still readable after the unlink
+    del third
+    assert mio._worker._pool.offers() == []
+
+
+def test_pool_keeps_a_bounded_number_of_free_bytes(tmp_path, rng, monkeypatch):
+    """Blocks freed beyond the pool's budget are removed, largest first, and the
+    decoder is told to drop its mapping of them."""
+    monkeypatch.setattr(mio, "IN_PROCESS", False)
+    small, big = random_premultiplied(rng), random_premultiplied(rng, 2 * H, 2 * W)
+    mio.write_image(tmp_path / "s.exr", small, (0, 0, W, H), (W, H), datatype="float")
+    mio.write_image(tmp_path / "b.exr", big, (0, 0, 2 * W, 2 * H), (2 * W, 2 * H),
+                    datatype="float")  # fmt: skip
+    mio.shutdown_worker()
+    pool = mio._worker._pool
+    monkeypatch.setattr(pool, "keep_bytes", small.nbytes + 8192)  # room for the small one
+    a, _, _ = mio.read_image(tmp_path / "s.exr")
+    b, _, _ = mio.read_image(tmp_path / "b.exr")
+    np.testing.assert_array_equal(b, big)
+    big_name = next(blk.name for blk in pool._leased if blk.size >= big.nbytes)
+    del a, b
+    assert [size for _, size in pool.offers()] == [small.nbytes]
+    assert not os.path.exists(f"/dev/shm/{big_name}")
+    assert pool.dropped() == [big_name]
+    mio.shutdown_worker()
 
 
 def test_concurrent_reads(tmp_path, rng, monkeypatch):
