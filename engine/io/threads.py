@@ -64,3 +64,8 @@ def apply(count: int) -> None:
         oiio.attribute("threads", count)
         oiio.attribute("exr_threads", count)
         _applied[0] = count
+
+
+def in_effect() -> tuple[int, int]:
+    """OpenImageIO's ``threads`` and ``exr_threads`` in this process (for tests)."""
+    return oiio.get_int_attribute("threads", 0), oiio.get_int_attribute("exr_threads", 0)

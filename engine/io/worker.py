@@ -98,6 +98,8 @@ def _worker_main(conn, test_hooks: bool) -> None:
                 _worker_read(conn, *request[1:])
             elif kind == "crash" and test_hooks:
                 os.kill(os.getpid(), request[2])
+            elif kind == "threads" and test_hooks:
+                conn.send(("ok", threads.in_effect()))
             elif kind == "hang" and test_hooks:
                 time.sleep(request[2])
                 conn.send(("ok",))
