@@ -3,7 +3,8 @@
 ::
 
     mattebox [SCRIPT] [--screenshot OUT.png] [--size 1600x1000]   open the editor
-    mattebox render SCRIPT [-w WRITE ...] [-f 1-10] [--backend auto|gpu|cpu] [--dask ADDR]
+    mattebox render SCRIPT [-w WRITE ...] [-f 1-10] [--backend auto|gpu|cpu] [--gpu INDEX]
+                    [--dask local-gpus|processes|tcp://host:8786] [--cpu-workers N]
     mattebox nodes [TYPE]                                          list node types, or
                                                                    one type's parameters
     mattebox backends                                              list backends and the choice
@@ -14,6 +15,7 @@ Errors print one line and exit non-zero; ``--debug`` shows the traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import warnings
@@ -95,12 +97,30 @@ def _render(argv: list[str]) -> int:
         help="where to compute (default: auto, or $MATTEBOX_BACKEND)",
     )
     parser.add_argument(
+        "--gpu",
+        metavar="INDEX|NAME",
+        help="the GPU adapter to use: its index as `mattebox backends` lists it, or a part "
+        "of its name (default: $MATTEBOX_GPU, else the best); with --dask local-gpus a "
+        "comma list of the GPUs to start workers on",
+    )
+    parser.add_argument(
         "--dask",
         metavar="SCHEDULER",
-        help="spread frames with Dask: a scheduler address (tcp://host:8786) "
-        "or 'processes' for local worker processes",
+        help="spread frames with Dask: 'local-gpus' (a worker per GPU here), 'processes' "
+        "(CPU worker processes) or a scheduler address (tcp://host:8786)",
     )
-    parser.add_argument("--chunk", type=int, default=4, help="frames per Dask task (default 4)")
+    parser.add_argument(
+        "--cpu-workers",
+        type=int,
+        metavar="N",
+        help="CPU worker processes beside the GPU ones (--dask local-gpus; default none) "
+        "or in all (--dask processes; default 2)",
+    )
+    parser.add_argument(
+        "--chunk",
+        type=int,
+        help="consecutive frames per Dask task (default: about 4 tasks per worker, at most 16)",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
 
@@ -117,6 +137,10 @@ def _render(argv: list[str]) -> int:
     frames = render.FrameList(spans)  # iterated, never a list: -f 1-1000000000000 is cheap
     render.check_file_patterns([w for w in writes if not w["disable"]], frames)
     _warn_outside_range(spans, graph)
+    if args.dask:
+        return _render_dask(args, writes, frames)
+    if args.gpu:
+        os.environ[detect.GPU_ENV] = args.gpu  # this process's one adapter (checked here)
     backend = detect.choose(args.backend)
     bar = None
     if not args.quiet:
@@ -137,20 +161,7 @@ def _render(argv: list[str]) -> int:
 
     start = time.perf_counter()
     try:
-        if args.dask:
-            from mattebox.engine import distributed
-
-            written = distributed.execute(
-                args.script,
-                frames,
-                [w.name for w in writes],
-                scheduler=args.dask,
-                chunk=args.chunk,
-                backend=args.backend,
-                progress=progress,
-            )
-        else:
-            written = graph.execute(writes, frames=frames, backend=args.backend, progress=progress)
+        written = graph.execute(writes, frames=frames, backend=args.backend, progress=progress)
     finally:
         if bar is not None:
             bar.close()
@@ -162,6 +173,92 @@ def _render(argv: list[str]) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def _render_dask(args, writes: list, frames) -> int:
+    """``render --dask``: frames over Dask workers, one progress tick per finished frame,
+    each failed frame one line (its node and error) as it fails; the others go on, and
+    the exit status is 1 when any failed, after a line listing them."""
+    from mattebox.engine import distributed
+
+    if args.cpu_workers is not None and args.cpu_workers < 0:
+        raise SystemExit("error: --cpu-workers: expected 0 or more")
+    names = [w.name for w in writes if not w["disable"]]
+    total = len(frames) * max(1, len(names))
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, unit="frame", file=sys.stderr, desc="rendering (dask)")
+    said: set[str] = set()
+
+    def tell(line: str) -> None:
+        (bar.write if bar is not None else print)(line, file=sys.stderr)
+
+    def progress(done: int, total: int, result) -> None:
+        for text in result.warnings:
+            if text not in said:  # each warning once, not once per frame
+                said.add(text)
+                tell(f"warning: {result.worker or 'a worker'}: {text}")
+        if not result.ok:
+            where = f"frame {result.frame}" + (f" ({result.write})" if len(names) > 1 else "")
+            tell(f"error: {where}: {result.error}")
+        if bar is not None:
+            bar.set_postfix_str((result.path or "failed")[-40:], refresh=False)
+            bar.update(1)
+
+    start = time.perf_counter()
+    try:
+        outcome = distributed.execute(
+            args.script,
+            frames,
+            names,
+            scheduler=args.dask,
+            chunk=args.chunk,
+            backend=args.backend,
+            progress=progress,
+            gpus=args.gpu,
+            cpu_workers=args.cpu_workers,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    written = outcome.written
+    if not args.quiet:
+        elapsed = time.perf_counter() - start
+        span = ""
+        if written:
+            span = f": {written[0]}" + (f" ... {written[-1]}" if len(written) > 1 else "")
+        print(f"wrote {len(written)} file(s) in {elapsed:.2f} s{span}", file=sys.stderr)
+        for worker, count, device in _per_worker(outcome):
+            print(f"  {worker}: {count} frame(s) on {device}", file=sys.stderr)
+    failed = outcome.failed_frames()
+    if failed:
+        listed = ",".join(_span_text(span) for span in _spans(failed))
+        print(f"error: {len(failed)} of {len(frames)} frame(s) failed: {listed}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _per_worker(outcome) -> list[tuple[str, int, str]]:
+    """(worker, frames rendered, device) for the summary, in worker order."""
+    counts: dict[str, list] = {}
+    for result in outcome.results:
+        if result.ok:
+            entry = counts.setdefault(result.worker, [set(), result.device])
+            entry[0].add(result.frame)
+    return [(name, len(frames), device) for name, (frames, device) in sorted(counts.items())]
+
+
+def _spans(frames: list[int]) -> list[range]:
+    """Sorted frames as runs of consecutive ones (for the failed-frames line)."""
+    spans: list[range] = []
+    for frame in frames:
+        if spans and frame == spans[-1].stop:
+            spans[-1] = range(spans[-1].start, frame + 1)
+        else:
+            spans.append(range(frame, frame + 1))
+    return spans
 
 
 def _chosen_writes(graph, names: list[str]) -> list:

@@ -875,6 +875,24 @@ def _written_layers(channels) -> str | tuple[str, ...]:
     return tuple(item for item in items if item not in ("rgba", "rgb", "alpha"))
 
 
+def writes_to_render(writes: Iterable[Node]) -> list[Node]:
+    """The Write nodes of ``writes`` that render: disabled ones left out (as in Nuke);
+    RenderError when none is left, for a node that is not a Write or one without a file."""
+    writes = list(writes)
+    if not writes:
+        raise RenderError("script", "no Write node to render")
+    enabled = [w for w in writes if w.type != "Write" or not w["disable"]]
+    if not enabled:
+        names = ", ".join(w.name for w in writes)
+        raise RenderError("script", f"no Write node to render ({names}: disabled)")
+    for write in enabled:
+        if write.type != "Write":
+            raise RenderError(write.name, "is not a Write node")
+        if not write["file"]:
+            raise RenderError(write.name, "file: no file given")
+    return enabled
+
+
 def execute(
     graph: Graph,
     writes: Iterable[Node],
@@ -885,19 +903,7 @@ def execute(
 ) -> list[str]:
     """Render Write nodes over ``frames`` (a list, a range text, or None for the script's
     range). ``progress(done, total, path)`` is called after each file. Returns the paths."""
-    writes = list(writes)
-    if not writes:
-        raise RenderError("script", "no Write node to render")
-    enabled = [w for w in writes if w.type != "Write" or not w["disable"]]
-    if not enabled:
-        names = ", ".join(w.name for w in writes)
-        raise RenderError("script", f"no Write node to render ({names}: disabled)")
-    writes = enabled  # a disabled Write is not rendered (as in Nuke)
-    for write in writes:
-        if write.type != "Write":
-            raise RenderError(write.name, "is not a Write node")
-        if not write["file"]:
-            raise RenderError(write.name, "file: no file given")
+    writes = writes_to_render(writes)
     if frames is None or isinstance(frames, str):
         frames = frames_from(frames, graph)
     elif not isinstance(frames, (FrameList, range)):
