@@ -475,6 +475,7 @@ def render(
     proxy: int = 1,
     layers: Iterable[str] | str | None = None,
     stats: RenderStats | None = None,
+    evaluator: Evaluator | None = None,
 ) -> Image:
     """Render ``node`` at ``frame`` to an :class:`Image` of its data window (or ``region``).
 
@@ -491,12 +492,15 @@ def render(
     With ``stats`` (a :class:`~mattebox.engine.stats.RenderStats`), each node's time and
     whether it came from the cache are recorded there (``docs/python.md``).
 
+    ``evaluator``, an :class:`Evaluator` of the graph at ``frame`` (and ``proxy``) already
+    used, has its records reused instead of evaluating the graph again.
+
     Raises :class:`RenderError` naming the failing node.
     """
     started = time.perf_counter()
     frame = default_frame(graph) if frame is None else frame
-    ctx = context_for(graph, frame, proxy)
-    evaluator = Evaluator(graph, ctx, file_source_info)
+    ctx = evaluator.ctx if evaluator is not None else context_for(graph, frame, proxy)
+    evaluator = evaluator or Evaluator(graph, ctx, file_source_info)
     root = evaluator.eval(node)
     target = backend_for(backend)
     extra = _chosen_layers(root, layers, node)
@@ -821,10 +825,13 @@ def write_frame(graph: Graph, write: Node, frame: int, backend: str = "auto") ->
     layers = _written_layers(values["channels"])
     from mattebox.engine import stream  # (it builds on this module)
 
-    streamed = stream.write_if_too_large(graph, write, frame, ctx, values, path, backend)
+    evaluator = Evaluator(graph, ctx, file_source_info)  # one evaluation for either path
+    streamed = stream.write_if_too_large(graph, write, evaluator, values, path, backend)
     if streamed is not None:  # a frame larger than the memory budget, written band by band
         return streamed
-    image = render(graph, write, frame=frame, backend=backend, use_cache=False, layers=layers)
+    image = render(
+        graph, write, frame, backend, use_cache=False, layers=layers, evaluator=evaluator
+    )
     processor = _write_processor(write, values, path, ctx)
     try:
         pixels = _through(processor, image.pixels)

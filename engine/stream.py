@@ -23,6 +23,7 @@ import numpy as np
 
 from mattebox.engine import color, io, render
 from mattebox.engine.backends import detect
+from mattebox.engine.evaluate import Evaluator
 from mattebox.engine.graph import Graph, Node
 from mattebox.engine.passes import BYTES_PER_PIXEL, NodeEval, Pass, RenderError
 from mattebox.engine.plan import Plan, PlanOptions, build, default_budget
@@ -57,14 +58,16 @@ def frame_bytes(root: NodeEval, region: Window) -> int:
 
 
 def write_if_too_large(
-    graph: Graph, write: Node, frame: int, ctx: Context, values: dict, path: str, backend: str
+    graph: Graph, write: Node, evaluator: Evaluator, values: dict, path: str, backend: str
 ) -> str | None:
-    """Write ``write``'s frame band by band when it does not fit the memory budget and
-    the file can be streamed (OpenEXR, the main layer alone, one part); returns the path
-    written, or None when the in-memory path should write it."""
+    """Write ``write``'s frame (that of ``evaluator``) band by band when it does not fit
+    the memory budget and the file can be streamed (OpenEXR, the main layer alone, one
+    part); returns the path written, or None when the in-memory path should write it."""
     if values["multipart"] or not io.can_stream(path):
         return None
-    root = render.evaluate(graph, write, frame, ctx)
+    ctx = evaluator.ctx
+    frame = ctx.frame
+    root = evaluator.eval(write)
     region = root.info.data_window
     layers = render._written_layers(values["channels"])
     if region.empty or render._chosen_layers(root, layers, write):
