@@ -136,6 +136,7 @@ def read_layers(
     path: str,
     layers: Iterable[str] | None,
     region: Window | None = None,
+    proxy: int = 1,
 ) -> tuple[dict[str, np.ndarray], dict[str, Window], ImageInfo]:
     """Read some layers of an image, each as one RGBA-shaped float32 plane.
 
@@ -150,6 +151,12 @@ def read_layers(
     region : tuple of int, optional
         ``(x0, y0, x1, y1)`` in display-window coordinates; only the part of each layer's
         window inside it is read.
+    proxy : int
+        Read at 1/``proxy`` scale, decoding less where the file allows it: a tiled file's
+        MIP level of that size as it is, else each band of rows box-filtered as it is
+        decoded (``N`` × ``N`` blocks aligned to the display window's corner, outside the
+        data window black), so that only the small image leaves the decoder. Windows
+        are then in proxy pixels (``region`` stays in full-size pixels).
 
     Returns
     -------
@@ -176,20 +183,22 @@ def read_layers(
     """
     if isinstance(layers, str):
         layers = (layers,)
-    return _read(path, None if layers is None else tuple(dict.fromkeys(layers)), region)
+    return _read(path, None if layers is None else tuple(dict.fromkeys(layers)), region, proxy)
 
 
-def _read(path, layers: tuple[str, ...] | None, region) -> tuple[dict, dict, ImageInfo]:
+def _read(path, layers: tuple[str, ...] | None, region, proxy=1) -> tuple[dict, dict, ImageInfo]:
     """read_layers' work, in the worker or here (read_image calls this, not the public
     name, so that replacing one of them in a test leaves the other alone)."""
+    if isinstance(proxy, bool) or not isinstance(proxy, int) or proxy < 1:
+        raise ValueError(f"proxy must be a whole number >= 1, got {proxy!r}")
     path = os.fspath(path)
     _check_readable(path)
     if region is not None:
         region = tuple(int(v) for v in region)
     if _in_process():
         _apply_threads(io_threads())
-        return _decode_layers(path, layers, region, _new_planes)
-    return _free_worker().read(path, layers, region)
+        return _decode_layers(path, layers, region, _new_planes, proxy)
+    return _free_worker().read(path, layers, region, proxy)
 
 
 def _new_planes(shapes: list[tuple[int, int, int]]) -> list[np.ndarray]:
@@ -197,7 +206,9 @@ def _new_planes(shapes: list[tuple[int, int, int]]) -> list[np.ndarray]:
     return [np.empty(shape, np.float32) for shape in shapes]
 
 
-def read_image(path: str, region: Window | None = None) -> tuple[np.ndarray, Window, ImageInfo]:
+def read_image(
+    path: str, region: Window | None = None, proxy: int = 1
+) -> tuple[np.ndarray, Window, ImageInfo]:
     """Read an image's pixels as premultiplied RGBA float32.
 
     Parameters
@@ -207,6 +218,9 @@ def read_image(path: str, region: Window | None = None) -> tuple[np.ndarray, Win
     region : tuple of int, optional
         ``(x0, y0, x1, y1)`` in display-window coordinates; only the part of the data
         window inside it is read (tiled files read only the tiles it touches).
+    proxy : int
+        Read at 1/``proxy`` scale (see :func:`read_layers`); the window is then in proxy
+        pixels.
 
     Returns
     -------
@@ -222,5 +236,5 @@ def read_image(path: str, region: Window | None = None) -> tuple[np.ndarray, Win
     ImageIOError
         When the file is missing, unreadable, damaged, or crashes the decoder.
     """
-    planes, windows, info = _read(path, (MAIN_LAYER,), region)
+    planes, windows, info = _read(path, (MAIN_LAYER,), region, proxy)
     return planes[MAIN_LAYER], windows[MAIN_LAYER], info

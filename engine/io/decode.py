@@ -162,10 +162,15 @@ def _orientation(spec: oiio.ImageSpec, file_format: str) -> int:
 
 
 def _read_block(
-    inp: oiio.ImageInput, part: int, spec: oiio.ImageSpec, box: Window, chans: range
+    inp: oiio.ImageInput,
+    part: int,
+    spec: oiio.ImageSpec,
+    box: Window,
+    chans: range,
+    level: int = 0,
 ) -> np.ndarray:
-    """Read file-coordinate box ``box`` of channels ``chans`` of part ``part`` (whose spec
-    is ``spec``) as float32 (rows, cols, n)."""
+    """Read file-coordinate box ``box`` of channels ``chans`` of part ``part`` (whose spec,
+    at MIP level ``level``, is ``spec``) as float32 (rows, cols, n)."""
     x0, y0, x1, y1 = box
     if spec.tile_width > 0:
         # read_tiles needs tile-aligned starts and ends (or the data window's end).
@@ -175,7 +180,7 @@ def _read_block(
         ax1 = min(spec.x + spec.width, spec.x + -(-(x1 - spec.x) // tw) * tw)
         ay1 = min(spec.y + spec.height, spec.y + -(-(y1 - spec.y) // th) * th)
         data = inp.read_tiles(
-            part, 0, ax0, ax1, ay0, ay1, spec.z, spec.z + 1, chans.start, chans.stop, "float"
+            part, level, ax0, ax1, ay0, ay1, spec.z, spec.z + 1, chans.start, chans.stop, "float"
         )
         offset = (x0 - ax0, y0 - ay0)
     else:
@@ -245,32 +250,89 @@ def _band_rows(spec: oiio.ImageSpec, width: int, channels: int) -> int:
 
 
 def _read_part(
-    inp, path: str, part: int, spec, box: Window, planes: dict, sources: dict, file_format: str
+    inp,
+    path: str,
+    part: int,
+    spec,
+    box: Window,
+    planes: dict,
+    sources: dict,
+    file_format: str,
+    proxy: int = 1,
+    level: int = 0,
+    origin: tuple[int, int] = (0, 0),
 ):
-    """Read what ``planes`` need of one part, band of rows by band, and fill each plane."""
+    """Read what ``planes`` need of one part (at MIP level ``level``), band of rows by
+    band, and fill each plane. With ``proxy`` N > 1 each band is box-filtered to 1/N
+    scale before it is stored (:func:`_box_filter`): the planes are at proxy scale, the
+    whole image at full size never exists. ``box`` is in the file's coordinates;
+    ``origin`` is the display window's corner there (proxy blocks start at it)."""
     used = [i for name in planes for i in sources[name].channels if i is not None]
     chans = range(min(used), max(used) + 1)  # the smallest range covering them
     x0, y0, x1, y1 = box
     rows = _band_rows(spec, x1 - x0, len(chans))
+    if proxy > 1:  # whole proxy blocks per band
+        rows = -(-rows // proxy) * proxy
+        bands = {name: np.empty((rows, x1 - x0, 4), np.float32) for name in planes}
+    unassociated = _unassociated(spec, file_format)
     top = y0
     while top < y1:
-        bottom = min(y1, spec.y + ((top - spec.y) // rows + 1) * rows)  # on chunk edges
+        if proxy > 1:
+            bottom = min(y1, origin[1] + ((top - origin[1]) // rows + 1) * rows)
+        else:
+            bottom = min(y1, spec.y + ((top - spec.y) // rows + 1) * rows)  # on chunk edges
         try:
-            data = _read_block(inp, part, spec, (x0, top, x1, bottom), chans)
+            data = _read_block(inp, part, spec, (x0, top, x1, bottom), chans, level)
         except ImageIOError as exc:
             raise _error(path, exc) from None
-        band = slice(top - y0, bottom - y0)
         for name, out in planes.items():
             fill = _RGBA_FILL if name == MAIN_LAYER else _ZERO_FILL
-            _fill_plane(out[band], data, sources[name].channels, chans.start, fill)
+            band = out[top - y0 : bottom - y0] if proxy == 1 else bands[name][: bottom - top]
+            _fill_plane(band, data, sources[name].channels, chans.start, fill)
+            if unassociated and name == MAIN_LAYER and sources[name].channels[3] is not None:
+                band[..., :3] *= band[..., 3:4]  # the file stores unassociated alpha
+            if proxy > 1:
+                window = (x0 - origin[0], top - origin[1], x1 - origin[0], bottom - origin[1])
+                _store_filtered(out, _scaled_window(box, origin, proxy), band, window, proxy)
         top = bottom
-    for name, out in planes.items():
-        alpha = sources[name].channels[3] if name == MAIN_LAYER else None
-        if alpha is not None and _unassociated(spec, file_format):
-            out[..., :3] *= out[..., 3:4]  # the file stores unassociated alpha
 
 
-def _decode_layers(path: str, wanted, region: Window | None, alloc):
+def _scaled_window(box: Window, origin: tuple[int, int], proxy: int) -> Window:
+    """File box ``box`` as a display-relative window at 1/``proxy`` scale (every proxy
+    pixel it touches: x0, y0 rounded down, x1, y1 up)."""
+    x0, y0, x1, y1 = box[0] - origin[0], box[1] - origin[1], box[2] - origin[0], box[3] - origin[1]
+    if x1 <= x0 or y1 <= y0:
+        return (x0 // proxy, y0 // proxy, x0 // proxy, y0 // proxy)
+    return (x0 // proxy, y0 // proxy, -(-x1 // proxy), -(-y1 // proxy))
+
+
+def _box_filter(pixels: np.ndarray, window: Window, proxy: int) -> tuple[np.ndarray, Window]:
+    """``pixels`` (covering display-relative ``window``) at 1/``proxy`` scale: the mean of
+    each ``proxy`` × ``proxy`` block, blocks aligned to the display window's corner,
+    pixels outside ``window`` transparent black (the engine's proxy filter,
+    ``engine.image.downscale``, summed in float32). Returns the pixels and their window."""
+    out = (window[0] // proxy, window[1] // proxy, -(-window[2] // proxy), -(-window[3] // proxy))
+    height, width = (out[3] - out[1]) * proxy, (out[2] - out[0]) * proxy
+    left, above = window[0] - out[0] * proxy, window[1] - out[1] * proxy
+    if (left, above, pixels.shape[0], pixels.shape[1]) != (0, 0, height, width):
+        padded = np.zeros((height, width, 4), np.float32)
+        padded[above : above + pixels.shape[0], left : left + pixels.shape[1]] = pixels
+        pixels = padded
+    rows = pixels.reshape(height // proxy, proxy, width, 4).sum(axis=1, dtype=np.float32)
+    blocks = rows.reshape(height // proxy, width // proxy, proxy, 4).sum(axis=2, dtype=np.float32)
+    blocks *= np.float32(1.0 / (proxy * proxy))
+    return blocks, out
+
+
+def _store_filtered(out: np.ndarray, out_window: Window, band, window: Window, proxy: int):
+    """Box-filter ``band`` (covering ``window``) into the proxy plane ``out`` (covering
+    ``out_window``)."""
+    filtered, (fx0, fy0, fx1, fy1) = _box_filter(band, window, proxy)
+    ox0, oy0 = out_window[:2]
+    out[fy0 - oy0 : fy1 - oy0, fx0 - ox0 : fx1 - ox0] = filtered
+
+
+def _decode_layers(path: str, wanted, region: Window | None, alloc, proxy: int = 1):
     """Read layers ``wanted`` (None: all) of ``path``, each over its window ∩ ``region``.
 
     ``alloc(shapes)`` returns one float32 array per ``(height, width, 4)`` shape. Each part
@@ -278,6 +340,11 @@ def _decode_layers(path: str, wanted, region: Window | None, alloc):
     ``(planes, windows, info)``: planes and windows by layer name, and the ImageInfo. A
     file whose ``Orientation`` is not 1 is read whole, then turned the right way up and
     cut to ``region`` (``orientation.py``).
+
+    With ``proxy`` N > 1 the planes come at 1/N scale and their windows in proxy pixels
+    (``region`` stays in full-size pixels, grown to whole N × N blocks): a tiled file's
+    MIP level of exactly 1/N size is read as it is, anything else is box-filtered band by
+    band as it is decoded (:func:`_read_part`). ``info`` stays the file's, at full size.
     """
     inp = _open_input(path)
     try:
@@ -288,7 +355,7 @@ def _decode_layers(path: str, wanted, region: Window | None, alloc):
         turned = _orientation(head, file_format)
         if turned == 1:
             planes, windows = _decode_stored(inp, path, file_format, specs, info, layout,
-                                             wanted, region, alloc)  # fmt: skip
+                                             wanted, region, alloc, proxy)  # fmt: skip
             return planes, windows, info
         planes, windows = _decode_stored(inp, path, file_format, specs, info, layout, wanted,
                                          None, _new_arrays)  # fmt: skip
@@ -297,14 +364,46 @@ def _decode_layers(path: str, wanted, region: Window | None, alloc):
     size = (info.width, info.height)
     info = _turned_info(info, turned)
     windows = {n: turn_window(w, size, turned) for n, w in windows.items()}
-    cut = {n: _intersect(w, region) for n, w in windows.items()}
-    shapes = [(w[3] - w[1], w[2] - w[0], 4) for w in cut.values()]
+    cut = {n: _intersect(w, _grown_to_blocks(region, proxy)) for n, w in windows.items()}
+    scaled = cut if proxy == 1 else {n: _scaled_window(w, (0, 0), proxy) for n, w in cut.items()}
+    shapes = [(w[3] - w[1], w[2] - w[0], 4) for w in scaled.values()]
     out = dict(zip(cut, alloc(shapes)))
     for name, plane in out.items():
         x0, y0 = windows[name][:2]
         cx0, cy0, cx1, cy1 = cut[name]
-        plane[...] = turn(planes[name], turned)[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
-    return out, cut, info
+        pixels = turn(planes[name], turned)[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
+        if proxy > 1 and plane.size:
+            pixels = _box_filter(pixels, cut[name], proxy)[0]
+        plane[...] = pixels
+    return out, scaled, info
+
+
+def _grown_to_blocks(region: Window | None, proxy: int) -> Window | None:
+    """``region`` grown outwards to whole ``proxy`` × ``proxy`` blocks, so that every
+    proxy pixel it touches is read whole."""
+    if region is None or proxy == 1:
+        return region
+    x0, y0, x1, y1 = _scaled_window(region, (0, 0), proxy)
+    return (x0 * proxy, y0 * proxy, x1 * proxy, y1 * proxy)
+
+
+def _mip_level(inp, part: int, spec, window: Window, head, proxy: int) -> int:
+    """The MIP level of ``part`` to read for a proxy ``proxy`` of its whole ``window``
+    (display-relative), or 0 for none: a tiled file's level ``log2(proxy)`` where the
+    data window is the display window and that level is exactly 1/``proxy`` of it."""
+    if spec.tile_width <= 0 or proxy & (proxy - 1):
+        return 0
+    whole = (0, 0, head.full_width, head.full_height)
+    width, height = window[2] - window[0], window[3] - window[1]
+    if window != whole or width % proxy or height % proxy:
+        return 0
+    if spec.x != head.full_x or spec.y != head.full_y:
+        return 0
+    level = proxy.bit_length() - 1
+    found = inp.spec_dimensions(part, level)
+    if (found.width, found.height) != (width // proxy, height // proxy):
+        return 0
+    return level if (found.x, found.y) == (spec.x, spec.y) else 0
 
 
 def _new_arrays(shapes: list[tuple[int, int, int]]) -> list[np.ndarray]:
@@ -325,7 +424,8 @@ def _turned_info(info: ImageInfo, turned: int) -> ImageInfo:
     )
 
 
-def _decode_stored(inp, path, file_format, specs, info, layout, wanted, region, alloc):
+def _decode_stored(inp, path, file_format, specs, info, layout, wanted, region, alloc,
+                   proxy=1):  # fmt: skip
     """``_decode_layers``' reading, in the file's stored orientation: (planes, windows)."""
     names = _wanted_layers(path, wanted, info)
     by_part: dict[int, list[str]] = {}
@@ -335,18 +435,31 @@ def _decode_stored(inp, path, file_format, specs, info, layout, wanted, region, 
         if specs[part].deep:
             raise _error(path, "deep images are not supported")
         _check_known_reader_bugs(path, specs[part], file_format)
+    region = _grown_to_blocks(region, proxy)
     windows = {name: _intersect(info.layer_windows[name], region) for name in names}
-    shapes = [(w[3] - w[1], w[2] - w[0], 4) for w in windows.values()]
+    scaled = windows
+    if proxy > 1:
+        scaled = {name: _scaled_window(w, (0, 0), proxy) for name, w in windows.items()}
+    shapes = [(w[3] - w[1], w[2] - w[0], 4) for w in scaled.values()]
     planes = dict(zip(names, alloc(shapes)))
     head = specs[0 if layout.main_part is None else layout.main_part]
+    origin = (head.full_x, head.full_y)
     for part, part_names in by_part.items():
-        x0, y0, x1, y1 = windows[part_names[0]]  # the layers of a part share its window
+        window = windows[part_names[0]]  # the layers of a part share its window
+        x0, y0, x1, y1 = window
         if x1 > x0 and y1 > y0:
-            box = (x0 + head.full_x, y0 + head.full_y, x1 + head.full_x, y1 + head.full_y)
+            box = (x0 + origin[0], y0 + origin[1], x1 + origin[0], y1 + origin[1])
             wanted_planes = {name: planes[name] for name in part_names}
-            _read_part(inp, path, part, specs[part], box, wanted_planes, layout.sources,
-                       file_format)  # fmt: skip
-    return planes, windows
+            level = _mip_level(inp, part, specs[part], window, head, proxy) if proxy > 1 else 0
+            if level:  # the file's own smaller copy, read as it is
+                spec = inp.spec_dimensions(part, level)
+                box = (spec.x, spec.y, spec.x + spec.width, spec.y + spec.height)
+                _read_part(inp, path, part, spec, box, wanted_planes, layout.sources,
+                           file_format, level=level)  # fmt: skip
+            else:
+                _read_part(inp, path, part, specs[part], box, wanted_planes, layout.sources,
+                           file_format, proxy, origin=origin)  # fmt: skip
+    return planes, scaled
 
 
 def _probe_file(path: str) -> ImageInfo:

@@ -145,6 +145,7 @@ def _worker_read(
     offers: list[tuple[str, int]] = (),
     forget: list[str] = (),
     thread_count: int = 0,
+    proxy: int = 1,
 ) -> None:
     """Decode into one of the parent's free blocks (``offers``: name and size) when one
     fits, else into a new block the parent takes over; the planes lie one after the
@@ -170,7 +171,7 @@ def _worker_read(
         return blocks.carve(np.frombuffer(buffer, np.float32, nbytes // 4), shapes)
 
     try:
-        planes, windows, info = _decode_layers(path, layers, region, alloc)
+        planes, windows, info = _decode_layers(path, layers, region, alloc, proxy)
         shapes = [(name, plane.shape) for name, plane in planes.items()]
         del planes  # release the views so that a new block can be closed
     except BaseException:
@@ -264,7 +265,7 @@ class _Worker:
             return self._exchange(message, path)
 
     def read(
-        self, path: str, layers: tuple[str, ...] | None, region: Window | None
+        self, path: str, layers: tuple[str, ...] | None, region: Window | None, proxy: int = 1
     ) -> tuple[dict[str, np.ndarray], dict[str, Window], ImageInfo]:
         """Decode layers of ``path`` in the worker. The planes are views of the block of
         shared memory it decoded into (no copy); the block returns to the pool when they
@@ -278,6 +279,7 @@ class _Worker:
                 self._pool.offers(),
                 self._pool.dropped(),
                 threads.io_threads(),
+                proxy,
             )
             _, name, shapes, windows, info = self._exchange(message, path)
             names = [layer for layer, _ in shapes]

@@ -124,9 +124,9 @@ def test_bands_start_and_end_on_chunk_edges(tmp_path, small_bands, monkeypatch, 
     calls = []
     original = decode._read_block
 
-    def spy(inp, part, spec, box, chans):
+    def spy(inp, part, spec, box, chans, level=0):
         calls.append((box[1], box[3]))
-        return original(inp, part, spec, box, chans)
+        return original(inp, part, spec, box, chans, level)
 
     monkeypatch.setattr(decode, "_read_block", spy)
     mio.read_image(path, (0, 9, W, 190))
