@@ -8,6 +8,7 @@
     mattebox nodes [TYPE]                                          list node types, or
                                                                    one type's parameters
     mattebox backends                                              list backends and the choice
+    mattebox worker tcp://host:8786 [--gpu 0,1] [--cpu-workers N]  a Dask worker per GPU
 
 Errors print one line and exit non-zero; ``--debug`` shows the traceback.
 """
@@ -20,12 +21,13 @@ import sys
 import time
 import warnings
 
-COMMANDS = ("render", "nodes", "backends")
+COMMANDS = ("render", "nodes", "backends", "worker")
 #: One line per command for ``mattebox --help``.
 COMMAND_HELP = {
     "render": "render SCRIPT's Write nodes headless (mattebox render --help)",
     "nodes": "list the node types; nodes TYPE: one type's inputs and parameters",
     "backends": "list the compute backends found here and the one chosen",
+    "worker": "serve a Dask scheduler with a worker per GPU here (mattebox worker --help)",
 }
 
 
@@ -347,6 +349,24 @@ def _backends(argv: list[str]) -> int:
     return 0
 
 
+def _worker(argv: list[str]) -> int:
+    """``mattebox worker tcp://scheduler:8786``: this machine's GPUs as Dask workers."""
+    parser = argparse.ArgumentParser(
+        prog="mattebox worker",
+        description="Start a Dask worker per GPU of this machine (each pinned to its "
+        "adapter) for the scheduler at ADDRESS; Ctrl-C stops them.",
+    )
+    parser.add_argument("address", help="the scheduler, such as tcp://scheduler:8786")
+    parser.add_argument("--gpu", metavar="INDEX|NAME", help="the GPUs to serve (default: all)")
+    parser.add_argument("--cpu-workers", type=int, default=0, metavar="N", help="CPU workers too")
+    parser.add_argument("--name", default="", help="worker name prefix (default: host name)")
+    args = parser.parse_args(argv)
+    from mattebox.engine import distributed
+
+    distributed.serve(args.address, args.gpu, args.cpu_workers, args.name)
+    return 0
+
+
 def _editor(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="mattebox",
@@ -393,7 +413,7 @@ def _version() -> str:
     return __version__
 
 
-_COMMANDS = {"render": _render, "nodes": _nodes, "backends": _backends}
+_COMMANDS = {"render": _render, "nodes": _nodes, "backends": _backends, "worker": _worker}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -27,11 +27,13 @@ when asked, ``--cpu-workers N``); workers of a cluster are started the same way
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import math
 import os
 import queue
+import signal
 import time
 import uuid
 import warnings
@@ -316,6 +318,45 @@ def cluster_for(scheduler: str, gpus: str | None = None, cpu_workers: int | None
             "the workers with MATTEBOX_GPU set (docs/distributed.md)"
         )
     return None
+
+
+def serve(address: str, gpus: str | None = None, cpu_workers: int = 0, name: str = "") -> None:
+    """``mattebox worker ADDRESS``: start this machine's workers for the scheduler at
+    ``address``, as ``--dask local-gpus`` would (one per GPU, pinned; ``cpu_workers`` CPU
+    ones; not daemonic), named ``<name>-gpu0``... (``name``: the host's name by default);
+    returns when they have all stopped, or on Ctrl-C or SIGTERM after stopping them."""
+    import socket
+
+    from mattebox.engine.backends import detect
+
+    chosen = detect.worker_gpus(gpus)
+    if not chosen and cpu_workers < 1:
+        raise ValueError(
+            "mattebox worker: no GPU here (mattebox backends lists the adapters); "
+            "add --cpu-workers N for CPU workers"
+        )
+    prefix = name or socket.gethostname()
+    spec = {f"{prefix}-{key}": entry for key, entry in worker_spec(chosen, cpu_workers).items()}
+    asyncio.run(_serve(address, spec))
+
+
+async def _serve(address: str, spec: dict[str, dict]) -> None:
+    import dask
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    with dask.config.set(NON_DAEMONIC):
+        nannies = [
+            entry["cls"](address, name=key, **entry["options"]) for key, entry in spec.items()
+        ]
+        await asyncio.gather(*nannies)  # started and registered with the scheduler
+        finished = asyncio.gather(*(nanny.finished() for nanny in nannies))
+        stopped = asyncio.ensure_future(stop.wait())
+        await asyncio.wait([finished, stopped], return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        await asyncio.gather(*(nanny.close() for nanny in nannies), return_exceptions=True)
 
 
 # --------------------------------------------------------------------------- the client

@@ -268,3 +268,45 @@ def test_a_gpu_worker_renders_on_the_adapter_it_is_pinned_to(tmp_path):
     for frame in range(1, 4):
         ours = _pixels(tmp_path / "out" / f"Out.{frame:04d}.exr")
         np.testing.assert_allclose(ours, _expected(script, frame), rtol=1e-5, atol=1e-6)
+
+
+def test_mattebox_worker_serves_a_scheduler_with_pinned_workers(client):
+    """``mattebox worker ADDRESS`` joins this module's cluster: its workers carry the
+    pinning environment, render, and leave on SIGTERM."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    gpu = [] if not detect.adapters() else ["--gpu", "0"]
+    command = [sys.executable, "-m", "mattebox.app.cli", "worker", client.scheduler.address]
+    server = subprocess.Popen(
+        [*command, *gpu, "--cpu-workers", "1", "--name", "extra"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        client.wait_for_workers(4 if gpu else 3, timeout=120)
+        workers = client.scheduler_info()["workers"]
+        names = {info["name"]: address for address, info in workers.items()}
+        assert "extra-cpu0" in names and ("extra-gpu0" in names) == bool(gpu)
+
+        def environment():
+            return os.environ.get("MATTEBOX_BACKEND"), os.environ.get("MATTEBOX_GPU")
+
+        found = client.run(environment, workers=[names[n] for n in names if n.startswith("extra")])
+        assert found[names["extra-cpu0"]] == ("cpu", None)
+        if gpu:
+            assert found[names["extra-gpu0"]] == ("gpu", "0")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _, err = server.communicate(timeout=60)
+    assert server.returncode == 0, err
+    deadline = time.monotonic() + 30
+    while len(client.scheduler_info()["workers"]) > 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert {info["name"] for info in client.scheduler_info()["workers"].values()} == {
+        "cpu0",
+        "cpu1",
+    }
