@@ -150,6 +150,9 @@ def _read_pixels(ev: NodeEval, ctx: Context, cache: Cache) -> tuple[np.ndarray, 
     scale (:func:`~mattebox.engine.image.downscale`) and cached apart from the full
     resolution one: the hash of a proxy render includes N. The full-resolution decode
     is taken from the cache when a full render left it there, and is not kept otherwise.
+    Where the file's conversion to the working space is linear, the decoder makes the
+    proxy itself (a MIP level, or each band filtered as it is decoded), so only 1/N² of
+    the pixels leave it (:func:`_filtered_in_decoder`).
     """
     window = ev.info.data_window
     found = cache.find(ev.hash, window)
@@ -163,12 +166,16 @@ def _read_pixels(ev: NodeEval, ctx: Context, cache: Cache) -> tuple[np.ndarray, 
         return _read_layers([ev], ctx, cache)[0]
     else:
         path = ev.extras["identity"][0]
+        proxy = ctx.proxy if ctx.proxy != 1 and _filtered_in_decoder(ev, path, ctx) else 1
         try:
-            pixels, read_window, info = io.read_image(path)
+            pixels, read_window, info = io.read_image(path, proxy=proxy)
             pixels = _to_working(ev, pixels, path, info.datatype, ctx)
         except io.ImageIOError as error:
             raise RenderError(ev.name, str(error)) from None
         read_window = Window(*read_window)
+        if proxy != 1:  # already at proxy scale
+            cache.put(ev.hash, read_window, pixels)
+            return pixels, read_window
     pixels, read_window = downscale(pixels, read_window, ctx.proxy)
     cache.put(ev.hash, read_window, pixels)
     return pixels, read_window
@@ -198,6 +205,23 @@ def _read_layers(evs: list[NodeEval], ctx: Context, cache: Cache) -> list:
         cache.put(layer_ev.hash, window, pixels)
         results.append((pixels, window))
     return results
+
+
+def _filtered_in_decoder(ev: NodeEval, path: str, ctx: Context) -> bool:
+    """Whether a proxy of this Read may be filtered in the decoder, before the conversion
+    to the working space: where that conversion is linear (none, or a matrix such as
+    ACEScg to ACES2065-1), averaging before or after it gives the same pixels. A file in a
+    non-linear encoding (an sRGB JPEG or PNG) is decoded whole, converted, then filtered."""
+    try:
+        datatype = io.probe(path).datatype
+        config = color.get_config(ctx.ocio_config)
+        space = ev.values["colorspace"]
+        if space == "default":
+            space = color.default_file_colorspace(config, path, datatype)
+        processor = color.colorspace_processor(ctx.ocio_config, space, ctx.working_space)
+    except (io.ImageIOError, color.ColorError):
+        return False  # the whole read reports the problem
+    return color.matrix_rows(processor) is not None
 
 
 def _to_working(ev: NodeEval, pixels: np.ndarray, path: str, datatype: str, ctx: Context):
