@@ -29,15 +29,12 @@ builds its tree (Keying → Dilate/Erode → Blur → Set Alpha → Alpha Over),
 
 from __future__ import annotations
 
-import json
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from bench import measure
 from bench.workloads import Op, Workload, background_pixels, blur_taps, write_exr
 
 #: The screen colour the plate is shot on and every keyer keys against (linear RGB).
@@ -381,43 +378,12 @@ def oiiotool_args(paths: dict, out: Path | str, kernel_files: dict) -> list[str]
 
 
 def bpy_case(python: str, work, inputs: list, out: Path, repeat: int, folder: Path) -> dict:
-    """``bench/keying_blender.py`` under a Python that has Blender 5's ``bpy`` module: its
-    per-repeat times (the module's start-up excluded) and the process's peak RSS."""
-    report = folder / f"bpy-{time.monotonic_ns()}.json"
-    command = [
-        python,
-        str(BLENDER_SCRIPT),
-        "--",
-        "--workload",
-        work.blender,
-        "--inputs",
-        *map(str, inputs),
-        "--output",
-        str(out),
-        "--repeat",
-        str(repeat),
-        "--json",
-        str(report),
-    ]
-    for key, value in work.blender_params:
-        command += ["--param", f"{key}={value}"]
-    run = measure.run_process(command)
-    try:
-        if run.returncode != 0 or not report.exists():
-            return {"error": run.problem(), "command": command}
-        data = json.loads(report.read_text())
-    finally:
-        report.unlink(missing_ok=True)
-    times = [float(t) for t in data["times"]]
-    return {
-        "times": times,
-        **measure.summary(times),
-        "peak_rss": run.peak_rss,
-        "version": data.get("blender", ""),
-        "note": data.get("note", ""),
-        "process_seconds": run.seconds,
-        "command": command,
-    }
+    """``bench/keying_blender.py`` under a Python that has Blender 5's ``bpy`` module,
+    pinned to this benchmark's CPUs (``bench/blender5.py``)."""
+    from bench import blender5
+
+    return blender5.bpy_case(python, work.blender, inputs, out, repeat, folder,
+                             work.blender_params, script=BLENDER_SCRIPT)  # fmt: skip
 
 
 def find_bpy(given: str | None) -> tuple[str | None, str]:

@@ -259,12 +259,15 @@ def summary_line(cases: list[dict], workload: str = "comp", title: str = "bench 
     if not comps:
         return f"{title}: not run"
     case = max(comps, key=lambda c: c["width"] * c["height"])
-    names = {"Mattebox": "mattebox", "oiiotool": "oiiotool", "Blender": "blender"}
+    names = {"Mattebox": "mattebox", "oiiotool": "oiiotool"}
     disk = {
         names[row["tool"]]: row
         for row in case["rows"]
         if row["how"] == "disk → disk" and row["tool"] in names
     }
+    blender = faster_blender(case)
+    if blender is not None:
+        disk["blender"] = blender
     ours = disk.get("mattebox")
     if ours is None or ours["status"] != "ok":
         return f"{title} {case['size']}: mattebox failed"
@@ -277,6 +280,48 @@ def summary_line(cases: list[dict], workload: str = "comp", title: str = "bench 
         else:
             parts.append(f"{name} {row['median']:.2f} s ({row['median'] / ours['median']:.1f}x)")
     return f"{title} {case['size']}: " + ", ".join(parts)
+
+
+def _blender_rows(case: dict) -> list[dict]:
+    """The disk-to-disk rows of Blender 3.4 and of Blender 5 through bpy."""
+    return [
+        row
+        for row in case["rows"]
+        if row["how"] == "disk → disk"
+        and (row["tool"] == "Blender" or row["tool"].endswith("(bpy)"))
+    ]
+
+
+def faster_blender(case: dict) -> dict | None:
+    """The Blender row with the lower median (of those that ran), else the first one."""
+    rows = _blender_rows(case)
+    done = [row for row in rows if row["status"] == "ok"]
+    if done:
+        return min(done, key=lambda row: row["median"])
+    return rows[0] if rows else None
+
+
+def blenders_line(cases: list[dict], workload: str = "comp") -> str:
+    """Which Blender the summary line compares with, and the other one's time."""
+    comps = [c for c in cases if c["workload"] == workload]
+    if not comps:
+        return ""
+    case = max(comps, key=lambda c: c["width"] * c["height"])
+    ours = next(
+        (r for r in case["rows"] if r["tool"] == "Mattebox" and r["how"] == "disk → disk"), None
+    )
+    parts = []
+    for row in _blender_rows(case):
+        name = "Blender 3.4 (blender -b)" if row["tool"] == "Blender" else row["tool"]
+        if row["status"] != "ok":
+            parts.append(f"{name} {row['status']}")
+        elif ours is not None and ours["status"] == "ok":
+            parts.append(f"{name} {row['median']:.2f} s ({row['median'] / ours['median']:.1f}x)")
+    faster = faster_blender(case)
+    if not parts or faster is None or faster["status"] != "ok":
+        return ""
+    chosen = "Blender 3.4" if faster["tool"] == "Blender" else faster["tool"]
+    return f"blender above = the faster Blender, {chosen}; " + ", ".join(parts)
 
 
 # --------------------------------------------------------------------------- JSON
@@ -399,6 +444,7 @@ def markdown_section(data: dict, plot: Path | None, docs: Path) -> str:
         "",
         f"**{data['summary']}**",
         "",
+        *([f"({data['summary_blenders']})", ""] if data.get("summary_blenders") else []),
         *([f"**{data['aov_summary']}**", ""] if data.get("aov_summary") else []),
         machine_line(data["machine"]) + ".",
         "",

@@ -1,7 +1,9 @@
 """Mattebox side by side with oiiotool, ImageBufAlgo, Blender's compositor, plain numpy
 and the machine's memory-bandwidth floor, on the same images in one run (workloads:
 comp, points, blur, ocio, chain, sequence, aov on a multi-layer EXR, and keying: a
-green-screen key, erode, edge blur and over, where Blender 5 through ``bpy`` joins in).
+green-screen key, erode, edge blur and over). Blender runs twice where it can: Debian's
+Blender 3.4 (``blender -b``) and Blender 5 through the ``bpy`` module in its own Python
+(``--bpy``; comp, blur, chain, keying); the summary line compares with the faster.
 
     python bench/run.py [--quick] [--sizes 1080p,4K] [--workloads comp,points,...]
                         [--repeat N] [--backend auto|cpu|gpu] [--no-blender]
@@ -33,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # `bench` is a folder of modules, not an installed package
 
-from bench import aov, keying, measure, peers, report, workloads
+from bench import aov, blender5, keying, measure, peers, report, workloads
 
 WORKLOADS = ("comp", "points", "blur", "ocio", "chain", "sequence", "aov", "keying")
 BLUR_SIZES, QUICK_BLUR_SIZES = (5, 15, 50), (15,)
@@ -84,7 +86,7 @@ class Context:
     bandwidth: float
     blender: str | None
     blender_reason: str
-    bpy: str | None = None  # a Python with Blender 5's bpy (keying workload only)
+    bpy: str | None = None  # a Python with Blender 5's bpy
     bpy_reason: str = ""
     inputs: dict = field(default_factory=dict)  # size label -> {name: path}
     kernel_files: dict = field(default_factory=dict)
@@ -279,7 +281,7 @@ def run_plan(ctx: Context, plan: Plan) -> dict:
             run_in_memory_peer(ctx, case, common, checks, tool, outputs[tool] if writes else None)
         elif tool == "blender":
             run_blender(ctx, case, paths, outputs, work)
-        elif tool == "bpy" and isinstance(work, keying.KeyingWorkload):
+        elif tool == "bpy" and not work.sequence and not work.layers:
             run_bpy(ctx, case, paths, outputs, work)
         elif tool == "floor":
             case["rows"].append(floor_row(ctx, work, plan))
@@ -437,14 +439,23 @@ def run_blender(ctx, case, paths, outputs, work):
 
 
 def run_bpy(ctx, case, paths, outputs, work):
-    """Blender 5 through the bpy module (the keying workload): a disk → disk row."""
+    """Blender 5 through the bpy module (bench/blender5.py): a disk → disk row."""
     name = NAMES["bpy"]
     if ctx.bpy is None:
         case["rows"].append(_row(name, DISK, "skipped", ctx.bpy_reason))
         return
+    keyed = isinstance(work, keying.KeyingWorkload)
+    if not keyed and work.blender not in blender5.WORKLOADS:
+        reason = work.blender_reason or "no Blender 5 tree for this workload yet"
+        case["rows"].append(_row(name, DISK, "n/a", reason))
+        return
     inputs = [paths[name_] for name_ in work.inputs]
     repeat = min(ctx.repeat, 2 if ctx.args.quick else 3)
-    result = keying.bpy_case(ctx.bpy, work, inputs, outputs["bpy"], repeat, ctx.folder)
+    if keyed:
+        result = keying.bpy_case(ctx.bpy, work, inputs, outputs["bpy"], repeat, ctx.folder)
+    else:
+        result = blender5.bpy_case(ctx.bpy, work.blender, inputs, outputs["bpy"], repeat,
+                                   ctx.folder, work.blender_params)  # fmt: skip
     if "error" in result:
         _failed(case, name, DISK, result["error"])
         return
@@ -708,10 +719,11 @@ def methods(ctx: Context) -> list[str]:
         blender = f"Blender: skipped ({ctx.blender_reason})."
     if ctx.versions.get("bpy"):
         blender += (
-            f" Blender {ctx.versions['bpy']} (the keying workload only): the `bpy` module "
-            f"in its own Python, `{ctx.bpy} bench/keying_blender.py -- ...`, compositor "
-            "device CPU, on the same cores (the 5.x compositor ignores Blender's thread "
-            "setting); timed as Blender 3.4 is."
+            f" Blender {ctx.versions['bpy']} (comp, blur, chain and keying): the `bpy` "
+            f"module in its own Python, `taskset -c CPUS {ctx.bpy} bench/blender5_driver.py "
+            "-- ...` (keying: bench/keying_blender.py), compositor device CPU, pinned to the "
+            "same cores (the 5.x compositor ignores Blender's thread setting); timed as "
+            "Blender 3.4 is. The summary line compares with the faster Blender."
         )
     floor = (
         "Bandwidth floor: the bytes a workload must move (read its inputs once, write its "
@@ -756,8 +768,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--no-blender", action="store_true", help="leave Blender out")
     parser.add_argument(
         "--bpy",
-        help="a Python with Blender 5's bpy module, for the keying workload "
-        "(default: $MATTEBOX_BENCH_BPY; without it that row is skipped)",
+        help="a Python with Blender 5's bpy module (default: $MATTEBOX_BENCH_BPY; "
+        "without it those rows are skipped)",
     )
     parser.add_argument(
         "--blender-driver", type=Path, default=peers.BLENDER_DRIVER, help=argparse.SUPPRESS
@@ -809,6 +821,7 @@ def main(argv=None) -> int:
         "methods": methods(ctx),
         "cases": cases,
         "summary": report.summary_line(cases),
+        "summary_blenders": report.blenders_line(cases),
     }
     if any(case["workload"] == "aov" for case in cases):
         data["aov_summary"] = report.summary_line(cases, "aov", "aov rebuild")
@@ -818,7 +831,7 @@ def main(argv=None) -> int:
     if ctx.mattebox_failed:
         print("Mattebox failed in at least one case (see above)")
     print(data["summary"])
-    for key in ("aov_summary", "keying_summary"):
+    for key in ("summary_blenders", "aov_summary", "keying_summary"):
         if data.get(key):
             print(data[key])
     return 1 if ctx.mattebox_failed else 0

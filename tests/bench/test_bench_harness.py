@@ -85,6 +85,23 @@ def test_summary_line_reads_as_the_issue_says():
     )
 
 
+def test_summary_line_compares_with_the_faster_blender():
+    case = _fake_case()
+    blender34 = {"tool": "Blender", "how": "disk → disk", "status": "ok", "median": 1.47}
+    blender5 = {"tool": "Blender 5.3.0 (bpy)", "how": "disk → disk", "status": "ok",
+                "median": 0.86}  # fmt: skip
+    case["rows"][2:3] = [blender34, blender5]
+    assert report.summary_line([case]) == (
+        "bench comp 4K: mattebox 0.52 s, oiiotool 3.10 s (6.0x), blender 0.86 s (1.7x)"
+    )
+    assert report.blenders_line([case]) == (
+        "blender above = the faster Blender, Blender 5.3.0 (bpy); "
+        "Blender 3.4 (blender -b) 1.47 s (2.8x), Blender 5.3.0 (bpy) 0.86 s (1.7x)"
+    )
+    blender5["status"] = "failed"  # then 3.4 is the one that ran
+    assert report.summary_line([case]).endswith("blender 1.47 s (2.8x)")
+
+
 def test_table_has_one_aligned_line_per_row():
     lines = report.table_lines(_fake_case())
     assert len(lines) == 2 + 4
