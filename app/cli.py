@@ -142,6 +142,8 @@ def _render(argv: list[str]) -> int:
     if args.dask:
         return _render_dask(args, writes, frames)
     if args.gpu:
+        if len(detect.parse_gpu_choice(args.gpu)) > 1:
+            raise SystemExit(f"error: --gpu {args.gpu}: one adapter (several: --dask local-gpus)")
         os.environ[detect.GPU_ENV] = args.gpu  # this process's one adapter (checked here)
     backend = detect.choose(args.backend)
     bar = None

@@ -250,6 +250,8 @@ def test_render_gpu_option_pins_this_process(tmp_path, monkeypatch, capsys):
     script = _comp(tmp_path)
     assert cli.main(["render", script, "-f", "1", "--gpu", "9", "-q"]) == 1
     assert capsys.readouterr().err.startswith("error: MATTEBOX_GPU=9: no adapter 9 here")
+    with pytest.raises(SystemExit, match=r"--gpu 0,1: one adapter \(several: --dask local-gpus\)"):
+        cli.main(["render", script, "-f", "1", "--gpu", "0,1", "-q"])
 
 
 def test_a_gpu_worker_renders_on_the_adapter_it_is_pinned_to(tmp_path):
