@@ -14,7 +14,7 @@ import numpy as np
 from mattebox.nodes.proxy import downscale, scale_format, scale_window
 from mattebox.nodes.spec import Format, Window
 
-__all__ = ["Image", "downscale", "scale_format", "scale_window"]
+__all__ = ["DeviceImage", "Image", "downscale", "scale_format", "scale_window"]
 
 
 @dataclass
@@ -93,6 +93,10 @@ class Image:
                 return plane[..., names.index(name)]
         raise KeyError(f"no channel {name!r} (the image has {', '.join(self.channels)})")
 
+    def pixel(self, x: int, y: int) -> np.ndarray:
+        """The main layer's RGBA floats at ``(x, y)`` relative to the data window's corner."""
+        return np.array(self.pixels[y, x], np.float32)
+
     def crop(self, box: tuple[int, int, int, int]) -> np.ndarray:
         """Pixels of ``box`` (image coordinates), black where outside the data window."""
         want = Window(*box)
@@ -133,3 +137,48 @@ class Image:
     def __repr__(self) -> str:
         proxy = f" proxy 1/{self.proxy}" if self.proxy != 1 else ""
         return f"<Image {self.window} of {self.format.width}x{self.format.height}{proxy}>"
+
+
+class DeviceImage(Image):
+    """An :class:`Image` whose main layer stays on a device until something reads it.
+
+    The viewer's GPU path (``engine/viewer.py``) displays a render without bringing its
+    float pixels to the host; this stands for that render. :attr:`pixels` downloads them
+    the first time it is read (then they are an ordinary array); :meth:`pixel` reads one
+    pixel alone from the device while they have not been downloaded (the probe).
+
+    ``fetch()`` gives the pixels of :attr:`data_window`; ``sample(x, y)`` the four floats
+    at data-window-relative ``(x, y)``.
+    """
+
+    def __init__(self, fetch, sample, data_window, format: Format, proxy: int = 1):
+        self._fetch = fetch
+        self._sample = sample
+        self._pixels: np.ndarray | None = None
+        super().__init__(None, data_window, format, proxy, {})
+
+    @property
+    def pixels(self) -> np.ndarray:
+        if self._pixels is None:
+            self._pixels = self._fetch()
+        return self._pixels
+
+    @pixels.setter
+    def pixels(self, value) -> None:
+        self._pixels = value
+
+    @property
+    def on_device(self) -> bool:
+        """True while the pixels have not been brought to the host."""
+        return self._pixels is None
+
+    def pixel(self, x: int, y: int) -> np.ndarray:
+        """The RGBA floats at data-window-relative ``(x, y)``: read from the device alone
+        while :attr:`pixels` has not been downloaded."""
+        if self._pixels is None:
+            return self._sample(x, y)
+        return np.array(self._pixels[y, x], np.float32)
+
+    def __repr__(self) -> str:
+        where = " on the device" if self._pixels is None else ""
+        return super().__repr__()[:-1] + where + ">"

@@ -353,11 +353,13 @@ def _run_tile(
     stats: RenderStats | None = None,
     resident: bool = False,
     read: Callable[[Any], Any] | None = None,
+    on_device: bool = False,
 ) -> Callable[[], np.ndarray]:
     """Hand a tile's passes to the backend; returns a callable giving its pixels.
     ``read(step)`` gives a read pass's pixels (an object whose ``result()`` is
     ``(pixels, window)``); by default the whole file, cached, decoded ahead. With
-    ``resident``, see :func:`run_plan`."""
+    ``resident``, see :func:`run_plan`. With ``on_device`` the callable gives the
+    result left on the backend instead, as ``(handle, window)`` (``Backend.hold``)."""
     cache = _session.cache
     held = {  # inputs the device kept from an earlier render: nothing to decode or upload
         step.output: found
@@ -401,7 +403,11 @@ def _run_tile(
             if last_use[buffer] == index and buffer != last.output:
                 handles.pop(buffer, None)
     handle, window = handles[last.output]
-    result = backend.download_later(handle, window, copy=False)
+    if on_device:  # a pool slot is copied on the device: the next render reuses it
+        slot = last.kind not in ("cached", "read", "source")
+        handle = backend.hold(last.node.hash, window, handle, slot)
+    else:
+        result = backend.download_later(handle, window, copy=False)
     # a device: the next tile's passes come after these, so it may reuse this tile's
     # slots, and this tile computes while the next one is prepared
     for slot in slots.values():
@@ -411,6 +417,8 @@ def _run_tile(
     def finish() -> np.ndarray:
         for step, stored in stores:
             cache.put(step.node.hash, step.region, stored())
+        if on_device:
+            return handle, window
         pixels = result()
         if last.kind in ("cached", "read", "source") or not own:
             pixels = np.array(pixels[: window.height, : window.width])
@@ -547,6 +555,103 @@ def render(
         stats.cache_bytes, stats.cache_budget = cache.bytes, cache.budget
         stats.seconds += time.perf_counter() - started
     return Image(pixels, want.as_tuple(), root.info.format, ctx.proxy, image_layers)
+
+
+class GpuFailed(RuntimeError):
+    """The GPU failed during :func:`render_on_device` (already warned about and marked
+    failed): render on the CPU instead."""
+
+
+def gpu_failed(backend, error: Exception) -> None:
+    """A GPU failed outside a render (the viewer's display step) or in
+    :func:`render_on_device`: warn once, mark it failed, raise :class:`GpuFailed` (the
+    error itself where the fallback is off: ``MATTEBOX_GPU_FALLBACK=0``)."""
+    if not _fallback_allowed():
+        raise error
+    _gpu_warning(error)
+    detect.mark_failed(backend.name, error)
+    raise GpuFailed(str(error)) from error
+
+
+@dataclass
+class DeviceResult:
+    """A render's main layer left on a backend (:func:`render_on_device`).
+
+    ``handle`` covers ``window`` (proxy pixels; it may be larger than ``region``, the part
+    asked for, when a read or kept image was larger); ``backend`` holds it.
+    """
+
+    handle: Any
+    window: Window
+    region: Window
+    format: Any
+    proxy: int
+    backend: Any
+
+
+def render_on_device(
+    graph: Graph,
+    node: Node,
+    frame: float | None = None,
+    backend: str = "auto",
+    region: tuple[int, int, int, int] | None = None,
+    cancel=None,
+    proxy: int = 1,
+    stats: RenderStats | None = None,
+) -> DeviceResult | None:
+    """Render ``node``'s main layer as :func:`render` does, but leave the result on the
+    backend (the viewer's path to the screen on a GPU: ``engine/viewer.py``).
+
+    Returns None where that is not how to render it: a backend that does not display
+    results (the CPU), an empty region, or a plan of several tiles (larger than one of
+    the device's bindings). A result the device kept from an earlier render of the same
+    node (only the display changed) is returned as it is.
+
+    Raises :class:`RenderError` naming the failing node, :class:`Cancelled`, and
+    :class:`GpuFailed` when the GPU fails (warned once and marked failed, as
+    :func:`render` does; the caller renders on the CPU).
+    """
+    started = time.perf_counter()
+    frame = default_frame(graph) if frame is None else frame
+    ctx = context_for(graph, frame, proxy)
+    root = Evaluator(graph, ctx, file_source_info).eval(node)
+    target = backend_for(backend)
+    if not target.displays:
+        return None
+    window = root.info.data_window
+    want = window.intersect(Window(*region)) if region else window
+    if want.empty:
+        return None
+
+    def result(handle, held: Window) -> DeviceResult:
+        return DeviceResult(handle, held, want, root.info.format, ctx.proxy, target)
+
+    if stats is None:
+        with target.lock:
+            found = target.resident_image(root.hash, want)
+        if found is not None:
+            return result(*found)
+    plan_ = _build(graph, root, frame, want.as_tuple(), ctx, 0, True, target)
+    if plan_.region.empty or len(plan_.tiles) != 1:
+        return None
+    try:
+        with target.lock:
+            tile = plan_.tiles[0]
+            handle, held = _run_tile(tile, target, ctx, cancel, True, stats, True, on_device=True)()
+    except (RenderError, Cancelled):
+        target.discard()
+        raise
+    except Exception as error:  # noqa: BLE001 - a device lost or out of memory: the CPU
+        target.discard()
+        gpu_failed(target, error)
+    if stats is not None:
+        hits = {s.node.hash for s in plan_.tiles[0].passes if s.kind == "cached"}
+        stats.finish([root], hits)
+        cache = _session.cache
+        stats.node, stats.frame, stats.backend, stats.proxy = node.name, frame, target.name, proxy
+        stats.cache_bytes, stats.cache_budget = cache.bytes, cache.budget
+        stats.seconds += time.perf_counter() - started
+    return result(handle, held)
 
 
 def _chosen_layers(root: NodeEval, layers, node: Node) -> list[tuple[str, tuple[str, ...]]]:

@@ -7,8 +7,14 @@ screen, exposed, put through the OCIO display/view (and look) of the script's co
 given the viewer gamma, and reduced to one channel when one is soloed.
 
 The display transform goes through one function, :func:`apply_display_processor`, which
-uses the chosen backend's processor when it has one and OCIO's CPU processor otherwise,
-so the viewer moves to the GPU without changes when the GPU backend offers it.
+uses the chosen backend's processor when it has one and OCIO's CPU processor otherwise.
+
+:func:`render_for_display` is what the viewer calls: where the backend displays results
+itself (the GPU), the render's float pixels stay on the device, the whole display step
+(reduction, exposure, OCIO, gamma, channel, 8 bits) runs there, and only 4 bytes a screen
+pixel come back; the linear image is a :class:`~mattebox.engine.image.DeviceImage`
+(downloaded when read, one pixel at a time for the probe). Anywhere else, and as the
+fallback on any GPU error, the CPU path above runs (``docs/gpu.md``).
 """
 
 from __future__ import annotations
@@ -19,9 +25,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from mattebox.engine import color, group, render
+from mattebox.engine.backends.base import DisplayUnsupported
 from mattebox.engine.graph import Graph, Node
-from mattebox.engine.image import Image
+from mattebox.engine.image import DeviceImage, Image, scale_window
 from mattebox.engine.plan import Evaluator, RenderError
+from mattebox.nodes.channels import MAIN
 from mattebox.nodes.spec import Format, Window
 
 __all__ = [
@@ -35,6 +43,7 @@ __all__ = [
     "proxy_for",
     "reduce",
     "reduction_for",
+    "render_for_display",
     "snapshot",
 ]
 
@@ -162,6 +171,138 @@ def display_image(
     elif settings.channel == "luminance":
         shown = np.repeat((shown @ _REC709)[..., None], 3, axis=2)
     return _to_uint8(shown)
+
+
+def render_for_display(
+    graph: Graph,
+    node: Node | str,
+    frame: float,
+    region: Window,
+    settings: DisplaySettings,
+    reduction: int = 1,
+    proxy: int = 1,
+    backend: str = "auto",
+    cancel=None,
+    layer: str = MAIN,
+    stats=None,
+) -> tuple[Image, np.ndarray]:
+    """Render ``region`` (full-size image pixels) of ``node`` and display it: the linear
+    image (for the probe) and its uint8 RGBA display pixels reduced by ``reduction``.
+
+    On a backend that displays results (the GPU) the main layer stays on the device: the
+    display step runs there and the image is a :class:`DeviceImage`. Elsewhere, for other
+    layers, for images larger than one device binding, and after any GPU error (one
+    warning), the image is rendered to the host and :func:`display_image` runs. Raises
+    what :func:`render.render` raises, and ColorError for an unknown display or view.
+    """
+    node = graph[node] if isinstance(node, str) else node
+    ctx = render.context_for(graph, frame)
+    if layer == MAIN:
+        try:
+            shown = _display_on_device(
+                graph, node, frame, region, settings, reduction, proxy, backend, cancel, stats, ctx
+            )
+        except render.GpuFailed:
+            backend, shown = "cpu", None  # warned once; this view renders on the CPU
+        if shown is not None:
+            return shown
+    image = render.render(
+        graph,
+        node,
+        frame=frame,
+        backend=backend,
+        region=scale_window(region, proxy).as_tuple(),
+        cancel=cancel,
+        proxy=proxy,
+        layers=() if layer == MAIN else [layer],
+        stats=stats,
+    )
+    if cancel is not None and cancel():
+        raise render.Cancelled()
+    return image, _display_on_host(image, layer, settings, reduction, ctx, backend)
+
+
+def _display_on_host(image: Image, layer: str, settings, reduction: int, ctx, backend: str):
+    reduced = reduce(layer_as_rgba(image, layer), max(1, reduction // image.proxy))
+    return display_image(reduced, ctx.ocio_config, ctx.working_space, settings, backend)
+
+
+def _display_on_device(
+    graph, node, frame, region, settings, reduction, proxy, backend, cancel, stats, ctx
+) -> tuple[Image, np.ndarray] | None:
+    """The GPU path of :func:`render_for_display`; None where it does not apply."""
+    if settings.channel not in CHANNELS:
+        raise ValueError(f"unknown channel {settings.channel!r} (one of {', '.join(CHANNELS)})")
+    found = render.render_on_device(
+        graph,
+        node,
+        frame,
+        backend,
+        scale_window(region, proxy).as_tuple(),
+        cancel,
+        proxy,
+        stats,
+    )
+    if found is None:
+        return None
+    if cancel is not None and cancel():
+        raise render.Cancelled()
+    image = device_image(found)
+    factor = max(1, reduction // found.proxy)
+    box = found.region
+    out = np.empty((-(-box.height // factor), -(-box.width // factor), 4), np.uint8)
+    processor = None
+    if settings.channel != "a":
+        processor = color.display_processor(
+            ctx.ocio_config,
+            ctx.working_space,
+            settings.display,
+            settings.view,
+            settings.look or None,
+        )
+    try:
+        found.backend.display(
+            found.handle,
+            found.window,
+            box,
+            factor,
+            processor,
+            settings.exposure,
+            settings.gamma,
+            settings.channel,
+            out,
+        )
+    except DisplayUnsupported as why:  # this view has no shader form: OCIO on the CPU
+        render.session().warn_once(f"viewer display transform on the CPU ({why})")
+        return image, _display_on_host(image, MAIN, settings, reduction, ctx, "cpu")
+    except Exception as error:  # noqa: BLE001 - a GPU failure: the CPU path, once warned
+        render.gpu_failed(found.backend, error)
+    return image, out
+
+
+def device_image(found) -> DeviceImage:
+    """A :class:`DeviceImage` of a :class:`render.DeviceResult`: its region downloaded
+    when its pixels are read, single pixels read alone (None while the device is busy
+    rendering for longer than a moment, or gone)."""
+    backend, handle, window, box = found.backend, found.handle, found.window, found.region
+
+    def fetch() -> np.ndarray:
+        with backend.lock:
+            pixels = backend.download(handle, window)
+        x, y = box.x0 - window.x0, box.y0 - window.y0  # the window contains the box
+        return np.ascontiguousarray(pixels[y : y + box.height, x : x + box.width])
+
+    def sample(x: int, y: int):
+        if not backend.lock.acquire(timeout=0.05):
+            return None  # a render holds the device: the probe shows this one after it
+        try:
+            return backend.pixel(handle, x + box.x0 - window.x0, y + box.y0 - window.y0)
+        except Exception:  # noqa: BLE001 - a lost device: no value, not a crash
+            return None
+        finally:
+            backend.lock.release()
+
+    return DeviceImage(fetch, sample, box.as_tuple(), found.format, found.proxy)
 
 
 def _to_uint8(rgb: np.ndarray) -> np.ndarray:

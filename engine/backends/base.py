@@ -13,7 +13,9 @@ source made on the device), :meth:`download_later` (pixels once computed),
 :meth:`release` and :meth:`flush` at the end of a tile, :meth:`discard` after a render
 that stopped half-way, :meth:`resident_image`, :meth:`keep` and :meth:`forget_kept` (images
 kept on the device between renders), :meth:`wait` (a profiled render waits for each pass), :attr:`lock` (held for a whole plan) and :meth:`apply_processor`
-(the viewer's display transform).
+(the viewer's display transform). A backend whose :attr:`displays` is true runs the
+viewer's whole display step itself on a result it holds (:meth:`hold`, :meth:`display`,
+:meth:`pixel`; ``docs/gpu.md``, "The viewer on the GPU").
 """
 
 from __future__ import annotations
@@ -29,6 +31,11 @@ from mattebox.engine.passes import Pass
 from mattebox.nodes.spec import Context, Window
 
 
+class DisplayUnsupported(RuntimeError):
+    """A display step this backend cannot run (an OCIO processor with no shader form):
+    the viewer displays the downloaded pixels on the CPU instead."""
+
+
 class Backend:
     """A place to run passes: the CPU through numba, a GPU through wgpu."""
 
@@ -37,6 +44,9 @@ class Backend:
     crop_inputs: bool = False
     #: Held by the executor for a whole plan (one render at a time per device).
     lock: Any = contextlib.nullcontext()
+    #: Whether the viewer leaves results on the backend and displays them there
+    #: (:meth:`hold`, :meth:`display`, :meth:`pixel`); the CPU displays host pixels.
+    displays: bool = False
 
     # -- required ------------------------------------------------------------------------
 
@@ -107,6 +117,31 @@ class Backend:
 
     def forget_kept(self) -> None:
         """Drop everything :meth:`keep` holds (the RAM cache's ``clear`` calls this too)."""
+
+    def hold(self, key: str, window: Window, handle: Any, copy: bool) -> Any:
+        """A render's final result, left with the backend for :meth:`display` (``copy``:
+        its memory is a pool slot that later renders reuse)."""
+        return handle.copy() if copy else handle
+
+    def display(
+        self,
+        handle: Any,
+        window: Window,
+        box: Window,
+        factor: int,
+        processor,
+        exposure: float,
+        gamma: float,
+        channel: str,
+        out: np.ndarray,
+    ) -> np.ndarray:
+        """The viewer's display step on a held result, into ``out`` (uint8 H×W×4);
+        only a backend whose :attr:`displays` is true has one."""
+        raise NotImplementedError(f"the {self.name} backend does not display results")
+
+    def pixel(self, handle: Any, x: int, y: int) -> np.ndarray:
+        """The four floats of pixel ``(x, y)`` of a held result (the viewer's probe)."""
+        return np.array(handle[y, x], np.float32)
 
     def apply_processor(self, processor, pixels: np.ndarray) -> np.ndarray:
         """An OCIO processor applied to premultiplied pixels as stored, alpha kept (the

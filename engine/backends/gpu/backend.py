@@ -96,6 +96,7 @@ class GpuBackend(Backend):
 
     name = "gpu"
     crop_inputs = True  # read and cached inputs come up one tile's part at a time
+    displays = True  # the viewer's display step runs here (display.py)
 
     def __init__(self, info: AdapterInfo | None = None, gpu: GpuDevice | None = None):
         self.gpu = gpu or open_device(info)
@@ -115,6 +116,7 @@ class GpuBackend(Backend):
         self.resident = DeviceCache(self.cache_budget)
         self._scratch = None
         self._ocio: dict[str, tuple[Any, str]] = {}
+        self.display_unsupported: dict[tuple, str] = {}  # display programs that failed
         self._cpu = None
         self._zero = self._create(ALIGN)
 
@@ -437,6 +439,68 @@ class GpuBackend(Backend):
                 self._dispatch(program, "main", [1.0, 1.0], meta, dst, buffers, window)
                 out[y : y + rows] = self.download(dst, window)
         return out
+
+    # -- the viewer's display step (display.py) -----------------------------------------
+
+    def hold(self, key: str, window: Window, handle: GpuImage, copy: bool) -> GpuImage:
+        """A render's result left on the device for the viewer: ``handle`` itself, or
+        (``copy``: a pool slot the next render overwrites) a device copy of it, recorded
+        in order. It is also kept under ``key`` (the node's hash) where the device cache
+        has room, so that changing only the display (exposure, view) renders nothing."""
+        if copy:
+            own = GpuImage(self._create(handle.nbytes), handle.width, handle.height)
+            self._record().copy_buffer_to_buffer(handle.buffer, 0, own.buffer, 0, own.nbytes)
+            handle = own
+        if not window.empty and handle.nbytes <= self.resident.budget:
+            self.resident.put(key, window, handle)
+        return handle
+
+    def display(
+        self,
+        handle: GpuImage,
+        window: Window,
+        box: Window,
+        factor: int,
+        processor,
+        exposure: float,
+        gamma: float,
+        channel: str,
+        out: np.ndarray,
+    ) -> np.ndarray:
+        """The viewer's display step on the device: ``box`` of the linear image
+        ``handle`` (covering ``window``) box-averaged by ``factor``, exposed, through
+        ``processor`` (None for alpha as grey), gamma, channel solo, packed to 8 bits and
+        downloaded into ``out`` (uint8 H x W x 4, alpha 255), which it returns.
+
+        Raises :class:`~mattebox.engine.backends.base.DisplayUnsupported` where the
+        processor has no WGSL form.
+        """
+        from mattebox.engine.backends.gpu import display
+
+        with self.lock:
+            packed = display.record(
+                self, handle, window, box, factor, processor, exposure, gamma, channel
+            )
+            download = display.download_into(self, packed, out)
+            self.flush()
+            self.counters["displays"] += 1
+            self.counters["display_bytes"] += packed.nbytes
+            return download.result()
+
+    def pixel(self, handle: GpuImage, x: int, y: int) -> np.ndarray:
+        """The four floats of pixel ``(x, y)`` of ``handle`` (coordinates in its buffer,
+        origin its window's corner), read back alone (the viewer's probe)."""
+        with self.lock:
+            buffer = self.readbacks.take(BYTES_PER_PIXEL)
+            offset = (y * handle.width + x) * BYTES_PER_PIXEL
+            self._record().copy_buffer_to_buffer(handle.buffer, offset, buffer, 0, BYTES_PER_PIXEL)
+            self.flush()
+            buffer.map_sync(wgpu.MapMode.READ, 0, BYTES_PER_PIXEL)
+            values = np.frombuffer(buffer.read_mapped(0, BYTES_PER_PIXEL), np.float32).copy()
+            buffer.unmap()
+            self.readbacks.give(buffer)
+            self.counters["pixel_reads"] += 1
+            return values
 
     def _ocio_program(self, processor) -> tuple[Any, str]:
         """The compiled program of an OCIO processor, or ``(None, why not)``."""
