@@ -36,7 +36,7 @@ from PySide6 import QtCore
 from mattebox.engine import color, flipbook, render
 from mattebox.engine import viewer as engine_viewer
 from mattebox.engine.graph import Graph
-from mattebox.engine.image import Image, scale_window
+from mattebox.engine.image import Image
 from mattebox.engine.plan import RenderError
 from mattebox.engine.stats import RenderStats
 from mattebox.nodes.channels import MAIN, MAIN_CHANNELS
@@ -100,6 +100,17 @@ class Layer:
         if self.image is not None:
             return tuple(v * self.image.proxy for v in self.image.data_window)
         return self.drawn if self.display is not None else None
+
+    def shown_value(self, x: int, y: int) -> tuple[float, ...] | None:
+        """The linear values of the shown layer's channels at ``(x, y)`` relative to the
+        image's data window (None: unknown; a GPU render's pixel is read from the device
+        alone, and is unknown while the device is busy rendering)."""
+        if self.image is None:
+            return None
+        if self.shown == MAIN:
+            values = self.image.pixel(x, y)
+            return None if values is None else tuple(float(v) for v in values)
+        return tuple(float(v) for v in self.image.layer(self.shown)[y, x])
 
     def shown_pixels(self) -> np.ndarray | None:
         """The linear pixels of the shown layer, H x W x its channel count (None: none)."""
@@ -197,25 +208,19 @@ def render_layer(request: ViewRequest, node: str, cancel) -> Layer:
         if region.empty:
             return layer
         layer.stats = RenderStats() if request.profile else None
-        image = render.render(
+        # on the GPU the float pixels stay on the device: only the display's 8 bits come back
+        layer.image, layer.display = engine_viewer.render_for_display(
             graph,
-            graph[node],
-            frame=request.frame,
-            backend=request.backend,
-            region=scale_window(region, request.proxy).as_tuple(),
-            cancel=cancel,
+            node,
+            request.frame,
+            region,
+            request.display,
+            reduction=request.reduction,
             proxy=request.proxy,
-            layers=() if layer.shown == MAIN else [layer.shown],
+            backend=request.backend,
+            cancel=cancel,
+            layer=layer.shown,
             stats=layer.stats,
-        )
-        if cancel():
-            raise render.Cancelled()
-        layer.image = image
-        ctx = render.context_for(graph, request.frame)
-        pixels = engine_viewer.layer_as_rgba(image, layer.shown)
-        reduced = engine_viewer.reduce(pixels, max(1, request.reduction // image.proxy))
-        layer.display = engine_viewer.display_image(
-            reduced, ctx.ocio_config, ctx.working_space, request.display, request.backend
         )
     except render.Cancelled:
         raise

@@ -654,10 +654,9 @@ class Viewer(QtWidgets.QWidget):
         rendered = x0 <= px < x1 and y0 <= py < y1
         if inside_data and not rendered:
             return None  # not rendered (off screen)
-        pixels = shown.shown_pixels()
         if not rendered:
-            return (0.0,) * pixels.shape[2]
-        return tuple(float(v) for v in pixels[py - y0, px - x0])
+            return (0.0,) * len(shown.shown_channels)
+        return shown.shown_value(px - x0, py - y0)
 
     def probe_channels(self) -> tuple[str, ...]:
         """The channel names :meth:`probe_values` gives values of."""

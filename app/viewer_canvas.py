@@ -122,11 +122,14 @@ class Canvas(QtWidgets.QWidget):
             if layer.display is None:
                 self.images.append(None)
                 continue
+            # the QImage shares the array's memory (the 8-bit pixels the render thread
+            # made, on the GPU path downloaded straight into it): no copy; self.layers
+            # keeps the array alive as long as the QImage is drawn
             array = layer.display
             height, width = array.shape[:2]
             image = QtGui.QImage(
                 array.data, width, height, width * 4, QtGui.QImage.Format.Format_RGBA8888
-            ).copy()
+            )
             self.images.append(image)
         self.update()
 
