@@ -612,12 +612,12 @@ def render_on_device(
     :func:`render` does; the caller renders on the CPU).
     """
     started = time.perf_counter()
-    frame = default_frame(graph) if frame is None else frame
-    ctx = context_for(graph, frame, proxy)
-    root = Evaluator(graph, ctx, file_source_info).eval(node)
     target = backend_for(backend)
     if not target.displays:
         return None
+    frame = default_frame(graph) if frame is None else frame
+    ctx = context_for(graph, frame, proxy)
+    root = Evaluator(graph, ctx, file_source_info).eval(node)
     window = root.info.data_window
     want = window.intersect(Window(*region)) if region else window
     if want.empty:
@@ -946,8 +946,15 @@ def check_file_patterns(writes: Iterable[Node], frames: Iterable[int]) -> None:
             )
 
 
-def write_frame(graph: Graph, write: Node, frame: int, backend: str = "auto") -> str:
-    """Render one Write node at one frame and write its file; returns the path."""
+def write_frame(
+    graph: Graph,
+    write: Node,
+    frame: int,
+    backend: str = "auto",
+    cancel: Callable[[], bool] | None = None,
+) -> str:
+    """Render one Write node at one frame and write its file; returns the path. A frame
+    written band by band (larger than the memory budget) asks ``cancel`` between passes."""
     ctx = context_for(graph, frame)
     values = write.values_at(frame)
     path = file_path(write, values, ctx)
@@ -955,7 +962,7 @@ def write_frame(graph: Graph, write: Node, frame: int, backend: str = "auto") ->
     from mattebox.engine import stream  # (it builds on this module)
 
     evaluator = Evaluator(graph, ctx, file_source_info)  # one evaluation for either path
-    streamed = stream.write_if_too_large(graph, write, evaluator, values, path, backend)
+    streamed = stream.write_if_too_large(graph, write, evaluator, values, path, backend, cancel)
     if streamed is not None:  # a frame larger than the memory budget, written band by band
         return streamed
     image = render(
@@ -1051,7 +1058,7 @@ def execute(
         for write in writes:
             if cancel is not None and cancel():
                 raise Cancelled()
-            written.append(write_frame(graph, write, frame, backend))
+            written.append(write_frame(graph, write, frame, backend, cancel))
             if progress is not None:
                 progress(len(written), total, written[-1])
         _forget_sequence_frames(graph, frame)
