@@ -19,6 +19,8 @@ unchanged. ``docs/architecture.md`` ("Images larger than memory") has the decisi
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from mattebox.engine import color, io, render
@@ -58,11 +60,18 @@ def frame_bytes(root: NodeEval, region: Window) -> int:
 
 
 def write_if_too_large(
-    graph: Graph, write: Node, evaluator: Evaluator, values: dict, path: str, backend: str
+    graph: Graph,
+    write: Node,
+    evaluator: Evaluator,
+    values: dict,
+    path: str,
+    backend: str,
+    cancel: Callable[[], bool] | None = None,
 ) -> str | None:
     """Write ``write``'s frame (that of ``evaluator``) band by band when it does not fit
     the memory budget and the file can be streamed (OpenEXR, the main layer alone, one
-    part); returns the path written, or None when the in-memory path should write it."""
+    part); returns the path written, or None when the in-memory path should write it.
+    ``cancel()`` is asked before each pass (``render.Cancelled``: no file is left)."""
     if values["multipart"] or not io.can_stream(path):
         return None
     ctx = evaluator.ctx
@@ -94,7 +103,7 @@ def write_if_too_large(
         raise RenderError(write.name, str(error)) from None
     try:
         with writer:
-            for pixels, band in _tiles(plan_, target, ctx):
+            for pixels, band in _tiles(plan_, target, ctx, cancel):
                 writer.write(band.y0, pixels, convert)
     except io.ImageIOError as error:
         raise RenderError(write.name, str(error)) from None
@@ -113,14 +122,14 @@ def plan_streamed(root: NodeEval, frame: float, ctx: Context, backend) -> Plan:
     return build(root, frame, root.info.data_window, ctx, options)
 
 
-def _tiles(plan_: Plan, backend, ctx: Context):
+def _tiles(plan_: Plan, backend, ctx: Context, cancel=None):
     """``(pixels, band)`` of each tile of ``plan_`` in order, computed on ``backend`` (a
     GPU that fails hands the tile and the rest to the CPU, as a render does)."""
     for tile in plan_.tiles:
         try:
             with backend.lock:
-                pixels = render._run_tile(tile, backend, ctx, None, own=True, read=_reader(ctx))()
-        except RenderError:
+                pixels = render._run_tile(tile, backend, ctx, cancel, own=True, read=_reader(ctx))()
+        except (RenderError, render.Cancelled):
             backend.discard()
             raise
         except Exception as error:  # a device lost or out of memory: go on on the CPU
@@ -130,7 +139,7 @@ def _tiles(plan_: Plan, backend, ctx: Context):
             render._gpu_warning(error)
             detect.mark_failed(backend.name, error)
             backend = detect.get("cpu")
-            pixels = render._run_tile(tile, backend, ctx, None, own=True, read=_reader(ctx))()
+            pixels = render._run_tile(tile, backend, ctx, cancel, own=True, read=_reader(ctx))()
         yield pixels, tile.region
 
 

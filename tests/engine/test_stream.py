@@ -227,3 +227,20 @@ def test_streamed_on_each_backend(tmp_path, monkeypatch, streams, backend):
     assert len(streams) == 1 and window == window2
     np.testing.assert_allclose(streamed, in_memory, rtol=0, atol=1e-5)
     assert streamed.std() > 0.01
+
+
+def test_cancel_between_tiles_leaves_no_file(tmp_path, monkeypatch, streams):
+    """execute's cancel is asked before each pass of a streamed frame, not only between
+    frames: a 4-minute 32k frame stops at once, and nothing is left behind."""
+    graph, write = comp("Noise", tmp_path / "out.exr")
+    asked = []
+
+    def cancel():
+        asked.append(streams[0].rows_written if streams else -1)
+        return len(asked) > 10  # a few tiles in (4 passes per tile)
+
+    monkeypatch.setenv("MATTEBOX_CPU_MEMORY", TINY)
+    with pytest.raises(render.Cancelled):
+        render.execute(graph, [write], "1", backend="cpu", cancel=cancel)
+    assert len(streams) == 1 and 0 < streams[0].rows_written < H
+    assert os.listdir(tmp_path) == []
