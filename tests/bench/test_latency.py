@@ -1,0 +1,87 @@
+"""bench/latency.py's own parts on a tiny comp: a slider drag through the real properties
+panel reaches the viewer's pixels, each step is matched with the paint that shows it, and
+the parts of a step's time add up to no more than the step."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bench import latency
+from mattebox.engine import render
+from mattebox.engine import viewer as engine_viewer
+
+
+def test_percentile_is_numpy_linear():
+    values = list(np.random.default_rng(3).uniform(0, 200, 37))
+    for q in (0.0, 0.5, 0.95, 1.0):
+        assert latency.percentile(values, q) == pytest.approx(np.percentile(values, q * 100))
+
+
+def test_slider_positions_are_distinct_and_go_both_ways():
+    class Slider:
+        lo, hi = 0.0, 4.0
+
+    up = latency.slider_positions(Slider, 50, True)
+    down = latency.slider_positions(Slider, 50, False)
+    assert len(set(up)) == len(set(down)) == 50
+    assert up == sorted(up) and down == sorted(down, reverse=True)
+    # gain 1.0 and 1.6 on a 0..4 slider of 1000 steps: positions 250 and 400
+    assert (up[0], up[-1]) == (253, 400) and (down[0], down[-1]) == (397, 250)
+
+
+def test_a_drag_through_the_panel_is_timed_to_the_viewers_pixels(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setitem(latency.SIZES, "tiny", (96, 54))
+    monkeypatch.setattr(latency, "WINDOW", (900, 640))
+    probe = latency.Probe()
+    with latency.instrumented(probe):
+        window = latency.make_window()
+        qtbot.addWidget(window)
+        probe.viewer = window.viewer
+        try:
+            window.doc.set_graph(latency.comp(tmp_path, "tiny"))
+            window.properties.show_node("Grade1")
+            window.viewer.backend = "cpu"
+            latency.quiet(window)
+            records, levels = latency.drag(window, probe, 4, "step", True)
+            drag_records, _ = latency.drag(window, probe, 4, "drag", False)
+            shown = window.viewer.last_result.layers[0]
+            graph = window.doc.root
+            final = render.render(graph, graph["Merge1"], backend="cpu", use_cache=False)
+        finally:
+            window.viewer.shutdown()
+    assert levels["draft"] and levels["error"] is None and levels["display_shape"]
+    for record in records:
+        assert record["latency"] > 0 and record["parts"]["render"] > 0
+        assert record["parts"]["display"] > 0 and record["parts"]["paint"] > 0
+        assert sum(record["parts"].values()) == pytest.approx(record["latency"], rel=1e-6)
+    assert [r["revision"] for r in records] == sorted({r["revision"] for r in records})
+    assert all(r["latency"] > 0 for r in drag_records)
+    # the drag ended back at GAIN_FROM, and the refined view shows that graph's render
+    assert graph["Grade1"]["gain"][0] == pytest.approx(latency.GAIN_FROM, abs=1e-3)
+    assert shown.image.proxy == 1 and not window.viewer.last_result.request.draft
+    box = shown.image.data_window  # the visible part the viewer rendered
+    np.testing.assert_allclose(shown.image.pixels, final.crop(box), rtol=1e-5, atol=1e-6)
+    summary = latency.summarise(records)
+    assert summary["steps"] == 4 and summary["p50_ms"] <= summary["p95_ms"] <= summary["max_ms"]
+    table = latency.table(
+        {
+            "cases": [
+                {
+                    "size": "tiny",
+                    "backends": {
+                        "cpu": {
+                            "device": "CPU",
+                            "meaningful": True,
+                            "levels": levels,
+                            "step": summary,
+                            "drag": latency.summarise(drag_records),
+                        }
+                    },
+                }
+            ]
+        }
+    )
+    assert table.count("\n") == 2 and "| tiny | cpu |" in table
+    assert engine_viewer.reduce is not None  # the wrappers were put back
+    assert not hasattr(render.render, "__wrapped__")
