@@ -32,7 +32,12 @@ def gpu(monkeypatch):
     backend = render.backend_for("gpu")
     render.session().cache.clear()  # the device's kept images go with it
     backend.counters.clear()
-    return backend
+    yield backend
+    # leave the device cache as a fresh one (other tests count its evictions)
+    render.session().cache.clear()
+    device = render.backend_for("gpu")
+    device.resident.hits = device.resident.misses = 0
+    device.resident.stored = device.resident.evicted = 0
 
 
 @pytest.fixture
