@@ -21,9 +21,10 @@ A step's latency runs from the ``setValue`` to the end of the first ``paintEvent
 viewer's canvas that shows a render of that graph revision or a later one. Two ways:
 
 * **step**: each move waits for its pixels before the next; the time of each part is
-  then that step's alone: *render* (``render.render``: the engine), *display* (the
-  viewer's reduction to screen size and the OCIO display transform), *evaluate* (the
-  viewer's ``image_info`` and ``layers_of``: the graph evaluated, nothing computed),
+  then that step's alone: *render* (``render.render``, or ``render_on_device``: the
+  engine), *display* (the viewer's reduction to screen size and the OCIO display
+  transform; on the GPU the display step on the device, 8-bit pixels back), *evaluate*
+  (the viewer's ``image_info`` and ``layers_of``: the graph evaluated, nothing computed),
   *to screen* (``Canvas.set_layers``: display pixels into a QImage), *paint*
   (``Canvas.paintEvent``) and *Qt* (what is left: signals, timers, the undo command,
   the snapshot of the graph, the thread's wake-up).
@@ -134,6 +135,16 @@ def _timed(probe: Probe, part: str, func):
     return timed
 
 
+def _gpu_backend_class() -> list:
+    """The GPU backend's class, where wgpu is installed (its ``display`` runs the
+    viewer's display step on the device)."""
+    try:
+        from mattebox.engine.backends.gpu.backend import GpuBackend
+    except ImportError:
+        return []
+    return [GpuBackend]
+
+
 @contextmanager
 def instrumented(probe: Probe):
     """Wrap the functions the viewer's path calls (module and class attributes, looked
@@ -159,6 +170,13 @@ def instrumented(probe: Probe):
         (Canvas, "set_layers", _timed(probe, "to screen", Canvas.set_layers)),
         (Canvas, "paintEvent", paint),
     ]
+    if hasattr(render, "render_on_device"):  # the viewer's GPU path (issue 13, item 5)
+        from mattebox.engine.backends.base import Backend
+
+        on_device = _timed(probe, "render", render.render_on_device)
+        targets.append((render, "render_on_device", on_device))
+        backends = [Backend, *_gpu_backend_class()]
+        targets += [(b, "display", _timed(probe, "display", b.display)) for b in backends]
     saved = [(owner, name, getattr(owner, name)) for owner, name, _ in targets]
     for owner, name, wrapped in targets:
         setattr(owner, name, wrapped)
