@@ -84,13 +84,13 @@ def region_reads(monkeypatch):
         if os.path.basename(path) == "plate.exr":
             regions.append(None if region is None else tuple(region))
 
-    def read_layers(path, names, region=None):
+    def read_layers(path, names, region=None, **kw):
         record(path, region)
-        return layers(path, names, region)
+        return layers(path, names, region, **kw)
 
-    def read_image(path, region=None):
+    def read_image(path, region=None, **kw):
         record(path, region)
-        return whole(path, region)
+        return whole(path, region, **kw)
 
     monkeypatch.setattr(io, "read_layers", read_layers)
     monkeypatch.setattr(io, "read_image", read_image)
