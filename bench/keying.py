@@ -430,8 +430,9 @@ def notes(case: dict) -> list[str]:
 
 
 def summary_line(cases: list[dict]) -> str:
-    """``keying 4K: mattebox 1.20 s, oiiotool ... , blender ... , Blender 5.3.0 (bpy) ...``
-    from the largest keying case (disk-to-disk medians)."""
+    """``keying 4K: mattebox 1.20 s, oiiotool ... , blender ... , Blender 3.4 ...`` from the
+    largest keying case (disk-to-disk medians): ``blender`` is the faster Blender, the
+    other one follows by name."""
     from bench import report
 
     line = report.summary_line(cases, "keying", "keying")
@@ -443,7 +444,9 @@ def summary_line(cases: list[dict]) -> str:
         None,
     )
     ours = ours if ours and ours["status"] == "ok" else None
-    for row in case["rows"]:
-        if row["tool"].endswith("(bpy)") and row["status"] == "ok" and ours:
-            line += f", {row['tool']} {row['median']:.2f} s ({row['median'] / ours['median']:.1f}x)"
+    faster = report.faster_blender(case)
+    for row in report._blender_rows(case):
+        if row is not faster and row["status"] == "ok" and ours:
+            name = "Blender 3.4" if row["tool"] == "Blender" else row["tool"]
+            line += f", {name} {row['median']:.2f} s ({row['median'] / ours['median']:.1f}x)"
     return line
