@@ -43,6 +43,7 @@ class Flipbook(QtCore.QObject):
         self._signature = None
         renderer.keyed.connect(self._on_keyed)
         renderer.cached.connect(self._on_cached)
+        renderer.kept.connect(self._on_kept)
 
     # -- following the view ---------------------------------------------------------------
 
@@ -133,7 +134,7 @@ class Flipbook(QtCore.QObject):
         if serial == self._serial:
             self.changed.emit()
 
-    def rendered(self, result: ViewResult) -> None:
-        """A render of the viewer's arrived (stored in the cache when it has a key)."""
-        if result.key is not None and self.key(round(result.request.frame)) == result.key:
+    def _on_kept(self, frame: int, key) -> None:
+        """A render of the viewer's was stored in the cache."""
+        if self.key(frame) == key:
             self.changed.emit()

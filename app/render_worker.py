@@ -250,6 +250,7 @@ class ViewerRenderer(QtCore.QThread):
     busy = QtCore.Signal(bool)
     keyed = QtCore.Signal(int, object)  # job serial, {frame: key} found
     cached = QtCore.Signal(int, int, object)  # job serial, frame, key: a frame rendered ahead
+    kept = QtCore.Signal(int, object)  # frame, key: a render of the viewer's kept in the flipbook
 
     def __init__(self, parent=None, frames: flipbook.FrameCache | None = None):
         super().__init__(parent)
@@ -373,8 +374,6 @@ class ViewerRenderer(QtCore.QThread):
                 continue
             self.busy.emit(True)
             result = self._work(current)
-            if result is not None and not current.draft:
-                self._keep(result)
             with self._lock:
                 self._current = None
                 empty = self._pending is None
@@ -382,6 +381,8 @@ class ViewerRenderer(QtCore.QThread):
                 self.rendered.emit(result)
             if empty:
                 self.busy.emit(False)
+            if result is not None and not current.draft:
+                self._keep(result)  # after it is on its way: a key costs a graph evaluation
 
     # -- the flipbook ---------------------------------------------------------------------
 
@@ -457,8 +458,8 @@ class ViewerRenderer(QtCore.QThread):
             traceback.print_exc()
             return
         entry = result.for_flipbook()
-        if not self.flipbook.put(result.key, entry, max(1, entry.display_bytes)):
-            result.key = None
+        if self.flipbook.put(result.key, entry, max(1, entry.display_bytes)):
+            self.kept.emit(round(result.request.frame), result.key)
 
     def _work(self, request: ViewRequest, cancel=None) -> ViewResult | None:
         start = time.perf_counter()

@@ -567,7 +567,6 @@ class Viewer(QtWidgets.QWidget):
             self.flipbook.follow(request, tuple(range(first, last + 1)), self.doc.root)
 
     def _on_rendered(self, result: ViewResult) -> None:
-        self.flipbook.rendered(result)
         self.last_result = result
         layers = result.layers
         first = layers[0] if layers else None

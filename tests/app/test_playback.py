@@ -250,7 +250,7 @@ def test_the_budget_is_a_preference_kept_in_the_settings(window, qtbot, tmp_path
 
     flipbook = window.viewer.flipbook
     assert flipbook.cache.budget == budget_from(window.settings)  # the default
-    assert len(flipbook.cache) >= 1  # the frame shown is kept
+    qtbot.waitUntil(lambda: len(flipbook.cache) >= 1, timeout=5000)  # the frame shown is kept
     dialog = PreferencesDialog(round(flipbook.cache.budget / 2**20), 0, 0)
     dialog.cache_mib.setValue(64)
     dialog._clear()
