@@ -176,15 +176,15 @@ class AheadJob:
     serial: int = 0
     keys: dict[int, tuple] = field(default_factory=dict)
     frame_bytes: int = 0  # the size of the last frame stored (how many fit the budget)
-    failed: set[int] = field(default_factory=set)
 
     def order(self, budget: int) -> list[int]:
-        """The frames to have cached, in playing order from the playhead, as many as
-        ``budget`` bytes hold (all of them before the size of a frame is known)."""
+        """The frames to have cached, in playing order from the one after the playhead
+        (the playhead's own last, when looping), as many as ``budget`` bytes hold (all
+        of them before the size of a frame is known; at least the next one)."""
         if self.direction == 0 or not self.frames:
             return []
         frames = self.frames if self.direction > 0 else self.frames[::-1]
-        start = frames.index(self.playhead) if self.playhead in frames else 0
+        start = frames.index(self.playhead) + 1 if self.playhead in frames else 0
         ahead = list(frames[start:]) + (list(frames[:start]) if self.loop else [])
         if self.frame_bytes:
             ahead = ahead[: max(1, budget // self.frame_bytes)]
@@ -395,7 +395,7 @@ class ViewerRenderer(QtCore.QThread):
         if len(job.keys) < len(job.frames):
             return job, None
         for frame in job.order(self.flipbook.budget):
-            if frame not in job.failed and not self.flipbook.contains(job.keys[frame]):
+            if not self.flipbook.contains(job.keys[frame]):
                 return job, frame
         return None
 
@@ -425,12 +425,10 @@ class ViewerRenderer(QtCore.QThread):
             return
         result.key = job.keys[frame]
         entry = result.for_flipbook()
-        if self.flipbook.put(result.key, entry, max(1, entry.display_bytes)):
-            job.frame_bytes = max(1, entry.display_bytes)
-            self.ahead_rendered += 1
-            self.cached.emit(job.serial, frame, result.key)
-        else:
-            job.failed.add(frame)  # larger than the whole budget: play it as it comes
+        self.flipbook.put(result.key, entry, max(1, entry.display_bytes))
+        job.frame_bytes = max(1, entry.display_bytes)
+        self.ahead_rendered += 1
+        self.cached.emit(job.serial, frame, result.key)
 
     def _find_keys(self, job: AheadJob, cancel) -> None:
         found = {}
@@ -458,8 +456,8 @@ class ViewerRenderer(QtCore.QThread):
             traceback.print_exc()
             return
         entry = result.for_flipbook()
-        if self.flipbook.put(result.key, entry, max(1, entry.display_bytes)):
-            self.kept.emit(round(result.request.frame), result.key)
+        self.flipbook.put(result.key, entry, max(1, entry.display_bytes))
+        self.kept.emit(round(result.request.frame), result.key)
 
     def _work(self, request: ViewRequest, cancel=None) -> ViewResult | None:
         start = time.perf_counter()

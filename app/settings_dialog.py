@@ -96,7 +96,8 @@ class PreferencesDialog(QtWidgets.QDialog):
         self.cache_mib.setValue(budget_mib)
         self.cache_mib.setToolTip(
             "RAM for played frames (after the display transform); the least recently "
-            "shown frames go first when it is full. 0 turns the flipbook off."
+            "shown frames go first when it is full. 0 keeps only the frame about to be "
+            "shown (playback then runs at the speed frames render)."
         )
         self.usage = QtWidgets.QLabel(f"in use: {used_bytes / 2**20:.0f} MiB, {frames} frame(s)")
         self.clear_requested = False

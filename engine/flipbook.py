@@ -122,7 +122,9 @@ class FrameCache:
 
     Each entry is stored with its size in bytes, given by the caller; storing beyond the
     budget evicts the least recently used entries (a lookup with :meth:`get` counts as a
-    use; :meth:`contains` does not).
+    use; :meth:`contains` does not). The entry just stored is never evicted for it: one
+    larger than the whole budget is kept alone, so that a player can always show the
+    frame it was waiting for (a budget of 0 keeps only the newest frame).
     """
 
     def __init__(self, budget: int | None = None):
@@ -164,24 +166,20 @@ class FrameCache:
         with self._lock:
             return key in self._entries
 
-    def put(self, key: Hashable, value: Any, nbytes: int) -> bool:
+    def put(self, key: Hashable, value: Any, nbytes: int) -> None:
         """Store ``value`` (``nbytes`` large) under ``key``, evicting the least recently
-        used entries beyond the budget. An entry larger than the whole budget is not
-        stored (False)."""
+        used entries beyond the budget (never this one)."""
         nbytes = max(0, int(nbytes))
         with self._lock:
-            if nbytes > self._budget:
-                return False
             old = self._entries.pop(key, None)
             if old is not None:
                 self._bytes -= old[1]
             self._entries[key] = (value, nbytes)
             self._bytes += nbytes
             self._evict()
-            return key in self._entries
 
     def _evict(self) -> None:
-        while self._bytes > self._budget and self._entries:
+        while self._bytes > self._budget and len(self._entries) > 1:
             _, (_, size) = self._entries.popitem(last=False)
             self._bytes -= size
             self.evicted += 1

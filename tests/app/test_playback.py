@@ -158,6 +158,13 @@ def test_the_budget_evicts_and_playback_goes_on(window, qtbot):
     assert len(window.frame_bar.slider.cached) < 10
     expected = [(frames[0] - 1 + k) % 10 + 1 for k in range(len(frames))]
     assert frames == expected  # evicted frames are rendered again, none skipped
+    flipbook.set_budget(0)  # no room at all: each frame is kept until it is shown
+    frames.clear()
+    window.playback.play(1)
+    qtbot.waitUntil(lambda: len(frames) >= 12, timeout=30000)
+    _stopped_and_quiet(qtbot, window)
+    assert frames == [(frames[0] - 1 + k) % 10 + 1 for k in range(len(frames))]
+    assert len(flipbook.cache) == 1
 
 
 def test_an_edit_invalidates_exactly_the_frames_it_changes(window, qtbot):

@@ -78,17 +78,20 @@ def test_a_sequence_gives_each_frame_its_own_key_and_a_missing_file_an_error_key
 def test_cache_evicts_least_recently_used_beyond_its_budget():
     cache = FrameCache(budget=100)
     for frame in range(4):
-        assert cache.put(frame, f"frame {frame}", 30)
+        cache.put(frame, f"frame {frame}", 30)
     assert len(cache) == 3 and cache.bytes == 90 and not cache.contains(0)
     assert cache.get(1) == "frame 1"  # now the most recently used
     cache.put(4, "frame 4", 30)
     assert [cache.contains(f) for f in range(5)] == [False, True, False, True, True]
     assert cache.evicted == 2
-    assert not cache.put(5, "too big", 101) and not cache.contains(5)
     cache.budget = 40  # a smaller budget evicts at once
     assert len(cache) == 1 and cache.contains(4) and cache.bytes == 30
     cache.put(4, "again", 10)  # replacing an entry counts its new size only
     assert cache.bytes == 10
+    cache.put(5, "too big", 101)  # larger than the budget: kept alone (a player waits on it)
+    assert len(cache) == 1 and cache.get(5) == "too big" and cache.bytes == 101
+    cache.budget = 0
+    assert cache.contains(5)
     cache.clear()
     assert len(cache) == 0 and cache.bytes == 0
 
