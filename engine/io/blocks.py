@@ -29,8 +29,10 @@ import numpy as np
 _SHM_FOLDER = "/dev/shm"
 
 #: Bytes of free blocks a decoder's pool keeps for the reads to come; blocks freed beyond
-#: it are removed (largest first). Two 4K float plates and some room.
-POOL_BYTES = 512 * 2**20
+#: it are removed (largest first). A 4K float plate and some room, per decoder (the two
+#: decoders usually read a comp's plate and background): free blocks stay mapped in the
+#: engine's process, so they count in its resident memory.
+POOL_BYTES = 256 * 2**20
 
 
 def shm_path(name: str) -> str | None:
