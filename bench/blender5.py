@@ -22,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 DRIVER = HERE / "blender5_driver.py"
 
 #: The bench workloads the Blender 5 driver has trees for.
-WORKLOADS = ("comp", "blur", "chain")
+WORKLOADS = ("comp", "points10", "blur", "chain")
 
 
 def pinned(command: list[str]) -> list[str]:

@@ -16,6 +16,8 @@ are menu inputs set by their label):
               ACEScg -> ACES2065-1 -> Blur Gaussian 15 -> Alpha Over the background ->
               Scale to the render size (half)
     blur      one input, --param size=N: one Gaussian blur
+    points10  one input: ten point operations in a row (Blender 3.4's tree, the Mix node
+              in place of MixRGB)
     chain     one input, --param n=N: n nodes cycling through [ColorBalance CDL slope
               1.01, HueSat saturation 0.99, Blur Gaussian 3, Invert RGB, Invert RGB]
     copy      one input: Image -> output (the I/O floor); --param codec=NONE|ZIP|PIZ|DWAA
@@ -73,15 +75,29 @@ def image_node(tree, image):
     return node.outputs["Image"]
 
 
-def color_balance(tree, upstream, slope=(1.0, 1.0, 1.0), power=(1.0, 1.0, 1.0)):
-    """ColorBalance in ASC CDL mode: out = max(in * slope, 0) ** power (no offset)."""
+def color_balance(tree, upstream, slope=(1.0, 1.0, 1.0), power=(1.0, 1.0, 1.0), offset=None):
+    """ColorBalance in ASC CDL mode: out = max(in * slope + offset, 0) ** power."""
     node = tree.nodes.new("CompositorNodeColorBalance")
     ins = node.inputs  # by position: each parameter has a value and a colour input
     ins["Type"].default_value = CDL
+    if offset is not None:
+        ins[10].default_value = (*offset, 1.0)  # Offset (colour)
     ins[12].default_value = (*power, 1.0)  # Power (colour)
     ins[14].default_value = (*slope, 1.0)  # Slope (colour)
     link(tree, upstream, ins[0])
     return node.outputs["Image"]
+
+
+def mix(tree, upstream, blend_type, colour, factor=1.0, clamp=False):
+    """The Mix node on colours (5.x's MixRGB): ``upstream`` as A, a constant B."""
+    node = tree.nodes.new("ShaderNodeMix")
+    node.data_type = "RGBA"
+    node.blend_type = blend_type
+    node.clamp_result = clamp
+    node.inputs[0].default_value = factor
+    node.inputs[7].default_value = colour  # B (colour)
+    link(tree, upstream, node.inputs[6])  # A (colour)
+    return node.outputs[2]  # Result (colour)
 
 
 def grade(tree, upstream, gain, gamma=1.0):
@@ -192,6 +208,30 @@ def build_chain(args):
     return scene, [image], note + NOTE
 
 
+def build_points10(args):
+    (image,) = inputs(args, 1)
+    scene, tree = kb.setup_5(*size_of(image))
+    out = image_node(tree, image)
+    # 1 Grade, 2 Saturation, 3 Clamp 0..4, 4 CDL, 5 ColorMatrix, 6 and 7 Invert, 8 Grade,
+    # 9 Saturation, 10 Clamp 0..1, as Blender 3.4's tree (blender_driver.build_points10)
+    out = grade(tree, out, (1.1,) * 3, 1.2)
+    out = hue_sat(tree, out, 0.8)
+    out = mix(tree, out, "DARKEN", (4.0, 4.0, 4.0, 1.0))
+    out = color_balance(tree, out, slope=(1.05,) * 3, power=(0.95,) * 3, offset=(0.01,) * 3)
+    out = convert(tree, out, "Linear Rec.709", "ACEScg")
+    out = invert(tree, invert(tree, out))
+    out = grade(tree, out, (0.9,) * 3)
+    out = hue_sat(tree, out, 1.1)
+    out = mix(tree, out, "MIX", (0.0, 0.0, 0.0, 1.0), factor=0.0, clamp=True)
+    output(tree, out)
+    note = (
+        "points10: Blender 3.4's tree (see blender_driver.py) with 5.x's Mix node (colour, "
+        "DARKEN with (4, 4, 4) for the clamp to 4; MIX factor 0 with its result clamped "
+        "for the clamp to 0..1) in place of MixRGB. "
+    )
+    return scene, [image], note + NOTE
+
+
 def exr_settings(scene, args):
     """The output EXR's codec and bit depth from --param codec= and depth=."""
     settings = scene.render.image_settings
@@ -217,6 +257,7 @@ def build_read(args):
 
 BUILDERS = {
     "comp": build_comp,
+    "points10": build_points10,
     "blur": build_blur,
     "chain": build_chain,
     "copy": build_copy,

@@ -3,7 +3,8 @@ and the machine's memory-bandwidth floor, on the same images in one run (workloa
 comp, points, blur, ocio, chain, sequence, aov on a multi-layer EXR, and keying: a
 green-screen key, erode, edge blur and over). Blender runs twice where it can: Debian's
 Blender 3.4 (``blender -b``) and Blender 5 through the ``bpy`` module in its own Python
-(``--bpy``; comp, blur, chain, keying); the summary line compares with the faster.
+(``--bpy``; comp, points, blur, chain, keying); the summary line compares with the
+faster.
 
     python bench/run.py [--quick] [--sizes 1080p,4K] [--workloads comp,points,...]
                         [--repeat N] [--backend auto|cpu|gpu] [--no-blender]
@@ -653,7 +654,7 @@ def add_notes(case, work) -> None:
                 "JSON); it writes 33 channels (an A for every colour layer, N as N.R N.G N.B "
                 "N.A, depth as depth.V), compared by position."
             )
-    blender_ran = any(r["tool"] == "Blender" and r["status"] == "ok" for r in case["rows"])
+    blender_ran = any(r["tool"].startswith("Blender") and r["status"] == "ok" for r in case["rows"])
     if blender_ran and work.name in ("chain", "points") and len(work.ops) > 1:
         notes.append(
             "Blender's nodes are near equivalents, not the same formulas (HueSat "
@@ -719,7 +720,7 @@ def methods(ctx: Context) -> list[str]:
         blender = f"Blender: skipped ({ctx.blender_reason})."
     if ctx.versions.get("bpy"):
         blender += (
-            f" Blender {ctx.versions['bpy']} (comp, blur, chain and keying): the `bpy` "
+            f" Blender {ctx.versions['bpy']} (comp, points, blur, chain and keying): the `bpy` "
             f"module in its own Python, `taskset -c CPUS {ctx.bpy} bench/blender5_driver.py "
             "-- ...` (keying: bench/keying_blender.py), compositor device CPU, pinned to the "
             "same cores (the 5.x compositor ignores Blender's thread setting); timed as "
