@@ -37,7 +37,7 @@ import signal
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 
 #: ``--dask`` values that start a cluster on this machine.
@@ -49,6 +49,9 @@ DEFAULT_CPU_WORKERS = 2
 MAX_AUTO_CHUNK = 16
 #: Chunks per worker the automatic size aims at: enough for the last ones to balance.
 CHUNKS_PER_WORKER = 4
+#: Chunks submitted ahead per worker: the next ones are made as these finish, so a
+#: long range never becomes a list of tasks (nor of frames) before its first frame.
+CHUNKS_IN_FLIGHT = 2 * CHUNKS_PER_WORKER
 #: Seconds to wait for a local cluster's workers to start.
 START_TIMEOUT = 120
 #: Dask's setting for worker processes that may start the decoder process.
@@ -362,9 +365,17 @@ async def _serve(address: str, spec: dict[str, dict]) -> None:
 # --------------------------------------------------------------------------- the client
 
 
-def chunks(frames: list[int], size: int) -> list[list[int]]:
-    """Consecutive groups of at most ``size`` frames."""
-    return [frames[i : i + size] for i in range(0, len(frames), size)]
+def chunks(frames: Iterable[int], size: int) -> Iterator[list[int]]:
+    """Consecutive groups of at most ``size`` frames, made as they are asked for (a
+    range of 10^12 frames costs nothing until its chunks are taken)."""
+    group: list[int] = []
+    for frame in frames:
+        group.append(frame)
+        if len(group) == size:
+            yield group
+            group = []
+    if group:
+        yield group
 
 
 def auto_chunk(frame_count: int, workers: int) -> int:
@@ -417,7 +428,8 @@ def execute(
     graph = mb.load(script_path)
     nodes = [graph[name] for name in writes] if writes else graph.writes()
     names = [node.name for node in render.writes_to_render(nodes)]
-    frames = list(frames)
+    if not isinstance(frames, render.FrameList):  # counted and iterated, never a list
+        frames = render.FrameList([frames if isinstance(frames, range) else tuple(frames)])
     render.check_file_patterns([graph[n] for n in names], frames)
     # (the setting stays while the render runs: the nanny restarts a lost worker with it)
     with dask.config.set(NON_DAEMONIC), contextlib.ExitStack() as started:
@@ -436,36 +448,55 @@ def execute(
 
 def _run(client, script_path, names, frames, chunk, backend, progress) -> Outcome:
     workers = len(client.scheduler_info(n_workers=-1).get("workers", {})) or 1
-    groups = chunks(frames, chunk or auto_chunk(len(frames), workers))
+    groups = enumerate(chunks(frames, chunk or auto_chunk(len(frames), workers)))
+    window = workers * CHUNKS_IN_FLIGHT
     topic = f"mattebox-frames-{uuid.uuid4().hex}"
     events: queue.Queue = queue.Queue()
     client.subscribe_topic(topic, lambda event: events.put(event[1]))
-    futures = [
-        client.submit(
-            render_chunk, script_path, names, group, backend, topic, key=f"{topic}-{i}", pure=False
-        )
-        for i, group in enumerate(groups)
-    ]
-    total = len(frames) * len(names)
-    tally = _Tally(total, progress)
+    place: dict[int, tuple[int, int]] = {}  # frame -> (chunk, position): the final order
+    running: list[tuple[int, list[int], object]] = []
+    settled: list[tuple[int, list[int], str]] = []
+
+    def submit_more() -> None:
+        while len(running) < window:
+            index, group = next(groups, (None, None))
+            if group is None:
+                return
+            for position, frame in enumerate(group):
+                place.setdefault(frame, (index, position))
+            key = f"{topic}-{index}"
+            future = client.submit(
+                render_chunk, script_path, names, group, backend, topic, key=key, pure=False
+            )
+            running.append((index, group, future))
+
+    def take_events() -> None:
+        while not events.empty():
+            tally.take(FrameResult.from_message(events.get_nowait()))
+
+    tally = _Tally(len(frames) * len(names), progress)
     try:
-        while not all(f.done() for f in futures):
+        submit_more()
+        while running:
             try:
                 tally.take(FrameResult.from_message(events.get(timeout=0.1)))
             except queue.Empty:
                 pass
-        while not events.empty():
-            tally.take(FrameResult.from_message(events.get_nowait()))
-        chunk_workers = []
-        for group, future in zip(groups, futures):
-            chunk_workers.append((group, tally.settle(group, names, future)))
+            finished = [entry for entry in running if entry[2].done()]
+            if finished:
+                take_events()  # the ticks that came first stay first
+            for entry in finished:
+                running.remove(entry)
+                index, group, future = entry
+                settled.append((index, group, tally.settle(group, names, future)))
+            submit_more()
+        take_events()
     finally:
         client.unsubscribe_topic(topic)
-        client.cancel([f for f in futures if not f.done()])
-    order = {frame: i for i, frame in enumerate(frames)}
+        client.cancel([future for _, _, future in running])
     rank = {name: i for i, name in enumerate(names)}
-    results = sorted(tally.results.values(), key=lambda r: (order[r.frame], rank[r.write]))
-    return Outcome(results, chunk_workers)
+    results = sorted(tally.results.values(), key=lambda r: (place[r.frame], rank[r.write]))
+    return Outcome(results, [(group, worker) for _, group, worker in sorted(settled)])
 
 
 class _Tally:

@@ -114,10 +114,61 @@ def test_chunks_of_consecutive_frames_stay_on_one_worker(client, tmp_path):
 
 
 def test_auto_chunk_and_chunks():
-    assert distributed.chunks(list(range(7)), 3) == [[0, 1, 2], [3, 4, 5], [6]]
+    assert list(distributed.chunks(list(range(7)), 3)) == [[0, 1, 2], [3, 4, 5], [6]]
+    first = next(distributed.chunks(range(1, 10**12 + 1), 16))  # made lazily
+    assert first == list(range(1, 17))
     assert distributed.auto_chunk(100, 8) == 4  # 25 chunks for 8 GPUs
     assert distributed.auto_chunk(100, 1) == distributed.MAX_AUTO_CHUNK
     assert distributed.auto_chunk(3, 2) == 1
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_a_range_of_a_trillion_frames_starts_at_once_with_few_tasks(client, tmp_path, monkeypatch):
+    # -f 1-1000000000000 --dask: the first frames arrive within seconds, and only a
+    # window of chunks is ever submitted (none made as a list up front).
+    g = mb.Graph()
+    g.settings.format = mb.Format(8, 6)
+    constant = g.add("Constant", color=[0.25, 0.5, 0.75, 1.0])
+    out = str(tmp_path / "o.####.exr")
+    g.add("Write", name="Out", inputs={"Source": constant}, file=out, colorspace="Raw")
+    script = tmp_path / "long.mbx"
+    g.save(script)
+    submitted = []
+    submit = client.submit
+    monkeypatch.setattr(client, "submit", lambda *a, **k: submitted.append(a[3]) or submit(*a, **k))
+    ticks = []
+
+    def progress(done, total, result):
+        assert total == 10**12 and result.ok, result.error
+        ticks.append(result.frame)
+        if len(ticks) == 3:
+            raise _Stop
+
+    start = time.perf_counter()
+    with pytest.raises(_Stop):
+        distributed.execute(
+            script, range(1, 10**12 + 1), scheduler=client, chunk=2, progress=progress
+        )
+    assert time.perf_counter() - start < 60
+    assert set(ticks) <= {1, 2, 3, 4, 5, 6, 7, 8} and len(ticks) == 3
+    assert len(submitted) <= 2 * distributed.CHUNKS_IN_FLIGHT  # two workers' window
+    assert submitted[:2] == [[1, 2], [3, 4]]
+    frame = _pixels(tmp_path / f"o.{ticks[0]:04d}.exr")
+    np.testing.assert_array_equal(frame, np.broadcast_to([0.25, 0.5, 0.75, 1.0], (6, 8, 4)))
+
+
+def test_chunks_beyond_the_window_are_submitted_as_others_finish(client, tmp_path, monkeypatch):
+    script = _comp(tmp_path, frames=range(1, 13))
+    monkeypatch.setattr(distributed, "CHUNKS_IN_FLIGHT", 1)  # 2 chunks at a time, 6 in all
+    outcome = distributed.execute(script, range(1, 13), scheduler=client, chunk=2)
+    assert [group for group, _ in outcome.chunks] == [[f, f + 1] for f in range(1, 13, 2)]
+    assert [r.frame for r in outcome.results] == list(range(1, 13)) and not outcome.failed
+    for frame in (1, 6, 12):
+        ours = _pixels(tmp_path / "out" / f"Out.{frame:04d}.exr")
+        np.testing.assert_allclose(ours, _expected(script, frame), rtol=1e-6, atol=1e-7)
 
 
 # --------------------------------------------------------------------------- progress
