@@ -33,6 +33,7 @@ from multiprocessing import shared_memory as shared_memory  # tests watch its Sh
 
 import numpy as np
 
+from mattebox.engine.io import chatter
 from mattebox.engine.io.decode import _decode_layers, _probe_file
 from mattebox.engine.io.info import MAIN_LAYER, ImageInfo, ImageIOError, Window, _error
 from mattebox.engine.io.sequences import expand_frame, is_sequence
@@ -127,8 +128,9 @@ def probe(path: str) -> ImageInfo:
     """
     path = os.fspath(path)
     _check_readable(path)
-    if _in_process():
-        return _probe_file(path)
+    if _in_process():  # (no timeout here: only the decoder process can be killed)
+        with chatter.captured():
+            return _probe_file(path)
     return _worker.request(("probe", path), path)[1]
 
 
@@ -195,9 +197,10 @@ def _read(path, layers: tuple[str, ...] | None, region, proxy=1) -> tuple[dict, 
     _check_readable(path)
     if region is not None:
         region = tuple(int(v) for v in region)
-    if _in_process():
+    if _in_process():  # (no timeout here: only the decoder process can be killed)
         _apply_threads(io_threads())
-        return _decode_layers(path, layers, region, _new_planes, proxy)
+        with chatter.captured():
+            return _decode_layers(path, layers, region, _new_planes, proxy)
     return _free_worker().read(path, layers, region, proxy)
 
 

@@ -22,6 +22,7 @@ import numpy as np
 import OpenImageIO as oiio
 
 from mattebox.engine import tempfiles
+from mattebox.engine.io import chatter
 from mattebox.engine.io.info import MAIN_CHANNELS, Window, _error
 from mattebox.engine.io.write import (
     _FORMATS,
@@ -109,10 +110,12 @@ class StreamedWrite:
             raise _error(path, f"cannot create folder {folder}: {exc.strerror or exc}") from None
         tempfiles.remove_stale(folder, tempfiles.IMAGE_TEMPORARY)
         self._temporary = _temporary_path(path)
-        self._out = oiio.ImageOutput.create(self._temporary)
+        with chatter.captured():  # what libraries print stays off the terminal
+            self._out = oiio.ImageOutput.create(self._temporary)
+            opened = self._out is not None and self._out.open(self._temporary, spec)
         if self._out is None:
             raise _error(path, oiio.geterror() or "no writer for this file type")
-        if not self._out.open(self._temporary, spec):
+        if not opened:
             message = self._out.geterror()
             self.abort()
             raise _error(path, message or "cannot open for writing")
@@ -155,10 +158,11 @@ class StreamedWrite:
                 chunk = convert(chunk)
             chunk = np.ascontiguousarray(chunk, np.float32)
             first, last = y0 + top, y0 + top + chunk.shape[0]
-            if self._tiled:
-                ok = self._out.write_tiles(x0, x1, first, last, 0, 1, chunk)
-            else:
-                ok = self._out.write_scanlines(first, last, 0, chunk)
+            with chatter.captured():
+                if self._tiled:
+                    ok = self._out.write_tiles(x0, x1, first, last, 0, 1, chunk)
+                else:
+                    ok = self._out.write_scanlines(first, last, 0, chunk)
             if not ok:
                 message = self._out.geterror()
                 self.abort()
@@ -176,7 +180,9 @@ class StreamedWrite:
             raise _error(self.path, f"only rows {y0}..{self._next} of {y0}..{y1} were written")
         closing, self._out = self._out, None
         try:
-            if not closing.close():
+            with chatter.captured():
+                closed = closing.close()
+            if not closed:
                 raise _error(self.path, closing.geterror() or "write failed")
             old = _hold(self.path)
             try:
@@ -196,7 +202,9 @@ class StreamedWrite:
         closing, self._out = self._out, None
         try:
             if closing is not None:
-                closing.close()
+                with chatter.captured():
+                    closing.close()
+                closing.geterror()  # taken, else the writer prints it when it is freed
         finally:
             if os.path.lexists(self._temporary):
                 os.remove(self._temporary)

@@ -22,7 +22,7 @@ from multiprocessing import shared_memory
 
 import numpy as np
 
-from mattebox.engine.io import blocks, threads
+from mattebox.engine.io import blocks, chatter, threads
 from mattebox.engine.io.decode import _decode_layers, _probe_file
 from mattebox.engine.io.info import ImageInfo, ImageIOError, Window, _error
 
@@ -63,8 +63,8 @@ def decode_timeout() -> float:
 
 #: Set to 1 to let the decoder's libraries (libpng, libtiff, OpenImageIO) print to
 #: stderr; by default what they print is dropped, the error reaching the user as one
-#: line naming the Read (the same text OpenImageIO reports).
-VERBOSE_ENV = "MATTEBOX_IO_VERBOSE"
+#: line naming the Read (the same text OpenImageIO reports). Writes use the same switch.
+VERBOSE_ENV = chatter.VERBOSE_ENV
 
 
 def _silence_stderr() -> None:

@@ -11,7 +11,7 @@ import numpy as np
 import OpenImageIO as oiio
 
 from mattebox.engine import tempfiles
-from mattebox.engine.io import threads
+from mattebox.engine.io import chatter, threads
 from mattebox.engine.io.info import MAIN_CHANNELS, MAIN_LAYER, Window, _error, _intersect
 
 
@@ -74,8 +74,12 @@ _EXTENSIONS = {"openexr": "exr", "tiff": "tif", "png": "png", "jpeg": "jpg", "dp
 
 def _output_format(path: str) -> str:
     """OpenImageIO's format name for ``path``'s extension, if Mattebox writes it."""
+    if "\0" in path:
+        raise _error(path.replace("\0", "\\0"), "contains a NUL character")
     out = oiio.ImageOutput.create(path)
     name = out.format_name() if out is not None else None
+    if out is None:
+        oiio.geterror()  # taken, so OpenImageIO does not print it at exit
     if name not in _FORMATS:
         ext = os.path.splitext(path)[1] or "(none)"
         known = ", ".join(sorted(_EXTENSIONS.values()))
@@ -474,8 +478,14 @@ def _write_atomically(
     """Write the ``(spec, pixels)`` parts to a hidden temporary file, then rename it over
     ``path``; the temporary file is removed on every failure."""
     temporary = _temporary_path(path)
-    out = None
     threads.apply(threads.io_threads())  # OpenEXR compresses chunks on these threads
+    with chatter.captured():  # libpng & co. print beside our one line: not to the terminal
+        _write_captured(path, temporary, parts, file_format)
+
+
+def _write_captured(path: str, temporary: str, parts: list, file_format: str) -> None:
+    """:func:`_write_atomically`'s work, with the libraries' output captured."""
+    out = None
     try:
         out = oiio.ImageOutput.create(temporary)
         if out is None:
@@ -500,5 +510,6 @@ def _write_atomically(
     finally:
         if out is not None:  # an exception while writing: close before removing the file
             out.close()
+            out.geterror()  # taken, else the writer prints it when it is freed
         if os.path.lexists(temporary):
             os.remove(temporary)

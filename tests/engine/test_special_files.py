@@ -111,3 +111,21 @@ def test_the_timeout_setting_and_its_checks(monkeypatch):
             io.decode_timeout()
     finally:
         io.set_decode_timeout(before)
+
+
+def test_decoding_in_this_process_refuses_special_files_too(tmp_path, monkeypatch):
+    # MATTEBOX_IO_INPROCESS=1 has no decoder to kill after a timeout: a FIFO must never
+    # reach OpenImageIO there either (it would wait for a writer forever).
+    monkeypatch.setenv("MATTEBOX_IO_INPROCESS", "1")
+    fifo = tmp_path / "plate.exr"
+    os.mkfifo(fifo)
+    message, took = _render_read(fifo)
+    assert message == f"Read1: {fifo}: is a named pipe (FIFO), not an image file"
+    assert took < 5
+    for call in (io.probe, io.read_image):
+        with pytest.raises(io.ImageIOError, match="is a character device, not an image file"):
+            call("/dev/zero")
+    plate = tmp_path / "real.exr"
+    pixels = random_image(6, 9, seed=4)
+    write_exr(plate, pixels)
+    np.testing.assert_array_equal(io.read_image(plate)[0], pixels)  # files still read here
