@@ -3,6 +3,8 @@ its shadows, midtones and highlights (Nuke's ColorCorrect)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from mattebox.nodes.kernel import ONE, ZERO, kernel
@@ -11,6 +13,8 @@ from mattebox.nodes.spec import RGBA, Float, Kind, NodeSpec, register
 
 LUMA_R, LUMA_G, LUMA_B = np.float32(0.2126), np.float32(0.7152), np.float32(0.0722)
 CONTRAST_PIVOT = 0.18
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+LOG_FLOAT32_MAX = math.log(FLOAT32_MAX)
 RANGES = ("shadows", "midtones", "highlights", "master")  # the order of the blocks in pack
 CORRECTIONS = ("saturation", "contrast", "gamma", "gain", "offset")
 RANGE_SIZE = 15  # saturation(3) exponent(3) scale(3) gain(3) offset(3)
@@ -219,6 +223,13 @@ class ColorCorrect(NodeSpec):
         return "Source" if unchanged and apart else None
 
 
+def _pivot_power(power: float) -> float:
+    """``0.18 ** power``, held at float32's largest number where it would be larger (the
+    kernels are float32; an absurd contrast or gamma gives an image, not an OverflowError)."""
+    log = power * math.log(CONTRAST_PIVOT)
+    return FLOAT32_MAX if log > LOG_FLOAT32_MAX else math.exp(log)
+
+
 def _pack_range(correction: dict) -> list[float]:
     """saturation(3), then contrast and gamma as one power where ``v > 0``:
     ``(0.18 * (v / 0.18) ** c) ** (1 / g) = scale * v ** exponent`` with ``exponent = c /
@@ -226,7 +237,7 @@ def _pack_range(correction: dict) -> list[float]:
     contrast = [float(c) for c in correction["contrast"][:3]]
     inv_gamma = [1.0 / float(g) for g in correction["gamma"][:3]]
     exponent = [c * i for c, i in zip(contrast, inv_gamma)]
-    scale = [CONTRAST_PIVOT ** ((1.0 - c) * i) for c, i in zip(contrast, inv_gamma)]
+    scale = [_pivot_power((1.0 - c) * i) for c, i in zip(contrast, inv_gamma)]
     return [
         *(float(s) for s in correction["saturation"][:3]),
         *exponent,

@@ -144,3 +144,22 @@ def test_the_cpu_uses_the_variant_without_pow_only_where_contrast_and_gamma_are_
 def test_color_correct_wgsl_compiles():
     source = wgsl_source(ColorCorrect.__module__)
     compile_wgsl(source, "OUT[0] = color_correct_point(vec4<f32>(0.5, -0.25, 0.125, 0.75), 0u);")
+
+
+@pytest.mark.parametrize("contrast, gamma", [(1e6, 1.0), (1e6, 0.0001), (0.0, 0.0001)])
+def test_absurd_contrast_and_gamma_give_an_image_not_an_overflow(
+    backend, array_source, contrast, gamma
+):
+    """0.18 ** ((1 - contrast) / gamma) overflows a float: the scale is held at float32's
+    largest number (found by the fuzzer: an OverflowError reached the command line)."""
+    pixels = random_image(4, 5, seed=31, lo=0.05, hi=0.9)
+    g = mb.Graph()
+    node = g.add(
+        "ColorCorrect",
+        inputs={"Source": array_source(g, pixels)},
+        shadows_contrast=contrast,
+        shadows_gamma=gamma,
+    )
+    out = g.render(node, frame=1, backend=backend)
+    assert out.pixels.shape == pixels.shape
+    np.testing.assert_array_equal(out.pixels[..., 3], pixels[..., 3])
