@@ -2,7 +2,8 @@
 32768 x 32768 comp streamed under a 2 GiB budget, against the same comp at 8K in memory.
 
     python bench/bigimage.py [--sizes 8192,32768] [--budget 2048] [--source checker|read]
-                             [--folder /tmp] [--json bench/results/NAME.json]
+                             [--reference-budget MIB] [--folder /tmp]
+                             [--json bench/results/NAME.json]
 
 The comp: a source (``checker``: a Checkerboard of 64-pixel squares; ``read``: a tiled
 half EXR of that size, made first by the same comp's source and not timed) -> Grade
@@ -10,9 +11,12 @@ half EXR of that size, made first by the same comp's source and not timed) -> Gr
 resampled by the cubic filter) -> Write (tiled half EXR, zip). Each size renders in a
 process of its own with ``MATTEBOX_CPU_MEMORY`` set to the budget, on the CPU backend,
 after a 256 x 256 render of the same comp has compiled or loaded its kernels; the time is
-``execute()`` of the Write, disk to disk. At 8K the frame (1 GiB) fits a 2 GiB budget, so
-it renders in memory as it always has; at 32k (16 GiB) it does not, so it streams
-(``engine/stream.py``); the child says which path wrote the file.
+``execute()`` of the Write, disk to disk. At 8K the checker comp's frame (1 GiB) fits a
+2 GiB budget, so it renders in memory as it always has; at 32k (16 GiB) it does not, so it
+streams (``engine/stream.py``); the child says which path wrote the file. The read comp
+at 8K holds its frame and the decoded plate (2 GiB together), which a 2 GiB budget
+streams too: ``--reference-budget`` gives the first size a budget of its own (such as
+8192) so that it is the in-memory reference.
 
 Memory, two ways: the render process's peak resident set (``ru_maxrss`` from
 ``os.wait4``: the largest of the process and the decoders it started, each alone), and
@@ -142,9 +146,9 @@ def uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
 
 
-def measure(size: int, args) -> dict:
-    """Run one size in a child process under the budget; its result with memory figures."""
-    env = dict(os.environ, MATTEBOX_CPU_MEMORY=str(args.budget))
+def measure(size: int, args, budget: float) -> dict:
+    """Run one size in a child process under ``budget``; its result with memory figures."""
+    env = dict(os.environ, MATTEBOX_CPU_MEMORY=str(budget))
     command = [sys.executable, __file__, "--child", "--size", str(size), "--source", args.source,
                "--folder", args.folder]  # fmt: skip
     load_before = uptime()
@@ -168,7 +172,7 @@ def measure(size: int, args) -> dict:
         raise SystemExit(f"size {size}: the render failed (exit {process.returncode})")
     result = json.loads(output.strip().splitlines()[-1])
     result.update(
-        budget_mib=args.budget,
+        budget_mib=budget,
         max_rss_bytes=usage.ru_maxrss * 1024,
         peak_tree_pss_bytes=peak[0],
         load_before=load_before,
@@ -182,6 +186,9 @@ def main(argv=None) -> None:
     parser.add_argument("--sizes", default="8192,32768", help="square sizes, comma-separated")
     parser.add_argument("--budget", type=float, default=2048, help="MATTEBOX_CPU_MEMORY, MiB")
     parser.add_argument("--source", choices=("checker", "read"), default="checker")
+    parser.add_argument(
+        "--reference-budget", type=float, help="MATTEBOX_CPU_MEMORY of the first size, MiB"
+    )
     parser.add_argument("--folder", default="/tmp", help="where the files go (removed after)")
     parser.add_argument("--json", help="write the results here")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -191,11 +198,12 @@ def main(argv=None) -> None:
         child(args)
         return
     results = []
-    for size in (int(s) for s in args.sizes.split(",")):
-        result = measure(size, args)
+    for index, size in enumerate(int(s) for s in args.sizes.split(",")):
+        budget = args.reference_budget if index == 0 and args.reference_budget else args.budget
+        result = measure(size, args, budget)
         results.append(result)
         print(
-            f"{size}x{size} ({result['path']}): {result['seconds']:.1f} s, "
+            f"{size}x{size} ({result['path']}, {budget:g} MiB): {result['seconds']:.1f} s, "
             f"{result['ns_per_pixel']:.1f} ns/px, max RSS {result['max_rss_bytes'] / 2**30:.2f} "
             f"GiB, tree PSS {result['peak_tree_pss_bytes'] / 2**30:.2f} GiB "
             f"[{result['load_before'].split('load average: ')[-1]} -> "

@@ -19,6 +19,7 @@ unchanged. ``docs/architecture.md`` ("Images larger than memory") has the decisi
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Callable
 
 import numpy as np
@@ -37,6 +38,9 @@ __all__ = ["frame_bytes", "plan_streamed", "write_if_too_large"]
 #: Bytes of float32 pixels one decoder request reads while a Read's region is decoded
 #: (rows at a time; both decoders work at once).
 CHUNK_BYTES = 64 * 2**20
+
+#: Chunks of a Read's region decoding or decoded at once (two decoders, and one ahead).
+IN_FLIGHT = 3
 
 #: Rows a band of a streamed frame is a whole multiple of (but the last): the tile
 #: size of tiled files, and a multiple of every OpenEXR scanline block height.
@@ -162,9 +166,10 @@ class RegionRead:
 
 def read_region(ev: NodeEval, region: Window, ctx: Context) -> tuple[np.ndarray, Window]:
     """``region`` (inside the data window) of a Read's layer, decoded in chunks of rows
-    on the decoder processes, two at once, each converted to the working space as it
-    arrives; nothing is cached. A chunk starts at a multiple of its height, so a tiled
-    file's tiles are decoded once, not once per chunk they straddle."""
+    on the decoder processes, two at once (and one ahead), each converted to the working
+    space as it arrives and copied into the region's array; nothing is cached. A chunk
+    starts at a multiple of its height, so a tiled file's tiles are decoded once, not
+    once per chunk they straddle."""
     path = ev.extras["identity"][0]
     layer = ev.extras["layer"]
     out = np.empty((region.height, region.width, 4), np.float32)
@@ -173,12 +178,18 @@ def read_region(ev: NodeEval, region: Window, ctx: Context) -> tuple[np.ndarray,
         Window(region.x0, max(y, region.y0), region.x1, min(y + rows, region.y1))
         for y in range(region.y0 // rows * rows, region.y1, rows)
     ]
-    jobs = [render._reader().submit(_read_chunk, ev, path, layer, c, ctx) for c in chunks]
-    try:
-        for chunk, job in zip(chunks, jobs):
-            out[chunk.y0 - region.y0 : chunk.y1 - region.y0] = job.result()
+    pending: collections.deque = collections.deque()  # a few chunks ahead, no more:
+    try:  # each decoded chunk is memory until it is copied into ``out``
+        for index, chunk in enumerate(chunks):
+            while len(pending) < IN_FLIGHT and index + len(pending) < len(chunks):
+                ahead = chunks[index + len(pending)]
+                job = render._reader().submit(_read_chunk, ev, path, layer, ahead, ctx)
+                pending.append(job)
+            pixels = pending.popleft().result()
+            out[chunk.y0 - region.y0 : chunk.y1 - region.y0] = pixels
+            del pixels
     finally:
-        for job in jobs:
+        for job in pending:
             job.cancel()
     return out, region
 

@@ -11,7 +11,9 @@ wrong renders.
 
 from __future__ import annotations
 
+import gc
 import os
+import weakref
 
 import numpy as np
 import OpenImageIO as oiio
@@ -20,6 +22,7 @@ import pytest
 
 import mattebox as mb
 from mattebox.engine import io, render, stream
+from mattebox.nodes.spec import Window
 from tests.conftest import random_image
 
 W, H = 512, 384
@@ -244,3 +247,31 @@ def test_cancel_between_tiles_leaves_no_file(tmp_path, monkeypatch, streams):
         render.execute(graph, [write], "1", backend="cpu", cancel=cancel)
     assert len(streams) == 1 and 0 < streams[0].rows_written < H
     assert os.listdir(tmp_path) == []
+
+
+def test_a_region_is_read_a_few_chunks_at_a_time(tmp_path, plate, monkeypatch):
+    """A band's read is chunks of rows decoded a few ahead: no more than IN_FLIGHT
+    decoded chunks are alive at once (at 32k, holding every chunk of a band until its
+    end cost 1.5 GiB), and they make up exactly the region."""
+    monkeypatch.setattr(stream, "CHUNK_BYTES", W * 16 * 64)  # 64-row chunks
+    graph = mb.Graph()
+    read = graph.add("Read", file=str(plate[0]), colorspace="Raw")
+    ev = render.evaluate(graph, read, 1)
+    ctx = render.context_for(graph, 1)
+    alive, most, rows = [], [0], []
+    original = stream._read_chunk
+
+    def chunk(*args):
+        gc.collect()
+        most[0] = max(most[0], sum(ref() is not None for ref in alive))
+        pixels = original(*args)
+        alive.append(weakref.ref(pixels))
+        rows.append((args[3].y0, args[3].y1))
+        return pixels
+
+    monkeypatch.setattr(stream, "_read_chunk", chunk)
+    pixels, window = stream.read_region(ev, Window(0, 10, W, 380), ctx)
+    assert window == Window(0, 10, W, 380)
+    assert sorted(rows) == [(10, 64)] + [(y, y + 64) for y in range(64, 320, 64)] + [(320, 380)]
+    assert 0 < most[0] <= stream.IN_FLIGHT
+    np.testing.assert_array_equal(pixels, plate[1][10:380])
