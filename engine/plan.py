@@ -131,6 +131,10 @@ class PlanOptions:
     # count against the budget and the limit), a callable(kind, node, ctx) -> "" or where
     # it runs a pass it cannot run itself ("cpu (why)"), and its name for print(plan).
     max_buffer: int = 0
+    # The largest buffer the device can bind at all (its max_storage_buffer_binding_size;
+    # 0: no limit): tiles are cut finer than ``min_tile_rows`` to fit it, and a render
+    # whose tile cannot fit it even one row high is refused before any GPU work.
+    max_binding: int = 0
     device_inputs: bool = False
     placement: Any = None
     backend: str = ""
@@ -234,6 +238,22 @@ def check_limits(
     )
 
 
+def check_layers(name: str, window: Window, planes: int, limit: int | None = None) -> None:
+    """Refuse, before any work, a result of ``planes`` layers (the main one and the
+    others a render holds side by side, one ``window``-sized RGBA float plane each) that
+    does not fit ``limit`` bytes (default :func:`memory_limit`), naming the node ``name``
+    (each plane's own plan checks only that plane)."""
+    limit = memory_limit() if limit is None else limit
+    need = window.pixels * BYTES_PER_PIXEL * planes
+    if planes > 1 and need > limit:
+        raise RenderError(
+            name,
+            f"its {planes} layers of {window.width}x{window.height} pixels need "
+            f"{_size(need)}; the limit is {_size(limit)} (MATTEBOX_MEMORY_LIMIT): render "
+            "fewer layers (channels) or a smaller image",
+        )
+
+
 def build(
     root: NodeEval, frame: float, region: Window, ctx: Context, options: PlanOptions | None = None
 ) -> Plan:
@@ -253,11 +273,19 @@ def build(
         biggest = max((_largest_buffer(t, options) for t in tiles), default=0)
         rows = math.ceil(region.height / bands) if bands else 0
         fits = peak <= budget and (not options.max_buffer or biggest <= options.max_buffer)
-        if fits or rows <= fewest_rows:
+        bound = max((_largest_binding(t) for t in tiles), default=0)
+        binds = not options.max_binding or bound <= options.max_binding
+        if (fits and binds) or rows <= (fewest_rows if binds else max(1, options.row_multiple)):
             break
-        over = max(peak / budget, biggest / options.max_buffer if options.max_buffer else 0)
+        over = max(
+            peak / budget,
+            biggest / options.max_buffer if options.max_buffer else 0,
+            bound / options.max_binding if options.max_binding else 0,
+        )
         bands = min(region.height, bands * 2 if over > 2 else bands + 1)
         bands = max(bands, math.ceil(bands * over))
+    if not binds:
+        _refuse_binding(tiles, options)
     if peak > limit:  # cut as finely as tiles go, a tile still cannot fit
         tile = max(tiles, key=lambda t: _tile_bytes(t, options))
         step = max(tile.passes, key=lambda p: tile.buffers[p.output].window.pixels)
@@ -267,6 +295,32 @@ def build(
             f"is {_size(limit)} (MATTEBOX_MEMORY_LIMIT)",
         )
     return Plan(root, frame, region, tuple(tiles), budget, options.backend)
+
+
+def _largest_binding(tile: TilePlan) -> int:
+    """Bytes of the largest buffer a tile binds on a device: any of them, pool slots and
+    the buffers of reads, sources and cached results alike."""
+    windows = (buffer.window.pixels for buffer in tile.buffers.values())
+    return max(max(windows, default=0) * BYTES_PER_PIXEL, *tile.slot_bytes, 0)
+
+
+def _refuse_binding(tiles: list[TilePlan], options: PlanOptions) -> None:
+    """One line for a tile whose largest buffer the device cannot bind even when cut as
+    finely as tiles go: it names the node that needs the buffer (an area or resample
+    pass needing that much input, else the pass producing it)."""
+    tile = max(tiles, key=_largest_binding)
+    sizes = {s.output: tile.buffers[s.output].window for s in tile.passes}
+    buffer = max(sizes, key=lambda b: sizes[b].pixels)
+    window = sizes[buffer]
+    consumers = [s for s in tile.passes if buffer in s.inputs and s.kind in ("area", "resample")]
+    step = (consumers or [s for s in tile.passes if s.output == buffer])[0]
+    raise RenderError(
+        step.node.name,
+        f"a tile of {tile.region.height} row(s) needs a buffer of {window.width}x"
+        f"{window.height} pixels ({_size(window.pixels * BYTES_PER_PIXEL)}); the GPU binds "
+        f"at most {_size(options.max_binding)} (max_storage_buffer_binding_size): render "
+        "it on the CPU (--backend cpu) or make it smaller",
+    )
 
 
 def _device_inputs(tile: TilePlan, options: PlanOptions) -> list[Window]:

@@ -25,7 +25,7 @@ from mattebox.engine.cache import Cache
 from mattebox.engine.evaluate import Evaluator
 from mattebox.engine.graph import Graph, Node
 from mattebox.engine.image import Image, downscale, scale_format, scale_window
-from mattebox.engine.plan import NodeEval, Plan, PlanOptions, RenderError, build
+from mattebox.engine.plan import NodeEval, Plan, PlanOptions, RenderError, build, check_layers
 from mattebox.engine.stats import RenderStats
 from mattebox.nodes import channels as chans
 from mattebox.nodes.spec import EMPTY, Context, Format, ImageInfo, Window
@@ -539,6 +539,7 @@ def render(
     planes = {name: evaluator.eval(node, name) for name, _ in extra}
     window = root.info.data_window  # one data window for all layers (as Nuke's bbox)
     want = window.intersect(Window(*region)) if region else window
+    check_layers(node.name, want, 1 + len(planes))  # held side by side: all counted
     if planes:  # every layer of a file in one read, before any plane's plan reads one
         _read_ahead([root, *planes.values()], ctx)
     pixels = _render_plane(graph, root, frame, want, ctx, use_cache, target, cancel, stats)

@@ -185,3 +185,119 @@ def test_a_frame_range_to_a_trillion_is_iterated_not_built(tmp_path):
     with pytest.raises(mb.RenderError, match="Write1: file .* so 1000000000000 frames"):
         render.execute(g, [write], frames=frames, backend="cpu")
     assert time.perf_counter() - start < 30
+
+
+def _layered_exr(path, width=64, height=48, seed=9):
+    """A float EXR of an RGBA main layer and five more (diffuse, specular, N, motion,
+    depth): six planes when every layer is rendered. Returns the channels by name."""
+    import OpenImageIO as oiio
+
+    names = ["R", "G", "B", "A", "diffuse.R", "diffuse.G", "diffuse.B", "specular.R"]
+    names += ["specular.G", "specular.B", "N.X", "N.Y", "N.Z", "motion.u", "motion.v", "depth.Z"]
+    rng = np.random.default_rng(seed)
+    data = rng.uniform(0.05, 1.0, (height, width, len(names))).astype(np.float32)
+    spec = oiio.ImageSpec(width, height, len(names), oiio.FLOAT)
+    spec.channelnames = tuple(names)
+    out = oiio.ImageOutput.create(str(path))
+    assert out.open(str(path), spec), oiio.geterror()
+    assert out.write_image(data)
+    out.close()
+    return {name: data[..., i] for i, name in enumerate(names)}
+
+
+def test_every_layer_a_render_holds_counts_against_the_memory_limit(tmp_path, monkeypatch):
+    """A 64 x 48 plane is 48 KiB; six layers are 288 KiB. Under a 200 KiB limit each
+    layer's own plan fits, but all six side by side do not: refused before the file is
+    decoded, naming the node; the main layer alone, or with one more, renders."""
+    channels = _layered_exr(tmp_path / "beauty.exr")
+    monkeypatch.setenv("MATTEBOX_MEMORY_LIMIT", str(200 / 1024))
+    g = mb.Graph()
+    g.settings.format = mb.Format(64, 48)
+    read = g.add("Read", file=str(tmp_path / "beauty.exr"), colorspace="Raw")
+    grade = g.add("Grade", inputs={"Source": read}, gain=2.0)
+    decoded = []
+    real = render.io.read_layers
+    monkeypatch.setattr(
+        render.io, "read_layers", lambda *a, **k: decoded.append(a) or real(*a, **k)
+    )
+    with pytest.raises(mb.RenderError) as caught:
+        render.render(g, grade, backend="cpu", use_cache=False)
+    _one_line(caught.value, "Grade1: its 6 layers of 64x48 pixels need 288.0 KiB")
+    _one_line(caught.value, "the limit is 200.0 KiB (MATTEBOX_MEMORY_LIMIT)")
+    assert decoded == []  # refused before any decode
+    image = render.render(g, grade, backend="cpu", use_cache=False, layers=["depth"])
+    rgb = np.stack([channels[c] for c in "RGB"], axis=-1) * 2.0
+    np.testing.assert_allclose(image.pixels[..., :3], rgb, rtol=1e-6)
+    np.testing.assert_allclose(image.layer("depth")[..., 0], channels["depth.Z"], rtol=1e-6)
+    monkeypatch.setenv("MATTEBOX_MEMORY_LIMIT", str(300 / 1024))  # now all six fit
+    image = render.render(g, grade, backend="cpu", use_cache=False)
+    assert len(image.layers) == 6
+    np.testing.assert_allclose(image.layer("N")[..., :3], np.stack(
+        [channels[f"N.{c}"] for c in "XYZ"], axis=-1), rtol=1e-6)  # fmt: skip
+
+
+def test_a_write_of_every_layer_is_refused_naming_the_write(tmp_path, monkeypatch):
+    _layered_exr(tmp_path / "beauty.exr")
+    monkeypatch.setenv("MATTEBOX_MEMORY_LIMIT", str(200 / 1024))
+    g = mb.Graph()
+    g.settings.format = mb.Format(64, 48)
+    read = g.add("Read", file=str(tmp_path / "beauty.exr"), colorspace="Raw")
+    out = g.add("Write", inputs={"Source": read}, file=str(tmp_path / "out.exr"), channels="all")
+    with pytest.raises(mb.RenderError) as caught:
+        g.execute([out], frames=[1], backend="cpu")
+    _one_line(caught.value, "Write1: its 6 layers of 64x48 pixels need 288.0 KiB")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["beauty.exr"]
+
+
+@pytest.fixture
+def tiny_binding(monkeypatch):
+    """The GPU backend (lavapipe here) with a largest binding of 16 KiB: 8 rows of a
+    128-pixel-wide image."""
+    from mattebox.engine.backends import detect
+
+    if not detect.available("gpu"):
+        pytest.skip(f"no GPU backend here: {detect.why_unavailable('gpu')}")
+    gpu = detect.get("gpu")
+    monkeypatch.setattr(type(gpu.gpu), "max_binding", property(lambda self: 16 * 2**10))
+    return gpu
+
+
+def test_tiles_are_cut_to_the_gpus_largest_binding(tiny_binding, array_source):
+    g = mb.Graph()
+    pixels = random_image(40, 128, seed=5)
+    src = array_source(g, pixels)
+    graded = g.add("Grade", inputs={"Source": src}, gain=1.5, offset=0.01)
+    plan = render.plan(g, graded, backend="gpu", use_cache=False)
+    assert len(plan.tiles) >= 5  # below the 16-row floor of tiles cut for the budget
+    assert all(tile.region.height <= 8 for tile in plan.tiles)
+    image = render.render(g, graded, backend="gpu", use_cache=False)
+    expected = pixels.astype(np.float64)
+    expected[..., :3] = np.maximum(expected[..., :3] * 1.5 + 0.01, 0.0)
+    np.testing.assert_allclose(image.pixels, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_a_tile_past_the_gpus_largest_binding_is_refused_before_gpu_work(
+    tiny_binding, array_source, monkeypatch
+):
+    """A Blur of size 20 needs more than 40 input rows for any output row (80 KiB at 128
+    pixels wide); a Constant 2048 pixels wide is 32 KiB a row: neither fits 16 KiB
+    however finely cut, so the plan refuses them, naming the node, and nothing runs."""
+    g = mb.Graph()
+    src = array_source(g, random_image(64, 128, seed=6))
+    blur = g.add("Blur", inputs={"Source": src}, size=20.0)
+    wide = g.add("Constant", width=2048, height=4, color=[0.1, 0.2, 0.3, 1.0])
+    ran = []
+    monkeypatch.setattr(render, "run_plan", lambda *a, **k: ran.append(a))
+    tiny_binding.counters.clear()
+    for node, name, shape in (
+        (blur, "Blur1", "128x41 pixels"),
+        (wide, "Constant1", "2048x1 pixels"),
+    ):
+        with pytest.raises(mb.RenderError) as caught:
+            render.render(g, node, backend="gpu", use_cache=False)
+        _one_line(caught.value, f"{name}: a tile of ", shape, "the GPU binds at most 16.0 KiB")
+        _one_line(caught.value, "max_storage_buffer_binding_size", "--backend cpu")
+    assert ran == [] and not any(tiny_binding.counters.values())
+    monkeypatch.undo()
+    cpu = render.render(g, wide, backend="cpu", use_cache=False)  # the CPU has no binding
+    np.testing.assert_array_equal(cpu.pixels, np.broadcast_to(np.float32([0.1, 0.2, 0.3, 1]), (4, 2048, 4)))  # fmt: skip

@@ -151,6 +151,7 @@ class GpuBackend(Backend):
         return {
             "budget": max(1, budget // IN_FLIGHT),
             "max_buffer": min(self.gpu.max_binding, max(1, budget // IN_FLIGHT)),
+            "max_binding": self.gpu.max_binding,
             "device_inputs": True,
             "store_all": False,
             "placement": self.placement,
