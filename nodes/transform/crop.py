@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mattebox.nodes import limits
 from mattebox.nodes.kernel import kernel, prange
 from mattebox.nodes.spec import (
     EMPTY,
@@ -19,6 +20,9 @@ from mattebox.nodes.spec import (
 )
 
 UNBOUNDED = Window(-(2**30), -(2**30), 2**30, 2**30)
+#: The hard limit of a box coordinate, in pixels: past it nothing lies (and a kernel's
+#: 32-bit coordinates could not hold the box's edges).
+BOX_LIMIT = 2**30
 
 
 @kernel(parallel=True)
@@ -95,6 +99,8 @@ class Crop(NodeSpec):
             0.0,
             "Box to keep: x0, y0, x1, y1 in pixels; all 0 means the format.",
             spatial=True,
+            min=-BOX_LIMIT,
+            max=BOX_LIMIT,
         ),
         Bool("reformat", False, "Make the box the output format, its corner at (0, 0)."),
     )
@@ -126,6 +132,11 @@ class Crop(NodeSpec):
         box = crop_box(values, source)
         window = source.data_window.intersect(box)
         if values["reformat"]:
+            if max(box.width, box.height) > limits.MAX_IMAGE_SIZE:
+                raise ValueError(
+                    f"box: a {box.width}x{box.height} box cannot be the format (reformat); "
+                    f"the largest is {limits.MAX_IMAGE_SIZE} pixels a side"
+                )
             fmt = Format(max(1, box.width), max(1, box.height), source.format.pixel_aspect)
             window = EMPTY if window.empty else _moved(window, -box.x0, -box.y0)
             return ImageInfo(fmt, window)

@@ -117,3 +117,22 @@ def test_upgrade_converts_animated_boxes():
 def test_crop_wgsl_compiles():
     main = "OUT[0] = crop_pixel(CropTile(0, 0, 4, 4), 1, 2, 0u);"
     compile_wgsl(wgsl_source(Crop.__module__), main, reads=["SRC"])
+
+
+def test_a_box_out_to_the_coordinate_limit_renders_and_past_it_is_refused(backend, array_source):
+    """Box edges at ±2^30 pixels (where nothing lies) keep the rest of the input; 1e30, which a
+    kernel's coordinates cannot hold (found by the fuzzer), is refused naming the key,
+    and so is a box too large to become the format."""
+    pixels = random_image(19, 29, seed=32)
+    limit = 2**30
+    out = render(backend, array_source, pixels, box=(7.5, -limit, limit, limit))
+    assert out.data_window == (8, 3, 34, 22)  # 7.5 rounds to 8; the rest is the input's
+    np.testing.assert_array_equal(out.pixels, pixels[:, 3:])
+    with pytest.raises(mb.GraphError, match=r"Crop1\.box: 1e\+30 is above the maximum"):
+        render(backend, array_source, pixels, box=(3.5, -1.0, 1e30, 1e30))
+    with pytest.raises(mb.RenderError) as caught:
+        render(backend, array_source, pixels, box=(0, 0, 70000, 10), reformat=True)
+    assert str(caught.value) == (
+        "Crop1: box: a 70000x10 box cannot be the format (reformat); the largest is 65536 "
+        "pixels a side"
+    )
