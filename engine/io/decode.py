@@ -21,6 +21,7 @@ from mattebox.engine.io.info import (
     _intersect,
 )
 from mattebox.engine.io.layers import Layout, Part, layer_layout
+from mattebox.nodes.limits import MAX_IMAGE_SIZE
 from mattebox.engine.io.orientation import display_size, turn, turn_window
 
 
@@ -123,6 +124,28 @@ def _describe(specs: list[oiio.ImageSpec], file_format: str) -> tuple[ImageInfo,
         layer_windows=windows,
     )
     return info, layout
+
+
+def _check_sane(path: str, specs: list[oiio.ImageSpec]) -> None:
+    """Refuse what a damaged header makes of a file before anything is sized from it:
+    windows larger than the largest image Mattebox makes (a flipped bit in a DPX header
+    once asked for a 536870936-pixel-wide format), and channel names that are not text."""
+    for spec in specs:
+        sizes = (spec.width, spec.height, spec.full_width, spec.full_height)
+        if max(sizes) > MAX_IMAGE_SIZE or min(sizes) < 0:
+            raise _error(
+                path,
+                f"its header gives a {spec.width}x{spec.height} image in a "
+                f"{spec.full_width}x{spec.full_height} format; the most is {MAX_IMAGE_SIZE} "
+                "pixels a side (a damaged file?)",
+            )
+        for index, name in enumerate(spec.channelnames):
+            try:
+                name.encode("utf-8")
+            except UnicodeEncodeError:
+                raise _error(
+                    path, f"channel {index + 1}'s name is not text (a damaged header?)"
+                ) from None
 
 
 def _check_known_reader_bugs(path: str, spec: oiio.ImageSpec, file_format: str) -> None:
@@ -356,6 +379,7 @@ def _decode_layers(path: str, wanted, region: Window | None, alloc, proxy: int =
     try:
         file_format = inp.format_name()
         specs = _part_specs(inp, file_format)
+        _check_sane(path, specs)
         info, layout = _describe(specs, file_format)
         head = specs[0 if layout.main_part is None else layout.main_part]
         turned = _orientation(head, file_format)
@@ -474,6 +498,7 @@ def _probe_file(path: str) -> ImageInfo:
     try:
         file_format = inp.format_name()
         specs = _part_specs(inp, file_format)
+        _check_sane(path, specs)
         info, layout = _describe(specs, file_format)
         turned = _orientation(specs[0 if layout.main_part is None else layout.main_part],
                               file_format)  # fmt: skip
