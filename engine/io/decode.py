@@ -21,8 +21,8 @@ from mattebox.engine.io.info import (
     _intersect,
 )
 from mattebox.engine.io.layers import Layout, Part, layer_layout
-from mattebox.nodes.limits import MAX_IMAGE_SIZE
 from mattebox.engine.io.orientation import display_size, turn, turn_window
+from mattebox.nodes.limits import MAX_IMAGE_SIZE
 
 
 def _open_input(path: str) -> oiio.ImageInput:

@@ -49,5 +49,5 @@ def test_a_channel_name_that_is_not_text_is_refused(tmp_path):
 def test_a_large_but_real_image_still_reads(tmp_path):
     path = tmp_path / "wide.exr"
     _exr(path, 4, 2, full=(MAX_IMAGE_SIZE, 2))
-    pixels, window, info = io.read_image(str(path))
+    _, window, info = io.read_image(str(path))
     assert (info.width, window) == (MAX_IMAGE_SIZE, (0, 0, 4, 2))
