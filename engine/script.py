@@ -15,8 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from mattebox.engine import tempfiles
-from mattebox.engine import group
+from mattebox.engine import group, tempfiles
 from mattebox.engine.graph import Graph, GraphError, Settings
 from mattebox.nodes import limits
 from mattebox.nodes import spec as specs
@@ -429,11 +428,11 @@ def _check_acyclic(created: dict, source: str) -> None:
     to nodes already in the graph cannot: those never read the new ones). One walk over
     the nodes and links, with a stack of its own: linear in the script's size."""
     state: dict[str, int] = {}  # 1: on the walk's path, 2: done
-    for start in created:
+    for start, node in created.items():
         if start in state:
             continue
         state[start] = 1
-        stack = [(start, iter(list(created[start].inputs.items())))]
+        stack = [(start, iter(list(node.inputs.items())))]
         while stack:
             name, links = stack[-1]
             for input_name, upstream in links:
