@@ -26,8 +26,14 @@ def write(path: Path, pixels: np.ndarray) -> None:
 
 def background() -> np.ndarray:
     y, x = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
-    sky = np.stack([0.05 + 0.25 * (1 - y / HEIGHT), 0.12 + 0.3 * (1 - y / HEIGHT),
-                    0.35 + 0.4 * (1 - y / HEIGHT)], -1)
+    sky = np.stack(
+        [
+            0.05 + 0.25 * (1 - y / HEIGHT),
+            0.12 + 0.3 * (1 - y / HEIGHT),
+            0.35 + 0.4 * (1 - y / HEIGHT),
+        ],
+        -1,
+    )
     ground = (y > HEIGHT * 0.68)[..., None]
     stripes = (np.sin(x / 9.0) * 0.5 + 0.5)[..., None] * 0.04
     field = np.stack([0.09 + 0 * x, 0.16 + 0 * x, 0.05 + 0 * x], -1) + stripes
@@ -43,7 +49,9 @@ def plate(frame: int) -> np.ndarray:
     shade = np.clip(1.2 - (np.hypot(x - cx + 30, y - cy + 35) / (1.6 * r)), 0.1, 1.2)
     rgb = np.stack([2.2 * shade, 0.9 * shade, 0.25 * shade], -1)  # a warm ball, > 1 in the core
     box = ((x > 430) & (x < 560) & (y > 120) & (y < 300)).astype(np.float32)
-    rgb = rgb * alpha[..., None] + np.array([0.1, 0.5, 0.8]) * box[..., None] * (1 - alpha[..., None])
+    rgb = rgb * alpha[..., None] + np.array([0.1, 0.5, 0.8]) * box[..., None] * (
+        1 - alpha[..., None]
+    )
     alpha = np.maximum(alpha, box)
     return np.concatenate([rgb, alpha[..., None]], -1).astype(np.float32)
 

@@ -106,12 +106,26 @@ PARAMS = {
     "Rectangle": {"box": [4.5, 2.25, 30.0, 27.5], "softness": 3.5, "color": [0.9, 0.5, 0.2, 0.8]},
     "Roto": {  # over its Source: a feathered Bézier, a subtracted polygon, an inverted one
         "shapes": [
-            {"name": "a", "points": [[2, 4, 0, 0, 9, -3], [33, 6, -4, -4, 2, 8], [20, 36, 5, 1, -6, 0]],
-             "feather": [3.5, -2.0, 5.0]},
-            {"name": "b", "points": [[10, 12], [24, 10], [17, 24]], "blend": "subtract",
-             "opacity": 0.7, "feather": 2.5, "feather_falloff": "linear"},
-            {"name": "c", "points": [[25, 20], [36, 22], [30, 33]], "invert": True, "blend": "add",
-             "opacity": 0.3},
+            {
+                "name": "a",
+                "points": [[2, 4, 0, 0, 9, -3], [33, 6, -4, -4, 2, 8], [20, 36, 5, 1, -6, 0]],
+                "feather": [3.5, -2.0, 5.0],
+            },
+            {
+                "name": "b",
+                "points": [[10, 12], [24, 10], [17, 24]],
+                "blend": "subtract",
+                "opacity": 0.7,
+                "feather": 2.5,
+                "feather_falloff": "linear",
+            },
+            {
+                "name": "c",
+                "points": [[25, 20], [36, 22], [30, 33]],
+                "invert": True,
+                "blend": "add",
+                "opacity": 0.3,
+            },
         ],
         "output": "B",
         "premultiply": True,
