@@ -24,16 +24,17 @@ from collections.abc import Callable
 
 import numpy as np
 
-from mattebox.engine import color, io, render
+from mattebox.engine import color, io, plan, render
 from mattebox.engine.backends import detect
 from mattebox.engine.evaluate import Evaluator
 from mattebox.engine.graph import Graph, Node
 from mattebox.engine.passes import BYTES_PER_PIXEL, NodeEval, Pass, RenderError
 from mattebox.engine.plan import Plan, PlanOptions, build, default_budget
 from mattebox.nodes import channels as chans
+from mattebox.nodes.limits import MAX_IMAGE_SIZE
 from mattebox.nodes.spec import Context, Window
 
-__all__ = ["frame_bytes", "plan_streamed", "write_if_too_large"]
+__all__ = ["check_size", "frame_bytes", "plan_streamed", "read_region", "write_if_too_large"]
 
 #: Bytes of float32 pixels one decoder request reads while a Read's region is decoded
 #: (rows at a time; both decoders work at once).
@@ -87,6 +88,7 @@ def write_if_too_large(
         return None
     if frame_bytes(root, region) <= default_budget():
         return None
+    check_size(root, region)
     target = render.backend_for(backend)
     plan_ = plan_streamed(root, frame, ctx, target)
     processor = render._write_processor(write, values, path, ctx)
@@ -112,6 +114,28 @@ def write_if_too_large(
     except io.ImageIOError as error:
         raise RenderError(write.name, str(error)) from None
     return path
+
+
+def check_size(root: NodeEval, region: Window) -> None:
+    """Refuse, before any work, a streamed frame wider or taller than
+    :data:`~mattebox.nodes.limits.MAX_IMAGE_SIZE` (the largest format or generated
+    image): memory no longer bounds it, and such a data window is a mistake (a Transform
+    scaled by 1e4), not a plate; the error names the first node, producers first, whose
+    data window is that large."""
+    if max(region.width, region.height) <= MAX_IMAGE_SIZE:
+        return
+
+    def too_large(ev: NodeEval) -> bool:
+        return max(ev.info.data_window.width, ev.info.data_window.height) > MAX_IMAGE_SIZE
+
+    producers_first = plan._post_order(root, plan._inputs)
+    culprit = next((ev for ev in producers_first if too_large(ev)), root)
+    window = culprit.info.data_window
+    raise RenderError(
+        culprit.name,
+        f"its image of {window.width}x{window.height} pixels is larger than "
+        f"{MAX_IMAGE_SIZE} on a side, the largest image Mattebox writes",
+    )
 
 
 def plan_streamed(root: NodeEval, frame: float, ctx: Context, backend) -> Plan:

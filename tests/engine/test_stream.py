@@ -275,3 +275,20 @@ def test_a_region_is_read_a_few_chunks_at_a_time(tmp_path, plate, monkeypatch):
     assert sorted(rows) == [(10, 64)] + [(y, y + 64) for y in range(64, 320, 64)] + [(320, 380)]
     assert 0 < most[0] <= stream.IN_FLIGHT
     np.testing.assert_array_equal(pixels, plate[1][10:380])
+
+
+def test_a_huge_data_window_is_refused_before_any_work(tmp_path, monkeypatch, streams):
+    """Memory no longer bounds a streamed frame, so its size is: wider or taller than
+    the largest image (65536) is a mistake such as a Transform scaled by 5000, refused
+    in one line naming the node, before a file is opened."""
+    graph = mb.Graph()
+    graph.settings.format = mb.Format(W, H)
+    noise = graph.add("Noise")
+    scaled = graph.add("Transform", inputs={"Source": noise}, scale=(5000.0, 1.0))
+    write = graph.add("Write", inputs={"Source": scaled}, file=str(tmp_path / "out.exr"))
+    monkeypatch.setenv("MATTEBOX_CPU_MEMORY", ROOMY)
+    with pytest.raises(
+        render.RenderError, match=r"^Transform1: its image of \d+x384 pixels is larger than 65536"
+    ):
+        render.execute(graph, [write], "1", backend="cpu")
+    assert streams == [] and os.listdir(tmp_path) == []
