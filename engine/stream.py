@@ -185,6 +185,7 @@ class RegionRead:
         self.step, self.ctx = step, ctx
 
     def result(self) -> tuple[np.ndarray, Window]:
+        """The pass's pixels and the window they cover (decoded now)."""
         return read_region(self.step.node, self.step.region, self.ctx)
 
 
