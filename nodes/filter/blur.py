@@ -8,6 +8,7 @@ import numpy as np
 
 from mattebox.nodes.filter.window import WindowFilter
 from mattebox.nodes.kernel import kernel, prange
+from mattebox.nodes.kernel_rows import weighted_runs
 from mattebox.nodes.spec import Float, Window, register
 
 TINY_SIZE = 1e-6  # below this the blur is the identity and the node passes its input through
@@ -34,62 +35,6 @@ def gaussian_weights(size: float) -> np.ndarray:
 
 BLOCK_ROWS = 16  # output rows per parallel task: their vertical sums share src rows in cache
 CHUNK = 1024  # floats per run of a pass: the run's partial sums stay in L1 between taps
-
-
-@kernel
-def scale_into(out, weight, values):
-    """``out[j] = weight * values[j]``.
-
-    The loops of these helpers count from 0 over whole 1-D arrays, so numba's wrap of
-    negative indices folds away and LLVM vectorises them (8 floats per AVX2 instruction).
-    """
-    for j in range(out.shape[0]):
-        out[j] = weight * values[j]
-
-
-@kernel
-def add_scaled(out, weight, values):
-    """``out[j] += weight * values[j]``."""
-    for j in range(out.shape[0]):
-        out[j] += weight * values[j]
-
-
-@kernel
-def add_scaled4(out, w0, v0, w1, v1, w2, v2, w3, v3):
-    """``out[j] += w0 * v0[j]``, then ``+= w1 * v1[j]`` and so on: the roundings of four
-    :func:`add_scaled` calls, with ``out`` loaded and stored once instead of four times."""
-    for j in range(out.shape[0]):
-        out[j] = out[j] + w0 * v0[j] + w1 * v1[j] + w2 * v2[j] + w3 * v3[j]
-
-
-@kernel
-def weighted_runs(out, values, start, stride, weights):
-    """``out[j] = sum(weights[k] * values[start + k * stride + j])``, added in order of ``k``.
-
-    The vertical pass reads one run per src row (``stride`` is a row of floats), the
-    horizontal pass one per pixel of shift along a row buffer (``stride`` 4).
-    """
-    n = out.shape[0]
-    taps = weights.shape[0]
-    scale_into(out, weights[0], values[start : start + n])
-    k = 1
-    while k + 4 <= taps:
-        at = start + k * stride
-        add_scaled4(
-            out,
-            weights[k],
-            values[at : at + n],
-            weights[k + 1],
-            values[at + stride : at + stride + n],
-            weights[k + 2],
-            values[at + 2 * stride : at + 2 * stride + n],
-            weights[k + 3],
-            values[at + 3 * stride : at + 3 * stride + n],
-        )
-        k += 4
-    for rest in range(k, taps):
-        at = start + rest * stride
-        add_scaled(out, weights[rest], values[at : at + n])
 
 
 @kernel(parallel=True)

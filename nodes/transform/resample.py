@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from mattebox.nodes.kernel import ZERO, kernel, prange
+from mattebox.nodes.kernel_rows import weighted_runs
 from mattebox.nodes.spec import EMPTY, Enum, Format, ImageInfo, Kind, NodeSpec, Window
 
 FILTERS = ("nearest", "linear", "cubic", "lanczos3")
@@ -265,14 +266,6 @@ def axis_taps(filter_id, scale, offset, d0, n_out, s0, n_src, widen):
 
 
 @kernel
-def add_scaled(out, weight, values):
-    """``out[j] += weight * values[j]`` over whole 1-D arrays (a loop from 0, so numba
-    drops its negative-index wrap and LLVM vectorises it)."""
-    for j in range(out.shape[0]):
-        out[j] += weight * values[j]
-
-
-@kernel
 def weighted_pixels(line, start, count, weights, out):
     """The horizontal pass: ``out[o] = sum(weights[o, k] * line[start[o] + k])`` for each
     pixel ``o`` of a row (``line`` and ``out`` are (pixels, 4))."""
@@ -316,7 +309,7 @@ def separable_resample(src, sx0, sy0, dst, dx0, dy0, m, filter_id):
     for o in range(width):
         if count_x[o] > 0:
             start_x[o] -= lo  # now an index into the row buffer
-    rows = src.reshape(h, 4 * w)
+    flat = src.reshape(h * 4 * w)
     out = dst.reshape(height, 4 * width)
     for block in prange((height + BLOCK_ROWS - 1) // BLOCK_ROWS):
         line = np.empty(4 * (hi - lo), np.float32)
@@ -325,9 +318,8 @@ def separable_resample(src, sx0, sy0, dst, dx0, dy0, m, filter_id):
             if n == 0 or hi == lo:
                 out[row] = 0.0
                 continue
-            line[:] = 0.0
-            for k in range(n):
-                add_scaled(line, weights_y[row, k], rows[start_y[row] + k, 4 * lo : 4 * hi])
+            start = start_y[row] * 4 * w + 4 * lo
+            weighted_runs(line, flat, start, 4 * w, weights_y[row, :n])
             weighted_pixels(line.reshape(hi - lo, 4), start_x, count_x, weights_x, dst[row])
 
 
