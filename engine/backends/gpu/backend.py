@@ -214,6 +214,20 @@ class GpuBackend(Backend):
     def download(self, handle: GpuImage, window: Window) -> np.ndarray:
         return self.download_later(handle, window)()
 
+    def read_back_rows(self, source, row_bytes: int, height: int, download) -> None:
+        """Record copies of ``height`` rows of ``row_bytes`` from the device buffer
+        ``source`` into read-back buffers, one command buffer per row chunk, each chunk
+        registered with ``download`` (its ``add(y0, y1, buffer)``). Holds no lock itself:
+        the caller does, as for every recording."""
+        rows = max(1, self.readbacks.chunk // max(1, row_bytes))
+        for y0 in range(0, height, rows):
+            y1 = min(height, y0 + rows)
+            nbytes = (y1 - y0) * row_bytes
+            buffer = self.readbacks.take(nbytes)
+            self._record().copy_buffer_to_buffer(source, y0 * row_bytes, buffer, 0, nbytes)
+            self._chunks.append((download, download.add(y0, y1, buffer)))
+            self._cut()
+
     def download_later(
         self, handle: GpuImage, window: Window, copy: bool = True
     ) -> Callable[[], np.ndarray]:
@@ -224,15 +238,7 @@ class GpuBackend(Backend):
         if window.pixels == 0:
             return lambda: np.zeros((*shape, 4), np.float32)
         download = transfer.Download(self.readbacks, shape)
-        row_bytes = window.width * BYTES_PER_PIXEL
-        rows = transfer.rows_per_chunk(window.width, self.readbacks.chunk)
-        for y0 in range(0, window.height, rows):
-            y1 = min(window.height, y0 + rows)
-            nbytes = (y1 - y0) * row_bytes
-            buffer = self.readbacks.take(nbytes)
-            self._record().copy_buffer_to_buffer(handle.buffer, y0 * row_bytes, buffer, 0, nbytes)
-            self._chunks.append((download, download.add(y0, y1, buffer)))
-            self._cut()
+        self.read_back_rows(handle.buffer, window.width * BYTES_PER_PIXEL, window.height, download)
         self.counters["downloads"] += 1
         self.counters["download_bytes"] += window.pixels * BYTES_PER_PIXEL
 

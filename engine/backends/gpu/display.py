@@ -187,15 +187,7 @@ def download_into(backend, packed: PackedImage, out: np.ndarray) -> PackedDownlo
     if out.shape != (packed.height, packed.width, PACKED) or out.dtype != np.uint8:
         raise ValueError(f"expected a uint8 array of {(packed.height, packed.width, 4)}")
     download = PackedDownload(backend.readbacks, out)
-    row_bytes = packed.width * PACKED
-    rows = max(1, backend.readbacks.chunk // max(1, row_bytes))
-    for y0 in range(0, packed.height, rows):
-        y1 = min(packed.height, y0 + rows)
-        nbytes = (y1 - y0) * row_bytes
-        buffer = backend.readbacks.take(nbytes)
-        backend._record().copy_buffer_to_buffer(packed.buffer, y0 * row_bytes, buffer, 0, nbytes)
-        backend._chunks.append((download, download.add(y0, y1, buffer)))
-        backend._cut()
+    backend.read_back_rows(packed.buffer, packed.width * PACKED, packed.height, download)
     return download
 
 
