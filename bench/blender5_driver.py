@@ -35,7 +35,6 @@ line ``blender5_driver: <problem>`` and exits 1.
 import json
 import os
 import sys
-import traceback
 
 import bpy
 
@@ -288,22 +287,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except bd.DriverError as error:
-        print(f"blender5_driver: {error}", file=sys.stderr)
-        sys.stderr.flush()
-        os._exit(1)
-    except BaseException as error:  # noqa: BLE001 - any failure must give exit status 1
-        where = traceback.extract_tb(error.__traceback__)[-1]
-        message = str(error).strip().replace("\n", " ")
-        print(
-            f"blender5_driver: {type(error).__name__}: {message} "
-            f"(line {where.lineno}, in {where.name})",
-            file=sys.stderr,
-        )
-        sys.stderr.flush()
-        os._exit(1)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
+    bd.run_as_script(main, "blender5_driver")

@@ -843,11 +843,14 @@ def main():
         handle.write("\n")
 
 
-if __name__ == "__main__":
+def run_as_script(main, name: str) -> None:
+    """Run a driver's ``main`` as Blender's script: exit status 0 on success and 1 on any
+    failure with one line naming the driver (``--help`` exits with its own status), and
+    ``os._exit`` so Blender's own shutdown adds nothing and waits for nothing."""
     try:
         main()
     except DriverError as error:
-        print(f"blender_driver: {error}", file=sys.stderr)
+        print(f"{name}: {error}", file=sys.stderr)
         sys.stderr.flush()
         os._exit(1)
     except SystemExit as error:  # --help
@@ -857,11 +860,15 @@ if __name__ == "__main__":
         where = traceback.extract_tb(error.__traceback__)[-1]
         message = str(error).strip().replace("\n", " ")
         print(
-            f"blender_driver: {type(error).__name__}: {message} "
-            f"(line {where.lineno}, in {where.name})",
+            f"{name}: {type(error).__name__}: {message} (line {where.lineno}, in {where.name})",
             file=sys.stderr,
         )
         sys.stderr.flush()
         os._exit(1)
     sys.stdout.flush()
     sys.stderr.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    run_as_script(main, "blender_driver")

@@ -25,7 +25,6 @@ uncompressed float EXR; the JSON is blender_driver.py's (times, peak RSS, versio
 import json
 import os
 import sys
-import traceback
 
 import bpy
 
@@ -197,22 +196,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except bd.DriverError as error:
-        print(f"keying_blender: {error}", file=sys.stderr)
-        sys.stderr.flush()
-        os._exit(1)
-    except BaseException as error:  # noqa: BLE001 - any failure must give exit status 1
-        where = traceback.extract_tb(error.__traceback__)[-1]
-        message = str(error).strip().replace("\n", " ")
-        print(
-            f"keying_blender: {type(error).__name__}: {message} "
-            f"(line {where.lineno}, in {where.name})",
-            file=sys.stderr,
-        )
-        sys.stderr.flush()
-        os._exit(1)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
+    bd.run_as_script(main, "keying_blender")
