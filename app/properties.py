@@ -662,10 +662,16 @@ class ShapesEditor(Editor):
         self.table.setObjectName("ShapesTable")
         self.table.setHorizontalHeaderLabels(list(self.COLUMNS))
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(
-            0, QtWidgets.QHeaderView.ResizeMode.Stretch
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(24)
+        self.table.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setSizeAdjustPolicy(
+            QtWidgets.QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents
         )
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.summary.setWordWrap(True)
         column.addWidget(self.summary)
         column.addWidget(self.table)
         self.layout_.addLayout(column, 1)
@@ -699,6 +705,9 @@ class ShapesEditor(Editor):
             combo.activated.connect(lambda i, r=row, w=combo: self._edit(r, "blend", w.itemText(i)))
             self.table.setCellWidget(row, 4, combo)
         self.table.setVisible(count > 0)
+        shown = min(count, 6)  # rows shown without scrolling
+        rows = sum(self.table.rowHeight(r) for r in range(shown))
+        self.table.setFixedHeight(self.table.horizontalHeader().height() + rows + 4)
 
     def _edit(self, row: int, key: str, value) -> None:
         if self._shapes[row][key] == value:
