@@ -268,16 +268,19 @@ def axis_taps(filter_id, scale, offset, d0, n_out, s0, n_src, widen):
 @kernel
 def weighted_pixels(line, start, count, weights, out):
     """The horizontal pass: ``out[o] = sum(weights[o, k] * line[start[o] + k])`` for each
-    pixel ``o`` of a row (``line`` and ``out`` are (pixels, 4))."""
+    pixel ``o`` of a row (``line`` and ``out`` are (pixels, 4)). Each pixel's taps are
+    sliced first, so they are indexed from 0 (no negative-index wrap in the loop)."""
     for o in range(out.shape[0]):
-        s = start[o]
+        n = count[o]
+        taps = line[start[o] : start[o] + n]
+        wo = weights[o]
         r = g = b = a = ZERO
-        for k in range(count[o]):
-            wk = weights[o, k]
-            r += wk * line[s + k, 0]
-            g += wk * line[s + k, 1]
-            b += wk * line[s + k, 2]
-            a += wk * line[s + k, 3]
+        for k in range(n):
+            wk = wo[k]
+            r += wk * taps[k, 0]
+            g += wk * taps[k, 1]
+            b += wk * taps[k, 2]
+            a += wk * taps[k, 3]
         out[o, 0] = r
         out[o, 1] = g
         out[o, 2] = b
