@@ -44,3 +44,17 @@ def test_pow_positive_is_within_one_ulp(pow_array, y):
     finite = np.isfinite(expected)
     ulps = np.abs(out[finite].view(np.int32).astype(np.int64) - expected[finite].view(np.int32))
     assert ulps.max() <= 1
+
+
+def test_fused_kernels_are_named_after_the_helper_modules_they_inline():
+    """A fused Grade inlines kernel_math's pow: numba's on-disk cache sees only the fused
+    file, so kernel_math's source must enter that file's name, or an edit to the pow
+    would leave the old compiled kernel in use."""
+    from mattebox.nodes.color import grade
+
+    compiler.prepare_module(grade)
+    modules = compiler.with_helper_modules([grade.__name__])
+    assert modules == {grade.__name__, kernel_math.__name__}
+    members = ((grade.__name__, "grade_point", (("buf", 0),), 12, False),)
+    before = compiler._fused_source(1, members, (True, True))
+    assert "kernel_math" not in before  # the name's digest is what carries it

@@ -24,6 +24,10 @@ import numba
 
 _lock = threading.RLock()
 _prepared: set[str] = set()
+# module -> the modules its imported kernel helpers come from (nodes/kernel_math.py...):
+# their source enters a fused kernel's name, since numba's cache sees only the file it
+# compiles and would keep a fused kernel built with a helper since edited
+_helper_modules: dict[str, set[str]] = {}
 _fused: dict[tuple, object] = {}
 JIT_OPTIONS = {"nogil": True, "cache": True, "error_model": "numpy"}
 
@@ -47,13 +51,16 @@ def prepare_module(module: ModuleType) -> None:
         if hasattr(module, "prange"):
             module.prange = numba.prange
         for name, value in list(vars(module).items()):
-            marks = getattr(value, "__mattebox_kernel__", None)
-            if marks is None or not inspect.isfunction(value):
+            # a helper imported after its module was prepared is already a dispatcher
+            function = getattr(value, "py_func", value)
+            marks = getattr(function, "__mattebox_kernel__", None)
+            if marks is None or not inspect.isfunction(function):
                 continue
-            if value.__module__ != module.__name__:  # a kernel helper imported from elsewhere
-                home = sys.modules[value.__module__]
+            if function.__module__ != module.__name__:  # a kernel helper from elsewhere
+                home = sys.modules[function.__module__]
                 prepare_module(home)
-                setattr(module, name, getattr(home, value.__name__))
+                _helper_modules.setdefault(module.__name__, set()).add(home.__name__)
+                setattr(module, name, getattr(home, function.__name__))
                 continue
             options = dict(JIT_OPTIONS, parallel=marks["parallel"])
             if not marks["parallel"]:
@@ -72,9 +79,21 @@ def compiled(func):
     return getattr(module, func.__name__)
 
 
+def with_helper_modules(modules: list[str]) -> set[str]:
+    """``modules`` and, transitively, the modules their imported kernel helpers come
+    from (known once :func:`prepare_module` has run on them)."""
+    found, todo = set(modules), list(modules)
+    while todo:
+        for home in _helper_modules.get(todo.pop(), ()):
+            if home not in found:
+                found.add(home)
+                todo.append(home)
+    return found
+
+
 def _module_digest(modules: list[str]) -> str:
     digest = hashlib.sha1()
-    for name in sorted(set(modules)):
+    for name in sorted(with_helper_modules(modules)):
         digest.update(Path(sys.modules[name].__file__).read_bytes())
     return digest.hexdigest()[:12]
 
