@@ -5,7 +5,10 @@ The loops count from 0 over whole 1-D arrays, so numba's wrap of negative indice
 away and LLVM vectorises them (8 floats per AVX2 instruction). A run of taps is added four
 at a time (:func:`add_scaled4`): the partial sums are loaded and stored once per four taps,
 which is what bounds a one-tap-at-a-time loop (one load and one store per multiply-add).
-The roundings are those of adding the taps one by one, in order.
+The roundings are those of adding the taps one by one, in order. numba's on-disk cache
+of the parallel kernels that call these sees only their own file: after editing this one,
+touch those (``nodes/filter/blur.py``, ``nodes/transform/resample.py``) or clear their
+``__pycache__``.
 """
 
 from __future__ import annotations
