@@ -10,7 +10,6 @@ the CPUs this benchmark may use, the same cores the other tools get.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
@@ -53,14 +52,10 @@ def bpy_case(
     for key, value in params:
         command += ["--param", f"{key}={value}"]
     command = pinned(command)
-    run = measure.run_process(command)
-    try:
-        if run.returncode != 0 or not report.exists():
-            return {"error": run.problem(), "command": command}
-        data = json.loads(report.read_text())
-    finally:
-        report.unlink(missing_ok=True)
-    times = [float(t) for t in data["times"]]
+    data, run = measure.run_driver(command, report)
+    if "error" in data:
+        return data
+    times = data["times"]
     return {
         "times": times,
         **measure.summary(times),

@@ -183,3 +183,18 @@ def run_process(
                 data = json.load(handle)
             seconds, peak = data["seconds"], data["maxrss_kib"] * 1024
         return ProcessRun(seconds, peak, code, stdout, stderr)
+
+
+def run_driver(command: list[str], report) -> tuple[dict, object]:
+    """Run a Blender driver that writes its JSON ``report`` (a Path), then remove the
+    report: ``(data, run)``, or ``({"error": ..., "command": ...}, run)`` when the driver
+    failed. ``data["times"]`` holds the driver's times, as floats."""
+    run = run_process(command)
+    try:
+        if run.returncode != 0 or not report.exists():
+            return {"error": run.problem(), "command": command}, run
+        data = json.loads(report.read_text())
+    finally:
+        report.unlink(missing_ok=True)
+    data["times"] = [float(t) for t in data["times"]]
+    return data, run

@@ -373,14 +373,10 @@ def blender_case(
     ]
     for key, value in work.blender_params:
         command += ["--param", f"{key}={value}"]
-    run = measure.run_process(command)
-    try:
-        if run.returncode != 0 or not report.exists():
-            return {"error": run.problem(), "command": command}
-        data = json.loads(report.read_text())
-    finally:
-        report.unlink(missing_ok=True)
-    times = [float(t) for t in data["times"]]
+    data, run = measure.run_driver(command, report)
+    if "error" in data:
+        return data
+    times = data["times"]
     return {
         "times": times,
         **measure.summary(times),
