@@ -21,6 +21,19 @@ def display_processor(config, src, display, view, look="", inverse=False):
     return config.getProcessor(transform, direction)
 
 
+def rendered(backend, array_source, pixels, **params):
+    """OCIODisplay from ACEScg with ``params`` over ``pixels``, rendered on ``backend``."""
+    g = mb.Graph()
+    source = array_source(g, pixels)
+    node = g.add("OCIODisplay", inputs={"Source": source}, in_colorspace="ACEScg", **params)
+    return g.render(node, frame=1, backend=backend).pixels
+
+
+def expected(pixels, *args, **kw):
+    """OCIO's own processor (:func:`display_processor` from ACEScg) on ``pixels``."""
+    return ocio_reference(display_processor(studio_config(), "ACEScg", *args, **kw), pixels)
+
+
 @pytest.mark.parametrize(
     "display, view",
     [
@@ -31,34 +44,16 @@ def display_processor(config, src, display, view, look="", inverse=False):
 )
 def test_ocio_display_matches_ocio(backend, array_source, display, view):
     pixels = random_image(11, 17, seed=21, lo=0.01, hi=2.0)
-    g = mb.Graph()
-    node = g.add(
-        "OCIODisplay",
-        inputs={"Source": array_source(g, pixels)},
-        in_colorspace="ACEScg",
-        display=display,
-        view=view,
-    )
-    out = g.render(node, frame=1, backend=backend)
-    expected = ocio_reference(display_processor(studio_config(), "ACEScg", display, view), pixels)
-    np.testing.assert_allclose(out.pixels, expected, rtol=1e-4, atol=ATOL)
+    out = rendered(backend, array_source, pixels, display=display, view=view)
+    np.testing.assert_allclose(out, expected(pixels, display, view), rtol=1e-4, atol=ATOL)
 
 
 def test_ocio_display_inverse_matches_ocio(backend, array_source):
     pixels = random_image(7, 9, seed=22, lo=0.05, hi=0.9)
-    g = mb.Graph()
     display, view = "sRGB - Display", "Un-tone-mapped"
-    node = g.add(
-        "OCIODisplay",
-        inputs={"Source": array_source(g, pixels)},
-        in_colorspace="ACEScg",
-        display=display,
-        view=view,
-        inverse=True,
-    )
-    out = g.render(node, frame=1, backend=backend)
-    processor = display_processor(studio_config(), "ACEScg", display, view, inverse=True)
-    np.testing.assert_allclose(out.pixels, ocio_reference(processor, pixels), rtol=1e-4, atol=ATOL)
+    out = rendered(backend, array_source, pixels, display=display, view=view, inverse=True)
+    reference = expected(pixels, display, view, inverse=True)
+    np.testing.assert_allclose(out, reference, rtol=1e-4, atol=ATOL)
 
 
 def test_ocio_display_with_a_look_matches_ocio(backend, array_source):
@@ -66,22 +61,11 @@ def test_ocio_display_with_a_look_matches_ocio(backend, array_source):
     display's view, as one group."""
     pixels = random_image(9, 13, seed=24, lo=0.01, hi=2.0)
     pixels[0, :, 0] = 2.5 * pixels[0, :, 3]  # saturated reds the gamut compression moves
-    g = mb.Graph()
     display, view, look = "sRGB - Display", "Un-tone-mapped", "ACES 1.3 Reference Gamut Compression"
-    node = g.add(
-        "OCIODisplay",
-        inputs={"Source": array_source(g, pixels)},
-        in_colorspace="ACEScg",
-        display=display,
-        view=view,
-        look=look,
-    )
-    out = g.render(node, frame=1, backend=backend)
-    processor = display_processor(studio_config(), "ACEScg", display, view, look=look)
-    without = display_processor(studio_config(), "ACEScg", display, view)
-    expected = ocio_reference(processor, pixels)
-    np.testing.assert_allclose(out.pixels, expected, rtol=1e-4, atol=ATOL)
-    assert not np.allclose(expected, ocio_reference(without, pixels), atol=1e-3)
+    out = rendered(backend, array_source, pixels, display=display, view=view, look=look)
+    reference = expected(pixels, display, view, look=look)
+    np.testing.assert_allclose(out, reference, rtol=1e-4, atol=ATOL)
+    assert not np.allclose(reference, expected(pixels, display, view), atol=1e-3)
 
 
 def test_a_view_the_display_lacks_names_the_node(array_source):
