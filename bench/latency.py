@@ -50,13 +50,15 @@ import sys
 import tempfile
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench.sampler import Sampler
 
 PARTS = ("render", "display", "evaluate", "to screen", "paint", "Qt")
 SIZES = {"1080p": (1920, 1080), "4K": (3840, 2160)}
@@ -67,6 +69,13 @@ GAIN_FROM, GAIN_TO = 1.0, 1.6
 #: compression per pixel) and Un-tone-mapped (a matrix and a curve), which shows the
 #: rest of the path with a cheap display transform.
 VIEWS = ("ACES 2.0 - SDR 100 nits (Rec.709)", "Un-tone-mapped")
+#: How the bench waits for the editor: "block" (in the event loop, as the editor does)
+#: or "spin" (``processEvents`` in a loop; see :func:`pump`).
+PUMP = "block"
+#: The slider positions of the range are dealt to three lanes (warm-up, step, drag), so
+#: that no run shows a value an earlier run rendered: a value seen before comes back
+#: from the render cache and would time nothing.
+LANES = {"warm": 0, "step": 1, "drag": 2}
 
 
 def uptime() -> str:
@@ -191,23 +200,37 @@ def instrumented(probe: Probe):
 
 
 def pump(seconds: float = 0.0) -> None:
-    """Run the event loop for ``seconds`` (at least once)."""
+    """Run the event loop for ``seconds``, blocked in it between events as the editor's
+    own loop is (``--pump spin`` instead calls ``processEvents`` in a loop, as this bench
+    did before: that holds the GIL against the viewer's render thread, whose every wgpu
+    call releases and retakes it, and on a 16-core GPU machine it made the render thread
+    several times slower than in the editor)."""
     from PySide6 import QtCore, QtWidgets
 
-    app = QtWidgets.QApplication.instance()
-    end = time.perf_counter() + seconds
-    while True:
-        app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 2)
-        if time.perf_counter() >= end:
-            return
+    if PUMP == "spin":
+        app = QtWidgets.QApplication.instance()
+        end = time.perf_counter() + seconds
+        while True:
+            app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 2)
+            if time.perf_counter() >= end:
+                return
+    loop = QtCore.QEventLoop()
+    timer = QtCore.QTimer()
+    timer.setSingleShot(True)
+    timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
+    timer.timeout.connect(loop.quit)
+    timer.start(max(0, round(seconds * 1000)))
+    loop.exec()
 
 
 def pump_until(predicate, timeout: float = 600.0) -> float:
+    """Run the event loop until ``predicate()`` holds (checked every millisecond; the
+    times themselves come from the probe, not from this check)."""
     start = time.perf_counter()
     while not predicate():
         if time.perf_counter() - start > timeout:
             raise TimeoutError(f"not done after {timeout:.0f} s")
-        pump()
+        pump(0.001)
     return time.perf_counter() - start
 
 
@@ -259,26 +282,34 @@ def quiet(window) -> None:
     pump(0.05)  # the last paint
 
 
-def slider_positions(slider, steps: int, forward: bool = True) -> list[int]:
-    """Slider positions for gain values from GAIN_FROM towards GAIN_TO, all distinct."""
+def slider_positions(slider, steps: int, forward: bool = True, lane: int = 0) -> list[int]:
+    """``steps`` slider positions for gain values from GAIN_FROM towards GAIN_TO (or
+    back), spread over the range, all distinct, and only positions of ``lane``: every
+    ``len(LANES)``-th position, so that the lanes share none."""
     from mattebox.app.properties import SLIDER_STEPS
 
     def position(value: float) -> int:
         return round((value - slider.lo) / (slider.hi - slider.lo) * SLIDER_STEPS)
 
     first, last = position(GAIN_FROM), position(GAIN_TO)
-    if last - first < steps:
-        raise ValueError(f"the slider has only {last - first} positions in the range")
-    out = [first + round((last - first) * (i + 1) / steps) for i in range(steps)]
-    return out if forward else [first + last - p for p in out]
+    mine = list(range(first + 1 + lane, last + 1, len(LANES)))
+    if len(mine) < steps:
+        raise ValueError(f"the slider has only {len(mine)} positions for each run")
+    if steps == 1:
+        out = [mine[-1]]
+    else:
+        out = [mine[round(i * (len(mine) - 1) / (steps - 1))] for i in range(steps)]
+    return out if forward else out[::-1]
 
 
-def drag(window, probe: Probe, steps: int, mode: str, forward: bool) -> tuple[list, dict]:
+def drag(
+    window, probe: Probe, steps: int, mode: str, forward: bool, lane: str
+) -> tuple[list, dict]:
     """One slider drag of ``steps`` moves (up from GAIN_FROM, or down from GAIN_TO);
     returns each step's record and the levels of the last draft shown."""
     slider = window.properties.rows["gain"].editor.slider
     root = window.doc.root
-    positions = slider_positions(slider, steps, forward)
+    positions = slider_positions(slider, steps, forward, LANES[lane])
     slider.setSliderDown(True)  # sliderPressed: the viewer renders drafts from now on
     quiet(window)
     probe.clear()
@@ -288,7 +319,7 @@ def drag(window, probe: Probe, steps: int, mode: str, forward: bool) -> tuple[li
     for position in positions:
         if mode == "drag":
             while time.perf_counter() < next_tick:
-                pump(min(0.002, max(0.0, next_tick - time.perf_counter())))
+                pump(max(0.0, next_tick - time.perf_counter()))
             next_tick += period
         start = time.perf_counter()
         slider.setValue(position)  # valueChanged -> the panel's edit, as a mouse move does
@@ -383,13 +414,13 @@ def run_case(size: str, backends: list[str], steps: int, folder: Path, views=VIE
                 for view in views:
                     window.viewer.set_view(view)
                     quiet(window)  # decodes, first render, kernels compiled or loaded
-                    _, warm = drag(window, probe, 8, "step", True)  # drafts, hot nodes made
+                    _, warm = drag(window, probe, 8, "step", True, "warm")  # drafts, hot nodes made
                     if warm["error"]:
                         raise RuntimeError(f"the viewer shows an error: {warm['error']}")
                     row = {"device": label, "meaningful": meaningful, "view": view}
-                    step, row["levels"] = drag(window, probe, steps, "step", False)
+                    step, row["levels"] = drag(window, probe, steps, "step", False, "step")
                     row["step"] = summarise(step)
-                    row["drag"] = summarise(drag(window, probe, steps, "drag", True)[0])
+                    row["drag"] = summarise(drag(window, probe, steps, "drag", True, "drag")[0])
                     out["backends"][f"{name} {view}"] = row
                     print(f"{size} {name} {view}: {json.dumps(row)}", flush=True)
         finally:
@@ -407,8 +438,13 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--views", nargs="+", default=list(VIEWS), help="views of sRGB - Display")
     parser.add_argument("--platform", default="offscreen", help="Qt platform (offscreen, xcb)")
+    parser.add_argument("--pump", choices=["block", "spin"], default=PUMP, help="see pump()")
     parser.add_argument("--json", default="")
+    parser.add_argument(
+        "--sample", default="", help="write a stack sample report (bench/sampler.py) here"
+    )
     args = parser.parse_args(argv)
+    globals()["PUMP"] = args.pump
     os.environ["QT_QPA_PLATFORM"] = args.platform
     result = {
         "date": time.strftime("%Y-%m-%d"),
@@ -417,16 +453,22 @@ def main(argv=None) -> int:
         "qt_platform": args.platform,
         "window": list(WINDOW),
         "drag_hz": DRAG_HZ,
+        "pump": args.pump,
         "load_before": uptime(),
         "cases": [],
     }
     print("load before:", result["load_before"], flush=True)
     folder = Path(tempfile.mkdtemp(prefix="mattebox-latency-plates-"))
+    sampler = Sampler() if args.sample else nullcontext()
     try:
-        for size in args.sizes:
-            result["cases"].append(run_case(size, args.backends, args.steps, folder, args.views))
+        with sampler:
+            for size in args.sizes:
+                case = run_case(size, args.backends, args.steps, folder, args.views)
+                result["cases"].append(case)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    if args.sample:
+        Path(args.sample).write_text(sampler.report() + "\n")
     result["load_after"] = uptime()
     print("load after:", result["load_after"], flush=True)
     print(table(result))

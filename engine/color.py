@@ -561,11 +561,27 @@ def apply_cpu(
         for y in starts:
             _apply_block(cpu_proc, out[y : y + block_rows], unpremultiply, keeps_black)
         return out
-    with ThreadPoolExecutor(max_workers=min(threads, len(starts))) as pool:
-        jobs = [
-            pool.submit(_apply_block, cpu_proc, out[y : y + block_rows], unpremultiply, keeps_black)
-            for y in starts
-        ]
-        for job in jobs:
-            job.result()
+    pool = _block_pool(threads)
+    jobs = [
+        pool.submit(_apply_block, cpu_proc, out[y : y + block_rows], unpremultiply, keeps_black)
+        for y in starts
+    ]
+    for job in jobs:
+        job.result()
     return out
+
+
+_pools: dict[tuple[int, int], ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def _block_pool(threads: int) -> ThreadPoolExecutor:
+    """A pool of ``threads`` threads kept for :func:`apply_cpu` (the viewer applies its
+    display transform at every slider step: starting threads each time showed in its
+    profile); one per thread count, and a new one in a forked child."""
+    key = (threads, os.getpid())
+    with _pools_lock:
+        pool = _pools.get(key)
+        if pool is None:
+            pool = _pools[key] = ThreadPoolExecutor(threads, thread_name_prefix="mattebox-ocio")
+        return pool

@@ -308,7 +308,11 @@ def device_image(found) -> DeviceImage:
 def _to_uint8(rgb: np.ndarray) -> np.ndarray:
     height, width = rgb.shape[:2]
     out = np.empty((height, width, 4), np.uint8)
-    out[..., :3] = np.clip(np.nan_to_num(rgb, nan=0.0) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    scaled = np.multiply(rgb, np.float32(255.0), dtype=np.float32)
+    scaled += np.float32(0.5)
+    np.fmax(scaled, np.float32(0.0), out=scaled)  # NaN (and -inf) to 0: fmax drops NaNs
+    np.minimum(scaled, np.float32(255.0), out=scaled)
+    out[..., :3] = scaled.astype(np.uint8)
     out[..., 3] = 255
     return out
 

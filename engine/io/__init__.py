@@ -26,8 +26,10 @@ process starts quickly. See ``docs/io-and-colour.md``.
 
 from __future__ import annotations
 
+import collections
 import os
 import stat
+import threading
 from collections.abc import Iterable
 from multiprocessing import shared_memory as shared_memory  # tests watch its SharedMemory
 
@@ -109,6 +111,14 @@ def _check_readable(path: str) -> None:
         raise _error(path, "permission denied")
 
 
+#: Headers already read, by path and the file's identity (device, inode, size, change
+#: and modification times): the viewer evaluates its graph at every slider step, and
+#: asking the decoder process for an unchanged file's header each time cost a round trip.
+_PROBED: collections.OrderedDict[tuple, ImageInfo] = collections.OrderedDict()
+_PROBED_MAX = 512
+_probed_lock = threading.Lock()
+
+
 def probe(path: str) -> ImageInfo:
     """Describe an image file without reading its pixels.
 
@@ -128,10 +138,35 @@ def probe(path: str) -> ImageInfo:
     """
     path = os.fspath(path)
     _check_readable(path)
+    key = _file_identity(path)
+    with _probed_lock:
+        info = _PROBED.get(key) if key else None
+        if info is not None:
+            _PROBED.move_to_end(key)
+            return info
     if _in_process():  # (no timeout here: only the decoder process can be killed)
         with chatter.captured():
-            return _probe_file(path)
-    return _worker.request(("probe", path), path)[1]
+            info = _probe_file(path)
+    else:
+        info = _worker.request(("probe", path), path)[1]
+    if key:
+        with _probed_lock:
+            _PROBED[key] = info
+            while len(_PROBED) > _PROBED_MAX:
+                _PROBED.popitem(last=False)
+    return info
+
+
+def _file_identity(path: str) -> tuple | None:
+    """What changes when a regular file is replaced or rewritten; None for anything
+    else (nothing is remembered of it)."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(found.st_mode):
+        return None
+    return (path, found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
 
 
 def read_layers(
