@@ -19,7 +19,7 @@ from typing import Self
 
 
 class Sampler:
-    def __init__(self, interval: float = 0.002, depth: int = 8):
+    def __init__(self, interval: float = 0.002, depth: int = 12):
         self.interval = interval
         self.depth = depth
         self.samples: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
