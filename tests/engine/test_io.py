@@ -455,6 +455,26 @@ def test_truncated_exr_is_a_clean_error(tmp_path, rng, read_mode, tiled):
     assert mio.read_image(good)[0].shape == (64, 64, 4)
 
 
+def test_probe_remembers_an_unchanged_file_and_sees_a_rewritten_one(tmp_path, rng, monkeypatch):
+    """The viewer evaluates its graph at every slider step: an unchanged file's header is
+    read once; a file written again (other size, inode or times) is read again."""
+    monkeypatch.setattr(mio, "IN_PROCESS", False)
+    path = tmp_path / "plate.exr"
+    mio.write_image(path, random_premultiplied(rng, 8, 12), (0, 0, 12, 8), (12, 8))
+    asked = []
+    request = mio._worker.request
+    monkeypatch.setattr(mio._worker, "request", lambda msg, p: asked.append(msg) or request(msg, p))
+    first = mio.probe(path)
+    assert (first.width, first.height) == (12, 8)
+    assert mio.probe(str(path)) == first and len(asked) == 1
+    mio.write_image(path, random_premultiplied(rng, 20, 30), (0, 0, 30, 20), (30, 20))
+    again = mio.probe(path)
+    assert (again.width, again.height) == (30, 20) and len(asked) == 2
+    path.unlink()
+    with pytest.raises(mio.ImageIOError, match="file not found"):
+        mio.probe(path)
+
+
 # --------------------------------------------------------------------------- the worker
 
 
