@@ -439,12 +439,21 @@ def main(argv=None) -> int:
     parser.add_argument("--views", nargs="+", default=list(VIEWS), help="views of sRGB - Display")
     parser.add_argument("--platform", default="offscreen", help="Qt platform (offscreen, xcb)")
     parser.add_argument("--pump", choices=["block", "spin"], default=PUMP, help="see pump()")
+    parser.add_argument(
+        "--switch-interval",
+        type=float,
+        default=0.0,
+        help="Python's thread switch interval in seconds (sys.setswitchinterval; default: "
+        "Python's own, 0.005)",
+    )
     parser.add_argument("--json", default="")
     parser.add_argument(
         "--sample", default="", help="write a stack sample report (bench/sampler.py) here"
     )
     args = parser.parse_args(argv)
     globals()["PUMP"] = args.pump
+    if args.switch_interval > 0:
+        sys.setswitchinterval(args.switch_interval)
     os.environ["QT_QPA_PLATFORM"] = args.platform
     result = {
         "date": time.strftime("%Y-%m-%d"),
@@ -454,6 +463,7 @@ def main(argv=None) -> int:
         "window": list(WINDOW),
         "drag_hz": DRAG_HZ,
         "pump": args.pump,
+        "switch_interval": sys.getswitchinterval(),
         "load_before": uptime(),
         "cases": [],
     }
