@@ -384,7 +384,9 @@ class ColorEditor(Editor):
         r, g, b, _ = self.value
         self.slider.set_quietly(r if r == g == b else (r + g + b) / 3)
         shown = QtGui.QColor.fromRgbF(*(max(0.0, min(1.0, v)) for v in (r, g, b)))
-        self.swatch.setStyleSheet(f"background: {shown.name()}; border: 1px solid #222;")
+        style = f"background: {shown.name()}; border: 1px solid #222;"
+        if self.swatch.styleSheet() != style:  # a new style sheet re-polishes: only on change
+            self.swatch.setStyleSheet(style)
 
 
 class Vec2Editor(Editor):
@@ -1087,7 +1089,7 @@ class PropertiesPanel(QtWidgets.QScrollArea):
             return
         merge = (node.name, param, drag_id) if drag_id is not None else None
         self.doc.push(undo.SetParams(self.doc, [(node.name, param, old, new)], merge_key=merge))
-        self.refresh()
+        # (the push's change refreshes the rows: see _on_changed)
 
     def reset_param(self, param: str) -> None:
         node = self.doc.graph[self.node_name]
@@ -1181,7 +1183,10 @@ class PropertiesPanel(QtWidgets.QScrollArea):
         if node.is_group and [k.name for k in node.knobs] != self._knobs_shown:
             self.show_node(self.node_name)  # a knob exposed or removed
             return
-        if change.structure or change.params or change.settings:
-            self.refresh_choices()  # what is connected, or upstream of it, may have changed
+        if change.structure or change.settings or change.params - {self.node_name}:
+            # what is connected, or upstream of it, may have changed (the node's own
+            # values do not change what its inputs offer: a drag of one of its sliders
+            # evaluates nothing here)
+            self.refresh_choices()
         if self.node_name in change.params or change.settings:
             self.refresh()

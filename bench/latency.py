@@ -104,6 +104,9 @@ class Probe:
 
     intervals: list[tuple[str, float, float]] = field(default_factory=list)
     paints: list[tuple[float, int]] = field(default_factory=list)
+    #: the hand-overs between threads: (name, start, end) of the viewer's request (main
+    #: thread), the render thread's work, and the viewer's taking of its result (main)
+    marks: list[tuple[str, float, float]] = field(default_factory=list)
     viewer: object = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -111,10 +114,52 @@ class Probe:
         with self.lock:
             self.intervals.append((part, start, end))
 
+    def mark(self, name: str, start: float, end: float) -> None:
+        with self.lock:
+            self.marks.append((name, start, end))
+
     def clear(self) -> None:
         with self.lock:
             self.intervals.clear()
             self.paints.clear()
+            self.marks.clear()
+
+    def path_of(self, start: float, end: float) -> dict[str, float] | None:
+        """Where a step's time went between the threads, for the step from ``start`` to
+        the paint ending at ``end``: *edit* (the slider's signal to the viewer's request:
+        the properties panel, the undo command, the document's change, the viewer's
+        zero-time timer), *request* (the viewer making its request), *wake* (to the
+        render thread's start), *work* (the render thread's whole job: render, display,
+        evaluate and the rest), *back* (its result's signal to the main thread), *show*
+        (the viewer taking the result, to the start of the paint) and *paint*. None where
+        the step's marks are not all there."""
+        with self.lock:
+            marks = list(self.marks)
+        requests = [m for m in marks if m[0] == "request" and start <= m[1] <= end]
+        works = [m for m in marks if m[0] == "work" and start <= m[1] and m[2] <= end]
+        taken = [m for m in marks if m[0] == "taken" and start <= m[1] <= end]
+        if not (requests and works and taken):
+            return None
+        work = works[-1]  # the job whose result the paint shows
+        request = max((m for m in requests if m[2] <= work[1]), default=None, key=lambda m: m[1])
+        took = min((m for m in taken if m[1] >= work[2]), default=None, key=lambda m: m[1])
+        paints = self.paint_intervals(end)
+        paint = paints[0] if paints else None
+        if request is None or took is None or paint is None:
+            return None
+        return {
+            "edit": requests[0][1] - start,
+            "request": request[2] - request[1],
+            "wake": work[1] - request[2],
+            "work": work[2] - work[1],
+            "back": took[1] - work[2],
+            "show": paint[0] - took[1],
+            "paint": end - paint[0],
+        }
+
+    def paint_intervals(self, end: float) -> list[tuple[float, float]]:
+        with self.lock:
+            return [(b, f) for part, b, f in self.intervals if part == "paint" and f == end]
 
     def shown_revision(self) -> int:
         result = getattr(self.viewer, "last_result", None)
@@ -144,6 +189,18 @@ def _timed(probe: Probe, part: str, func):
     return timed
 
 
+def _marked(probe: Probe, name: str, func):
+    def marked(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            probe.mark(name, start, time.perf_counter())
+
+    marked.__wrapped__ = func
+    return marked
+
+
 def _gpu_backend_class() -> list:
     """The GPU backend's class, where wgpu is installed (its ``display`` runs the
     viewer's display step on the device)."""
@@ -170,7 +227,13 @@ def instrumented(probe: Probe):
         with probe.lock:
             probe.paints.append((end, probe.shown_revision()))
 
+    from mattebox.app.render_worker import ViewerRenderer
+    from mattebox.app.viewer import Viewer
+
     targets = [
+        (Viewer, "_request", _marked(probe, "request", Viewer._request)),
+        (Viewer, "_on_rendered", _marked(probe, "taken", Viewer._on_rendered)),
+        (ViewerRenderer, "_work", _marked(probe, "work", ViewerRenderer._work)),
         (render, "render", _timed(probe, "render", render.render)),
         (render, "layers_of", _timed(probe, "evaluate", render.layers_of)),
         (engine_viewer, "image_info", _timed(probe, "evaluate", engine_viewer.image_info)),
@@ -338,6 +401,7 @@ def drag(
             parts = probe.parts_within(record["start"], record["end"])
             parts["Qt"] = max(0.0, record["latency"] - sum(parts.values()))
             record["parts"] = parts
+            record["path"] = probe.path_of(record["start"], record["end"])
     levels = shown_levels(window)
     slider.setSliderDown(False)  # released: the viewer refines (not timed)
     quiet(window)
@@ -376,6 +440,13 @@ def summarise(records: list[dict]) -> dict:
             part: round(statistics.fmean(r["parts"][part] * 1000 for r in records), 1)
             for part in PARTS
         }
+        paths = [r["path"] for r in records if r.get("path")]
+        if paths:
+            out["path_median_ms"] = {
+                name: round(statistics.median(p[name] * 1000 for p in paths), 2)
+                for name in paths[0]
+            }
+            out["path_steps"] = len(paths)
     return out
 
 
