@@ -9,7 +9,7 @@ Errors never leave the thread as exceptions: they come back as text in the resul
 The main layer ``rgba`` is the fast default: the engine is asked for it alone
 (``layers=()``). Another layer is asked for by name (``layers=[name]``) and shown through
 the same display step, its channels as R, G, B (:func:`mattebox.engine.viewer.layer_as_rgba`). The layers a
-node has are found here too (``render.layers_of``), so the viewer's layer menu follows
+node has are found here too (``engine.viewer.info_of``, one evaluation with the format and data window), so the viewer's layer menu follows
 the graph without probing files on the UI thread.
 
 Besides the viewer's requests the thread works for the flipbook (the RAM cache of
@@ -198,8 +198,9 @@ def render_layer(request: ViewRequest, node: str, cancel) -> Layer:
     graph = request.graph
     layer = Layer(node)
     try:
-        layer.format, layer.data_window = engine_viewer.image_info(graph, node, request.frame)
-        layer.available = render.layers_of(graph, node, request.frame)
+        info = engine_viewer.info_of(graph, node, request.frame)  # one evaluation for all
+        layer.format, layer.data_window = info.format, info.data_window
+        layer.available = info.layers
         if request.layer in dict(layer.available):
             layer.shown = request.layer
         region = layer.data_window

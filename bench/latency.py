@@ -24,7 +24,8 @@ viewer's canvas that shows a render of that graph revision or a later one. Two w
   then that step's alone: *render* (``render.render``, or ``render_on_device``: the
   engine), *display* (the viewer's reduction to screen size and the OCIO display
   transform; on the GPU the display step on the device, 8-bit pixels back), *evaluate*
-  (the viewer's ``image_info`` and ``layers_of``: the graph evaluated, nothing computed),
+  (the viewer's ``info_of``, and ``layers_of`` where the properties panel asks: the
+  graph evaluated, nothing computed),
   *to screen* (``Canvas.set_layers``: display pixels into a QImage), *paint*
   (``Canvas.paintEvent``) and *Qt* (what is left: signals, timers, the undo command,
   the snapshot of the graph, the thread's wake-up).
@@ -236,7 +237,7 @@ def instrumented(probe: Probe):
         (ViewerRenderer, "_work", _marked(probe, "work", ViewerRenderer._work)),
         (render, "render", _timed(probe, "render", render.render)),
         (render, "layers_of", _timed(probe, "evaluate", render.layers_of)),
-        (engine_viewer, "image_info", _timed(probe, "evaluate", engine_viewer.image_info)),
+        (engine_viewer, "info_of", _timed(probe, "evaluate", engine_viewer.info_of)),
         (engine_viewer, "reduce", _timed(probe, "display", engine_viewer.reduce)),
         (engine_viewer, "display_image", _timed(probe, "display", engine_viewer.display_image)),
         (Canvas, "set_layers", _timed(probe, "to screen", Canvas.set_layers)),

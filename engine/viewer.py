@@ -39,6 +39,7 @@ __all__ = [
     "default_display_view",
     "display_image",
     "image_info",
+    "info_of",
     "node_errors",
     "proxy_for",
     "reduce",
@@ -322,9 +323,18 @@ def image_info(graph: Graph, node: Node | str, frame: float) -> tuple[Format, Wi
 
     Raises :class:`~mattebox.engine.plan.RenderError` naming the failing node.
     """
-    node = graph[node] if isinstance(node, str) else node
-    info = render.evaluate(graph, node, frame).info
+    info = info_of(graph, node, frame)
     return info.format, info.data_window
+
+
+def info_of(graph: Graph, node: Node | str, frame: float):
+    """What ``node``'s output is at ``frame`` (format, data window and layers: an
+    ``ImageInfo``), from one evaluation of the graph and without computing pixels.
+
+    Raises :class:`~mattebox.engine.plan.RenderError` naming the failing node.
+    """
+    node = graph[node] if isinstance(node, str) else node
+    return render.evaluate(graph, node, frame).info
 
 
 def node_errors(graph: Graph, frame: float) -> dict[str, str]:
