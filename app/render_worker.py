@@ -8,9 +8,10 @@ Errors never leave the thread as exceptions: they come back as text in the resul
 
 The main layer ``rgba`` is the fast default: the engine is asked for it alone
 (``layers=()``). Another layer is asked for by name (``layers=[name]``) and shown through
-the same display step, its channels as R, G, B (:func:`mattebox.engine.viewer.layer_as_rgba`). The layers a
-node has are found here too (``engine.viewer.info_of``, one evaluation with the format and data window), so the viewer's layer menu follows
-the graph without probing files on the UI thread.
+the same display step, its channels as R, G, B (:func:`mattebox.engine.viewer.layer_as_rgba`).
+The layers a node has are found here too (``engine.viewer.info_of``, in the evaluation
+that gives its format and data window), so the viewer's layer menu follows the graph
+without probing files on the UI thread.
 
 Besides the viewer's requests the thread works for the flipbook (the RAM cache of
 display-ready frames, :mod:`mattebox.engine.flipbook`), at a lower priority: an
