@@ -117,10 +117,7 @@ class Viewer(QtWidgets.QWidget):
         self.renderer.busy.connect(self._on_busy)
         self._waiting_serial = 0
         self._hover: tuple[int, int] | None = None
-        self._schedule = QtCore.QTimer(self)
-        self._schedule.setSingleShot(True)
-        self._schedule.setInterval(0)
-        self._schedule.timeout.connect(self._request)
+        self._scheduled = False  # a request is posted (see schedule)
         self._view_timer = QtCore.QTimer(self)
         self._view_timer.setSingleShot(True)
         self._view_timer.setInterval(40)
@@ -529,8 +526,19 @@ class Viewer(QtWidgets.QWidget):
         self.schedule()
 
     def schedule(self) -> None:
-        """Ask for a render soon (edits in one event-loop turn make one request)."""
-        self._schedule.start()
+        """Ask for a render soon (edits in one event-loop turn make one request).
+
+        The request is a posted call, which the event loop delivers before it repaints
+        the widgets an edit changed (a zero-interval timer came after them): the render
+        thread starts while the main thread paints the properties panel."""
+        if not self._scheduled:
+            self._scheduled = True
+            QtCore.QTimer.singleShot(0, self, self._scheduled_request)
+
+    def _scheduled_request(self) -> None:
+        if self._scheduled:  # (not after shutdown)
+            self._scheduled = False
+            self._request()
 
     def _request(self) -> None:
         node = self.shown_node()
@@ -609,9 +617,7 @@ class Viewer(QtWidgets.QWidget):
 
     def is_idle(self) -> bool:
         """No render queued, running, or about to be asked for."""
-        return (
-            self.renderer.idle and not self._schedule.isActive() and not self._view_timer.isActive()
-        )
+        return self.renderer.idle and not self._scheduled and not self._view_timer.isActive()
 
     def _update_zoom_label(self) -> None:
         self.zoom_label.setText(f"{self.canvas.zoom * 100:.0f}%")
@@ -808,6 +814,6 @@ class Viewer(QtWidgets.QWidget):
     def shutdown(self) -> None:
         """Stop the render thread (before the window closes); a render asked for just
         before (stopping playback asks for one) is dropped, not started after it."""
-        self._schedule.stop()
+        self._scheduled = False
         self._view_timer.stop()
         self.renderer.stop()

@@ -125,11 +125,12 @@ class Probe:
             self.paints.clear()
             self.marks.clear()
 
-    def path_of(self, start: float, end: float) -> dict[str, float] | None:
+    def path_of(self, start: float, end: float, edited: float) -> dict[str, float] | None:
         """Where a step's time went between the threads, for the step from ``start`` to
-        the paint ending at ``end``: *edit* (the slider's signal to the viewer's request:
-        the properties panel, the undo command, the document's change, the viewer's
-        zero-time timer), *request* (the viewer making its request), *wake* (to the
+        the paint ending at ``end``: *edit* (``setValue`` until it returns at ``edited``:
+        the properties panel, the undo command, the document's change), *queue* (to the
+        viewer's request: the event loop's turn, the repaint of the edited widgets, the
+        viewer's zero-time timer), *request* (the viewer making its request), *wake* (to the
         render thread's start), *work* (the render thread's whole job: render, display,
         evaluate and the rest), *back* (its result's signal to the main thread), *show*
         (the viewer taking the result, to the start of the paint) and *paint*. None where
@@ -149,7 +150,8 @@ class Probe:
         if request is None or took is None or paint is None:
             return None
         return {
-            "edit": requests[0][1] - start,
+            "edit": edited - start,
+            "queue": requests[0][1] - edited,
             "request": request[2] - request[1],
             "wake": work[1] - request[2],
             "work": work[2] - work[1],
@@ -387,8 +389,9 @@ def drag(
             next_tick += period
         start = time.perf_counter()
         slider.setValue(position)  # valueChanged -> the panel's edit, as a mouse move does
+        edited = time.perf_counter()
         revision = root.revision
-        records.append({"start": start, "revision": revision})
+        records.append({"start": start, "edited": edited, "revision": revision})
         if mode == "step":
             pump_until(lambda r=revision: any(rev >= r for _, rev in probe.paints))
     last = records[-1]["revision"]
@@ -402,7 +405,7 @@ def drag(
             parts = probe.parts_within(record["start"], record["end"])
             parts["Qt"] = max(0.0, record["latency"] - sum(parts.values()))
             record["parts"] = parts
-            record["path"] = probe.path_of(record["start"], record["end"])
+            record["path"] = probe.path_of(record["start"], record["end"], record["edited"])
     levels = shown_levels(window)
     slider.setSliderDown(False)  # released: the viewer refines (not timed)
     quiet(window)
