@@ -27,8 +27,10 @@ viewer's canvas that shows a render of that graph revision or a later one. Two w
   (the viewer's ``info_of``, and ``layers_of`` where the properties panel asks: the
   graph evaluated, nothing computed),
   *to screen* (``Canvas.set_layers``: display pixels into a QImage), *paint*
-  (``Canvas.paintEvent``) and *Qt* (what is left: signals, timers, the undo command,
-  the snapshot of the graph, the thread's wake-up).
+  (``Canvas.paintEvent``) and *Qt* (the time no part covers: signals, timers, the undo
+  command, the snapshot of the graph, the thread's wake-up). Parts of the two threads
+  can overlap (the render thread starts while the main thread repaints), so they may
+  add up to more than the step.
 * **drag**: moves at 60 Hz, as a mouse drag sends them, whatever the viewer does; a
   render in progress during a drag finishes (the viewer keeps following) and the newest
   value renders next, so a step's pixels may wait for a render of an older value.
@@ -169,15 +171,24 @@ class Probe:
         graph = result.request.graph if result is not None else None
         return graph.revision if graph is not None else -1
 
-    def parts_within(self, start: float, end: float) -> dict[str, float]:
-        """Seconds of each part inside ``[start, end]``."""
+    def parts_within(self, start: float, end: float) -> tuple[dict[str, float], float]:
+        """Seconds of each part inside ``[start, end]``, and the seconds that any part
+        covers (parts on the main thread and on the render thread can run at once: the
+        render thread starts while the main thread repaints the edited widgets)."""
         totals = dict.fromkeys(PARTS, 0.0)
+        spans = []
         with self.lock:
             for part, begin, finish in self.intervals:
-                overlap = min(end, finish) - max(start, begin)
-                if overlap > 0:
-                    totals[part] += overlap
-        return totals
+                lo, hi = max(start, begin), min(end, finish)
+                if hi > lo:
+                    totals[part] += hi - lo
+                    spans.append((lo, hi))
+        covered, reach = 0.0, start
+        for lo, hi in sorted(spans):
+            if hi > reach:
+                covered += hi - max(lo, reach)
+                reach = hi
+        return totals, covered
 
 
 def _timed(probe: Probe, part: str, func):
@@ -402,9 +413,9 @@ def drag(
         record["end"] = min(shown)
         record["latency"] = record["end"] - record["start"]
         if mode == "step":
-            parts = probe.parts_within(record["start"], record["end"])
-            parts["Qt"] = max(0.0, record["latency"] - sum(parts.values()))
-            record["parts"] = parts
+            parts, covered = probe.parts_within(record["start"], record["end"])
+            parts["Qt"] = max(0.0, record["latency"] - covered)  # the time no part covers
+            record["parts"], record["covered"] = parts, covered
             record["path"] = probe.path_of(record["start"], record["end"], record["edited"])
     levels = shown_levels(window)
     slider.setSliderDown(False)  # released: the viewer refines (not timed)
