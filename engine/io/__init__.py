@@ -27,6 +27,7 @@ process starts quickly. See ``docs/io-and-colour.md``.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import os
 import stat
 import threading
@@ -143,7 +144,7 @@ def probe(path: str) -> ImageInfo:
         info = _PROBED.get(key) if key else None
         if info is not None:
             _PROBED.move_to_end(key)
-            return info
+            return _fresh(info)
     if _in_process():  # (no timeout here: only the decoder process can be killed)
         with chatter.captured():
             info = _probe_file(path)
@@ -151,10 +152,17 @@ def probe(path: str) -> ImageInfo:
         info = _worker.request(("probe", path), path)[1]
     if key:
         with _probed_lock:
-            _PROBED[key] = info
+            _PROBED[key] = _fresh(info)
             while len(_PROBED) > _PROBED_MAX:
                 _PROBED.popitem(last=False)
     return info
+
+
+def _fresh(info: ImageInfo) -> ImageInfo:
+    """A copy whose dicts a caller may change without changing the remembered one."""
+    return dataclasses.replace(
+        info, metadata=dict(info.metadata), layer_windows=dict(info.layer_windows)
+    )
 
 
 def _file_identity(path: str) -> tuple | None:
