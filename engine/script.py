@@ -382,7 +382,15 @@ def _load_node(graph: Graph, name: str, entry: Any, source: str):
     if not isinstance(params, dict):
         raise ScriptError(f"{where}.params: expected an object")
     if version < spec.version:
-        params = spec.upgrade(dict(params), version)
+        try:
+            params = spec.upgrade(dict(params), version)
+        except Exception as error:  # noqa: BLE001 - an upgrade sees unchecked values
+            raise ScriptError(
+                f"{where}.params: cannot be upgraded from {type_name} v{version} "
+                f"({type(error).__name__}: {error})"
+            ) from None
+        if not isinstance(params, dict):
+            raise ScriptError(f"{where}.params: cannot be upgraded from {type_name} v{version}")
     try:
         node = graph._insert(type_name, spec, name)
     except GraphError as error:

@@ -72,10 +72,14 @@ def _shift(values: dict, box: Window) -> tuple[int, int]:
 
 
 def _box_v1_to_v2(box: Any) -> Any:
-    if isinstance(box, (list, tuple)) and len(box) == 4:
+    if (
+        isinstance(box, (list, tuple))
+        and len(box) == 4
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in box)
+    ):
         x, y, width, height = box
         return [x, y, x + width, y + height]
-    return box  # not a box: left for validation to report
+    return box  # not a box of numbers: left for validation to report
 
 
 @register

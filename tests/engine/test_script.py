@@ -145,6 +145,35 @@ def test_crop_v1_script_is_upgraded():
     assert script.to_dict(g)["nodes"]["Crop1"]["version"] == 2
 
 
+@pytest.mark.parametrize(
+    ("box", "message"),
+    [
+        ([2.0, 2.0, "%d%d%s", 14.0], r"Crop1\.box: expected a number, got '%d%d%s'"),
+        ([None, 0, 4, 4], r"Crop1\.box: "),
+        ("wide", r"Crop1\.box: "),
+    ],
+)
+def test_a_bad_value_in_an_old_script_is_reported_not_upgraded(tmp_path, box, message):
+    """An upgrade sees the script's values before they are checked (found by the fuzzer:
+    a version 1 Crop with a string in its box was a TypeError inside the upgrade)."""
+    data = _base({"Crop1": {"type": "Crop", "version": 1, "params": {"box": box}}})
+    with pytest.raises(mb.ScriptError, match=message) as caught:
+        _load_text(tmp_path, data)
+    assert "\n" not in str(caught.value)
+
+
+def test_an_upgrade_that_fails_is_one_line_naming_the_node(tmp_path, monkeypatch):
+    from mattebox.nodes.transform.crop import Crop
+
+    def broken(values, from_version):
+        raise KeyError("x0")
+
+    monkeypatch.setattr(Crop, "upgrade", broken)
+    data = _base({"Crop1": {"type": "Crop", "version": 1, "params": {"box": [0, 0, 4, 4]}}})
+    with pytest.raises(mb.ScriptError, match=r"Crop1\.params: cannot be upgraded from Crop v1 "):
+        _load_text(tmp_path, data)
+
+
 def test_loading_runs_nothing_from_the_script(tmp_path):
     data = _base({"Read1": {"type": "Read", "params": {"file": "__import__('os').system('x')"}}})
     g = _load_text(tmp_path, data)
