@@ -131,8 +131,8 @@ class Probe:
         """Where a step's time went between the threads, for the step from ``start`` to
         the paint ending at ``end``: *edit* (``setValue`` until it returns at ``edited``:
         the properties panel, the undo command, the document's change), *queue* (to the
-        viewer's request: the event loop's turn, the repaint of the edited widgets, the
-        viewer's zero-time timer), *request* (the viewer making its request), *wake* (to the
+        viewer's request: the event loop's turn to deliver the viewer's posted call),
+        *request* (the viewer making its request), *wake* (to the
         render thread's start), *work* (the render thread's whole job: render, display,
         evaluate and the rest), *back* (its result's signal to the main thread), *show*
         (the viewer taking the result, to the start of the paint) and *paint*. None where
