@@ -83,6 +83,15 @@ def array_source(tmp_path):
     return make
 
 
+def require_gpu() -> None:
+    """Skip the calling test only where wgpu finds no adapter at all, not even a software
+    one (lavapipe runs every GPU test here and in CI), with wgpu's reason."""
+    from mattebox.engine.backends import detect
+
+    if not detect.available("gpu"):
+        pytest.skip(f"no GPU backend here: {detect.why_unavailable('gpu')}")
+
+
 def compile_wgsl(source, main, reads=(), writes=("OUT",)):
     """Compile a node's WGSL on wgpu's default device (lavapipe will do); wgpu raises on any
     WGSL error. Skips only where wgpu finds no adapter, not even a software one.
@@ -94,10 +103,7 @@ def compile_wgsl(source, main, reads=(), writes=("OUT",)):
     A render on the GPU backend whose WGSL does not compile warns and finishes on the CPU, so
     the GPU-parametrized pixel tests still pass: a test through this helper is what fails.
     """
-    from mattebox.engine.backends import detect
-
-    if not detect.available("gpu"):
-        pytest.skip(detect.why_unavailable("gpu"))
+    require_gpu()
     import wgpu.utils
 
     buffers = [("read", "f32", "P")]

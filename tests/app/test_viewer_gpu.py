@@ -9,11 +9,11 @@ import pytest
 
 from mattebox.engine import render
 from mattebox.engine import viewer as engine_viewer
-from mattebox.engine.backends import detect
 from mattebox.engine.backends.gpu.backend import GpuBackend
 from mattebox.engine.image import DeviceImage
 from mattebox.nodes.spec import Window
 from tests.app.conftest import wait_render
+from tests.conftest import require_gpu
 
 
 @pytest.fixture
@@ -25,11 +25,6 @@ def noisy(window, qtbot):
     window.viewer.set_exposure(0.5)
     wait_render(qtbot, window)
     return window
-
-
-def needs_gpu():
-    if not detect.available("gpu"):
-        pytest.skip(f"no GPU backend here: {detect.why_unavailable('gpu')}")
 
 
 def on_host(result):
@@ -70,7 +65,7 @@ def assert_same_screen(result, window):
 
 
 def test_the_gpu_backend_displays_on_the_device(noisy, qtbot):
-    needs_gpu()
+    require_gpu()
     device = render.backend_for("gpu")
     device.counters.clear()
     result = show_on(noisy, qtbot, "gpu")
@@ -91,7 +86,7 @@ def test_the_cpu_backend_displays_on_the_host(noisy, qtbot):
 
 
 def test_a_gpu_error_falls_back_to_the_host_path(noisy, qtbot, monkeypatch):
-    needs_gpu()
+    require_gpu()
     monkeypatch.setenv("MATTEBOX_GPU_FALLBACK", "1")
 
     def lost(self, *args, **kwargs):

@@ -16,15 +16,14 @@ from mattebox.app import cli
 from mattebox.engine import render
 from mattebox.engine.backends import detect
 from mattebox.nodes import spec as node_spec
-from tests.conftest import random_image
+from tests.conftest import random_image, require_gpu
 
 ATOL = 2e-6  # the same kernels on both sides; f32 arithmetic in a different order
 
 
 @pytest.fixture
 def gpu():
-    if not detect.available("gpu"):
-        pytest.skip(f"no GPU backend here: {detect.why_unavailable('gpu')}")
+    require_gpu()
     backend = detect.get("gpu")
     backend.counters.clear()
     return backend

@@ -12,9 +12,8 @@ import pytest
 
 import mattebox as mb
 from mattebox.engine import render
-from mattebox.engine.backends import detect
 from mattebox.nodes.spec import Kind, registry
-from tests.conftest import random_image
+from tests.conftest import random_image, require_gpu
 
 RTOL, ATOL = 1e-5, 1e-5  # f32 on both sides; pow/exp/sin in the GPU's own f32 versions
 OCIO_TOLERANCE = 1e-4  # the bound against OCIO's CPU processor
@@ -188,8 +187,7 @@ BUILD_INPUT = {
 
 @pytest.fixture(scope="module")
 def gpu_available():
-    if not detect.available("gpu"):
-        pytest.skip(f"no GPU backend here: {detect.why_unavailable('gpu')}")
+    require_gpu()
 
 
 def write_cube(path, size=9):

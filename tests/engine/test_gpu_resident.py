@@ -11,15 +11,13 @@ import pytest
 
 import mattebox as mb
 from mattebox.engine import render
-from mattebox.engine.backends import detect
 from mattebox.engine.backends.gpu import transfer
-from tests.conftest import random_image
+from tests.conftest import random_image, require_gpu
 
 
 @pytest.fixture
 def gpu(monkeypatch):
-    if not detect.available("gpu"):
-        pytest.skip(f"no GPU backend here: {detect.why_unavailable('gpu')}")
+    require_gpu()
     monkeypatch.delenv("MATTEBOX_GPU_CACHE_MEMORY", raising=False)
     backend = render.backend_for("gpu")
     render.session().cache.clear()  # the device's resident images go with it

@@ -15,7 +15,7 @@ from mattebox.engine import plan as planner
 from mattebox.engine import render, script
 from mattebox.nodes import limits
 from mattebox.nodes.spec import ParamError, registry
-from tests.conftest import random_image
+from tests.conftest import random_image, require_gpu
 
 
 def _one_line(error: BaseException, *parts: str) -> None:
@@ -255,8 +255,7 @@ def tiny_binding(monkeypatch):
     128-pixel-wide image."""
     from mattebox.engine.backends import detect
 
-    if not detect.available("gpu"):
-        pytest.skip(f"no GPU backend here: {detect.why_unavailable('gpu')}")
+    require_gpu()
     gpu = detect.get("gpu")
     monkeypatch.setattr(type(gpu.gpu), "max_binding", property(lambda self: 16 * 2**10))
     return gpu

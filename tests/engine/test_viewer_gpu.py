@@ -14,20 +14,18 @@ import pytest
 import mattebox as mb
 from mattebox.engine import color, render
 from mattebox.engine import viewer as engine_viewer
-from mattebox.engine.backends import detect
 from mattebox.engine.backends.base import DisplayUnsupported
 from mattebox.engine.backends.gpu.backend import GpuBackend
 from mattebox.engine.image import DeviceImage
 from mattebox.nodes.spec import Format, Window
-from tests.conftest import random_image
+from tests.conftest import random_image, require_gpu
 
 WIDTH, HEIGHT = 37, 29  # odd sizes: blocks cut short at the right and bottom edges
 
 
 @pytest.fixture
 def gpu(monkeypatch):
-    if not detect.available("gpu"):
-        pytest.skip(f"no GPU backend here: {detect.why_unavailable('gpu')}")
+    require_gpu()
     monkeypatch.delenv("MATTEBOX_GPU_CACHE_MEMORY", raising=False)
     backend = render.backend_for("gpu")
     render.session().cache.clear()  # the device's kept images go with it

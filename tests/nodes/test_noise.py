@@ -11,11 +11,10 @@ import pytest
 
 import mattebox as mb
 from mattebox.engine import render as engine_render
-from mattebox.engine.backends import detect
 from mattebox.nodes.kernel import wgsl_source
 from mattebox.nodes.source.noise import Noise
 from mattebox.nodes.spec import Context, Format
-from tests.conftest import compile_wgsl
+from tests.conftest import compile_wgsl, require_gpu
 
 TOLERANCE = 1e-5  # float32 arithmetic on the GPU, float32 pixels on both
 U32 = np.uint64(0xFFFFFFFF)
@@ -177,8 +176,7 @@ def test_noise_proxy_render_scales_size_and_translate(backend):
 
 def test_the_gpu_computes_noise_itself():
     """The WGSL source, not an upload of the CPU's pixels, and they agree."""
-    if not detect.available("gpu"):
-        pytest.skip(f"no GPU backend here: {detect.why_unavailable('gpu')}")
+    require_gpu()
     g, node = graph(**random_params(5, "gradient"))
     on_gpu = engine_render.render(g, node, frame=4, backend="gpu", use_cache=False)
     on_cpu = engine_render.render(g, node, frame=4, backend="cpu", use_cache=False)
