@@ -93,23 +93,25 @@ _NOT_FILES = (
 )
 
 
-def _check_readable(path: str) -> None:
+def _check_readable(path: str) -> os.stat_result:
     """Raise a plain ImageIOError for a missing or unreadable path, and for anything that
     is not a regular file (a folder, FIFO, device or socket: a decoder would wait on a
-    pipe or read a device forever), before any decoder sees it."""
+    pipe or read a device forever), before any decoder sees it; returns the file's stat."""
     if "\0" in path:
         raise _error(path.replace("\0", "\\0"), "contains a NUL character")
     try:
-        mode = os.stat(path).st_mode
+        found = os.stat(path)
     except FileNotFoundError:
         raise _error(path, "file not found") from None
     except OSError as error:
         raise _error(path, error.strerror or str(error)) from None
+    mode = found.st_mode
     if not stat.S_ISREG(mode):
         what = next((name for test, name in _NOT_FILES if test(mode)), "not a regular file")
         raise _error(path, f"is {what}, not an image file")
     if not os.access(path, os.R_OK):
         raise _error(path, "permission denied")
+    return found
 
 
 #: Headers already read, by path and the file's identity (device, inode, size, change
@@ -138,8 +140,8 @@ def probe(path: str) -> ImageInfo:
         When the file is missing, unreadable, damaged, or crashes the decoder.
     """
     path = os.fspath(path)
-    _check_readable(path)
-    key = _file_identity(path)
+    found = _check_readable(path)
+    key = _file_identity(path, found)
     with _probed_lock:
         info = _PROBED.get(key) if key else None
         if info is not None:
@@ -165,14 +167,10 @@ def _fresh(info: ImageInfo) -> ImageInfo:
     )
 
 
-def _file_identity(path: str) -> tuple | None:
-    """What changes when a regular file is replaced or rewritten; None for anything
-    else (nothing is remembered of it)."""
-    try:
-        found = os.stat(path)
-    except OSError:
-        return None
-    if not stat.S_ISREG(found.st_mode):
+def _file_identity(path: str, found: os.stat_result | None) -> tuple | None:
+    """What changes when a regular file is replaced or rewritten, from its stat; None
+    for anything else (nothing is remembered of it)."""
+    if found is None or not stat.S_ISREG(found.st_mode):
         return None
     return (path, found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
 
