@@ -27,7 +27,6 @@ import json
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -40,14 +39,7 @@ from mattebox.nodes.spec import Window
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_gpu  # the plates and graphs of the GPU benchmark
 
-
-def best(func, repeat: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(max(1, repeat)):
-        start = time.perf_counter()
-        result = func()
-        times.append(time.perf_counter() - start)
-    return min(times), result
+best = bench_gpu.best  # the shortest of repeated runs, and the last result
 
 
 def gbs(nbytes: int, seconds: float) -> float:
