@@ -52,16 +52,4 @@ def bpy_case(
     for key, value in params:
         command += ["--param", f"{key}={value}"]
     command = pinned(command)
-    data, run = measure.run_driver(command, report)
-    if "error" in data:
-        return data
-    times = data["times"]
-    return {
-        "times": times,
-        **measure.summary(times),
-        "peak_rss": run.peak_rss,
-        "version": data.get("blender", ""),
-        "note": data.get("note", ""),
-        "process_seconds": run.seconds,
-        "command": command,
-    }
+    return measure.driver_row(command, report)

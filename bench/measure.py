@@ -198,3 +198,23 @@ def run_driver(command: list[str], report) -> tuple[dict, object]:
         report.unlink(missing_ok=True)
     data["times"] = [float(t) for t in data["times"]]
     return data, run
+
+
+def driver_row(command: list[str], report, fields=None) -> dict:
+    """:func:`run_driver`, then the bench's row for it: the driver's times and their
+    summary, the process's peak RSS and seconds, Blender's version, the driver's note and
+    the command, plus ``fields(data)`` of the report; the error dict when it failed."""
+    data, run = run_driver(command, report)
+    if "error" in data:
+        return data
+    times = data["times"]
+    return {
+        "times": times,
+        **summary(times),
+        "peak_rss": run.peak_rss,
+        "version": data.get("blender", ""),
+        "note": data.get("note", ""),
+        "process_seconds": run.seconds,
+        "command": command,
+        **(fields(data) if fields else {}),
+    }

@@ -373,22 +373,15 @@ def blender_case(
     ]
     for key, value in work.blender_params:
         command += ["--param", f"{key}={value}"]
-    data, run = measure.run_driver(command, report)
-    if "error" in data:
-        return data
-    times = data["times"]
-    return {
-        "times": times,
-        **measure.summary(times),
-        "peak_rss": run.peak_rss,
-        "driver_peak_rss": data.get("peak_rss_bytes"),
-        "version": data.get("blender", ""),
-        "execution_mode": data.get("execution_mode", ""),
-        "note": data.get("note", ""),
-        "process_seconds": run.seconds,
-        "frames": data.get("frames"),
-        "command": command,
-    }
+    return measure.driver_row(
+        command,
+        report,
+        lambda data: {
+            "driver_peak_rss": data.get("peak_rss_bytes"),
+            "execution_mode": data.get("execution_mode", ""),
+            "frames": data.get("frames"),
+        },
+    )
 
 
 # --------------------------------------------------------------------------- bandwidth
